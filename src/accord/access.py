@@ -1,0 +1,159 @@
+"""The sharing rules (TLP 2.0), in one place.
+
+Every read path (pages, REST, search, history, exports, STIX, TAXII, analyses and their
+aggregates) asks this module what a viewer may see. Visibility is expressed as SQL filters so
+that the database does the filtering; :func:`may_see_envelope` is the same rule for one
+snapshot already in memory (used for history). Write rules live here too.
+
+Rules:
+
+- CLEAR: anyone, anonymous callers included. GREEN: any signed-in user.
+- AMBER: the owning organisation and the organisations on the record's share list.
+- AMBER+STRICT: the owning organisation only. RED: only the users named on the record.
+- A draft is visible to its own organisation only (and still subject to its marking).
+- A relationship record (claim, response, participation, assessment, evidence) is visible only
+  when every record it points to is visible too, so no output points to what a caller can't see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select
+from sqlalchemy.sql.expression import FromClause
+
+from accord.domain.vocab import Marking, Status, UserRole
+from accord.errors import Forbidden
+from accord.store.schema import record_readers, record_refs, record_shares, records
+
+CURATORS_ORG = "accord-curators"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: a signed-in user of an organisation, or an anonymous reader."""
+
+    user_id: str | None = None
+    org_id: str | None = None
+    role: UserRole | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether the viewer is a signed-in user."""
+        return self.user_id is not None
+
+
+ANONYMOUS = Viewer()
+#: The principal the instance itself acts as when loading the curated dataset and imports.
+SYSTEM = Viewer(user_id="system", org_id=CURATORS_ORG, role=UserRole.INSTANCE_ADMIN)
+
+
+def _own_rule(viewer: Viewer, table: FromClause) -> ColumnElement[bool]:
+    """Visibility of a row by its own marking, status, shares and readers (SQL)."""
+    c = table.c
+    if not viewer.authenticated:
+        return and_(c.marking == Marking.CLEAR.value, c.status == Status.PUBLISHED.value)
+    org = viewer.org_id or ""
+    shared = exists().where(record_shares.c.record_id == c.id, record_shares.c.org_id == org)
+    named = exists().where(
+        record_readers.c.record_id == c.id, record_readers.c.user_id == viewer.user_id
+    )
+    marking_allows = or_(
+        c.marking.in_([Marking.CLEAR.value, Marking.GREEN.value]),
+        and_(c.marking == Marking.AMBER.value, or_(c.owner == org, shared)),
+        and_(c.marking == Marking.AMBER_STRICT.value, c.owner == org),
+        and_(c.marking == Marking.RED.value, named),
+    )
+    return and_(marking_allows, or_(c.status == Status.PUBLISHED.value, c.owner == org))
+
+
+def visible(viewer: Viewer, table: FromClause = records, depth: int = 2) -> ColumnElement[bool]:
+    """SQL filter: rows of ``table`` (the records table or an alias) the viewer may see.
+
+    A row is visible by its own rule, and no hard reference from it leads to a record that is
+    not visible (followed ``depth`` levels: evidence → claim → actor).
+    """
+    own = _own_rule(viewer, table)
+    if depth == 0:
+        return own
+    target = records.alias(f"target_{depth}")
+    hidden_end = (
+        select(record_refs.c.target_id)
+        .join(target, target.c.id == record_refs.c.target_id)
+        .where(
+            record_refs.c.record_id == table.c.id,
+            record_refs.c.hard.is_(True),
+            not_(visible(viewer, target, depth - 1)),
+        )
+        .exists()
+    )
+    return and_(own, not_(hidden_end))
+
+
+def visible_ids(viewer: Viewer, ids: Iterable[str]) -> ColumnElement[bool]:
+    """SQL filter on ``records``: the given ids, restricted to those the viewer may see."""
+    id_list = list(ids)
+    if not id_list:
+        return false()
+    return and_(records.c.id.in_(id_list), visible(viewer))
+
+
+def may_see_envelope(
+    viewer: Viewer,
+    *,
+    marking: Marking,
+    owner: str,
+    status: Status,
+    shares: Iterable[str],
+    readers: Iterable[str],
+) -> bool:
+    """The own-visibility rule for one envelope in memory (e.g. a past revision)."""
+    if status is not Status.PUBLISHED and viewer.org_id != owner:
+        return False
+    if marking is Marking.CLEAR:
+        return True
+    if not viewer.authenticated:
+        return False
+    if marking is Marking.GREEN:
+        return True
+    if marking is Marking.AMBER:
+        return viewer.org_id == owner or viewer.org_id in set(shares)
+    if marking is Marking.AMBER_STRICT:
+        return viewer.org_id == owner
+    return viewer.user_id in set(readers)
+
+
+def may_see_share_list(viewer: Viewer, owner: str) -> bool:
+    """Share lists and named readers are shown to the owning organisation only."""
+    return viewer.org_id == owner
+
+
+def check_can_create(viewer: Viewer) -> str:
+    """Raise unless the viewer may create records; returns the owning organisation."""
+    if not viewer.authenticated or viewer.role is None or viewer.org_id is None:
+        raise Forbidden("sign in as a contributor to create records")
+    if not viewer.role.can_write:
+        raise Forbidden(f"role {viewer.role.value} may not create records")
+    return viewer.org_id
+
+
+def check_can_edit(viewer: Viewer, owner: str, record_id: str) -> None:
+    """Raise unless the viewer is a contributor (or above) of the owning organisation."""
+    if viewer.role is None or not viewer.role.can_write or viewer.org_id != owner:
+        raise Forbidden("only contributors of the owning organisation may edit", record=record_id)
+
+
+def check_can_publish(viewer: Viewer, owner: str, record_id: str) -> None:
+    """Raise unless the viewer is a reviewer of the owning organisation."""
+    if viewer.role is None or not viewer.role.can_review or viewer.org_id != owner:
+        raise Forbidden("only reviewers of the owning organisation may publish", record=record_id)
+
+
+def check_can_remark(
+    viewer: Viewer, owner: str, record_id: str, old: Marking, new: Marking
+) -> None:
+    """Tightening needs a contributor of the owner; loosening needs a reviewer of the owner."""
+    check_can_edit(viewer, owner, record_id)
+    if new.rank < old.rank:
+        check_can_publish(viewer, owner, record_id)

@@ -1,0 +1,219 @@
+"""The bundled, curated dataset: read the YAML files, check them, load them.
+
+Files live in ``accord/data/*.yaml``; each maps plural kinds (``actors:``, ``claims:``…) to
+lists of records. Records load as TLP:CLEAR, published, owned by Accord curators.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from accord.access import CURATORS_ORG, SYSTEM
+from accord.domain.inputs import RecordInput, invalid_from, parse_payload
+from accord.domain.records import Payload, Source
+from accord.domain.vocab import Kind
+from accord.errors import AccordError, InvalidInput
+from accord.kb import BulkResult, KnowledgeBase
+
+DATA_DIR = Path(__file__).parent / "data"
+PLURALS = {
+    "actors": Kind.ACTOR,
+    "incidents": Kind.INCIDENT,
+    "claims": Kind.CLAIM,
+    "responses": Kind.RESPONSE,
+    "norms": Kind.NORM,
+    "initiatives": Kind.INITIATIVE,
+    "participations": Kind.PARTICIPATION,
+    "assessments": Kind.ASSESSMENT,
+}
+_UNIQUE_NAME_KINDS = (Kind.ACTOR, Kind.INCIDENT, Kind.INITIATIVE)
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """A safe YAML loader where only true/false are booleans: country code NO stays 'NO'."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in _Base.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the dataset: where, and what."""
+
+    file: str
+    record: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = ":".join(p for p in (self.file, self.record or "", self.field or "") if p)
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Entry:
+    """A record read from a file, with its validated payload."""
+
+    file: str
+    record: RecordInput
+    payload: Payload
+
+
+@dataclass
+class Dataset:
+    """Everything read from the data files, and what is wrong with it."""
+
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Records per kind."""
+        return dict(Counter(e.record.kind.value for e in self.entries))
+
+
+def _read_file(path: Path, dataset: Dataset) -> None:
+    name = path.name
+    try:
+        content = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe loader
+    except yaml.YAMLError as exc:
+        dataset.problems.append(Problem(name, None, None, f"not valid YAML: {exc}"))
+        return
+    if content is None:
+        return
+    if not isinstance(content, dict):
+        dataset.problems.append(Problem(name, None, None, "the file must map kinds to lists"))
+        return
+    for plural, items in content.items():
+        kind = PLURALS.get(str(plural))
+        if kind is None or not isinstance(items, list):
+            dataset.problems.append(Problem(name, None, str(plural), "unknown kind or not a list"))
+            continue
+        for index, raw in enumerate(items):
+            _read_record(name, kind, index, raw, dataset)
+
+
+def _read_record(name: str, kind: Kind, index: int, raw: Any, dataset: Dataset) -> None:
+    if not isinstance(raw, dict):
+        dataset.problems.append(Problem(name, f"#{index}", None, "a record must be a mapping"))
+        return
+    data = dict(raw)
+    rid = data.pop("id", None)
+    label = rid if isinstance(rid, str) else f"{kind.value} #{index}"
+    sources_raw = data.pop("sources", None)
+    if not sources_raw:
+        dataset.problems.append(Problem(name, label, "sources", "at least one source is required"))
+        return
+    try:
+        sources = tuple(Source.model_validate(s) for s in sources_raw)
+        record = RecordInput(id=rid, kind=kind, data=data, sources=sources)
+        payload = parse_payload(kind, data, label)
+    except ValidationError as exc:
+        error = invalid_from(exc, label)
+        dataset.problems.append(Problem(name, label, error.field, error.message))
+        return
+    except InvalidInput as exc:
+        dataset.problems.append(Problem(name, label, exc.field, exc.message))
+        return
+    if rid is None:
+        dataset.problems.append(Problem(name, label, "id", "every curated record needs an id"))
+        return
+    dataset.entries.append(Entry(name, record, payload))
+
+
+def read(directory: Path = DATA_DIR) -> Dataset:
+    """Read and check every data file: schema, sources, unique ids and names, references."""
+    dataset = Dataset()
+    for path in sorted(directory.glob("*.yaml")):
+        _read_file(path, dataset)
+    _check_unique(dataset)
+    _check_refs(dataset)
+    return dataset
+
+
+def _check_unique(dataset: Dataset) -> None:
+    first_file: dict[str, str] = {}
+    names: dict[tuple[Kind, str], str] = {}
+    links: dict[tuple[str, ...], str] = {}
+    for entry in dataset.entries:
+        rid = entry.record.id or ""
+        if rid in first_file:
+            dataset.problems.append(
+                Problem(entry.file, rid, "id", f"duplicate id (first defined in {first_file[rid]})")
+            )
+            continue
+        first_file[rid] = entry.file
+        kind = entry.record.kind
+        if kind in _UNIQUE_NAME_KINDS:
+            key = (kind, entry.payload.title().casefold())
+            if key in names:
+                dataset.problems.append(
+                    Problem(
+                        entry.file, rid, "name", f"duplicate {kind.value} name (also {names[key]})"
+                    )
+                )
+            names[key] = rid
+        if kind is Kind.PARTICIPATION:
+            link = tuple(str(getattr(entry.payload, f)) for f in ("actor", "initiative", "role"))
+            if link in links:
+                dataset.problems.append(
+                    Problem(entry.file, rid, None, f"duplicate participation (also {links[link]})")
+                )
+            links[link] = rid
+
+
+def _check_refs(dataset: Dataset) -> None:
+    kinds = {e.record.id: e.record.kind for e in dataset.entries}
+    kinds[CURATORS_ORG] = Kind.ACTOR
+    for entry in dataset.entries:
+        for name, target in entry.payload.refs():
+            spec = entry.payload.REFS[name]
+            if target not in kinds:
+                dataset.problems.append(
+                    Problem(entry.file, entry.record.id, name, f"refers to unknown id '{target}'")
+                )
+            elif kinds[target] not in spec.kinds:
+                dataset.problems.append(
+                    Problem(
+                        entry.file, entry.record.id, name, f"'{target}' is a {kinds[target].value}"
+                    )
+                )
+
+
+class DatasetInvalid(InvalidInput):
+    """The bundled dataset has problems; ``problems`` lists them all."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(
+            f"the dataset has {len(self.problems)} problem(s); first: {first}",
+            record=first.record,
+            field=first.field,
+        )
+
+
+def load(kb: KnowledgeBase, directory: Path = DATA_DIR) -> BulkResult:
+    """Check the dataset and load it in one transaction (idempotent: an unchanged record stays)."""
+    dataset = read(directory)
+    if dataset.problems:
+        raise DatasetInvalid(dataset.problems)
+    try:
+        return kb.bulk_create([e.record for e in dataset.entries], SYSTEM, upsert=True)
+    except AccordError:
+        raise

@@ -1,0 +1,83 @@
+"""Validation of incoming records: raw mappings in, typed payloads out, errors named."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from accord.domain.records import PAYLOADS, Payload, RecordId, Source
+from accord.domain.vocab import Kind, Marking, Status
+from accord.errors import InvalidInput, SourceMissing
+
+
+class RecordInput(BaseModel):
+    """A record as submitted: kind, payload fields, sources and sharing envelope."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: RecordId | None = None
+    kind: Kind
+    data: dict[str, Any]
+    sources: tuple[Source, ...] = ()
+    marking: Marking = Marking.CLEAR
+    status: Status = Status.PUBLISHED
+    shares: tuple[RecordId, ...] = ()
+    readers: tuple[str, ...] = ()
+
+
+def _field_of(error: Mapping[str, Any]) -> str:
+    return ".".join(str(part) for part in error.get("loc", ())) or "record"
+
+
+def _message_of(error: Mapping[str, Any]) -> str:
+    message = str(error.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ")
+
+
+def invalid_from(exc: ValidationError, record: str | None, prefix: str = "") -> InvalidInput:
+    """Translate a pydantic error into InvalidInput naming the record and the first bad field."""
+    first = exc.errors()[0]
+    field = _field_of(first)
+    if first.get("type") == "extra_forbidden":
+        message = f"unknown field '{field.split('.')[-1]}'"
+    else:
+        message = _message_of(first)
+    return InvalidInput(message, record=record, field=f"{prefix}{field}")
+
+
+def parse_input(raw: Mapping[str, Any]) -> RecordInput:
+    """Validate the envelope of a submitted record. Raises InvalidInput naming the field."""
+    record = raw.get("id") if isinstance(raw.get("id"), str) else None
+    try:
+        return RecordInput.model_validate(raw)
+    except ValidationError as exc:
+        raise invalid_from(exc, record) from None
+
+
+def parse_payload(kind: Kind, data: Mapping[str, Any], record: str | None) -> Payload:
+    """Validate a payload of the given kind. Raises InvalidInput naming the record and field."""
+    try:
+        return PAYLOADS[kind].model_validate(dict(data))
+    except ValidationError as exc:
+        raise invalid_from(exc, record, prefix="data.") from None
+
+
+def require_sources(sources: Sequence[Source], record: str | None) -> None:
+    """Every record cites at least one source."""
+    if not sources:
+        raise SourceMissing(
+            "every record needs at least one source (title, publisher, url, date)",
+            record=record,
+            field="sources",
+        )
+
+
+class Page(BaseModel):
+    """One page of a keyset-paginated list."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    items: list[Any] = Field(default_factory=list)
+    next_cursor: str | None = None

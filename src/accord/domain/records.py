@@ -1,0 +1,385 @@
+"""Typed, immutable domain records (pure, no I/O).
+
+A record is an envelope (id, kind, marking, owner, status, revision, sources, timestamps) around
+a kind-specific payload. Payload models forbid unknown fields and declare which of their fields
+reference other records (:attr:`Payload.REFS`), so storage can enforce referential integrity and
+the sharing rules can hide a link whose other end the reader may not see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+from accord.domain.dates import PartialDate
+from accord.domain.vocab import (
+    ActorKind,
+    ClaimKind,
+    Effect,
+    Evidence,
+    Frame,
+    InitiativeKind,
+    InitiativeStatus,
+    Kind,
+    Marking,
+    NormTheme,
+    ResponseKind,
+    Role,
+    Sector,
+    StakeholderModel,
+    Stance,
+    Status,
+)
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
+
+
+def _check_id(value: str) -> str:
+    if not ID_PATTERN.match(value):
+        raise ValueError(f"'{value}' is not a valid id (lowercase letters, digits, '.', '_', '-')")
+    return value
+
+
+def _check_country(value: str) -> str:
+    if not re.match(r"^[A-Z]{2}$", value):
+        raise ValueError(f"'{value}' is not an ISO 3166 alpha-2 code")
+    return value
+
+
+RecordId = Annotated[str, AfterValidator(_check_id)]
+CountryCode = Annotated[str, AfterValidator(_check_country)]
+ShortText = Annotated[str, Field(min_length=1, max_length=500)]
+LongText = Annotated[str, Field(max_length=20_000)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Source(_Frozen):
+    """A citation: who published what, where and when."""
+
+    title: ShortText
+    publisher: ShortText
+    url: HttpUrl
+    date: PartialDate | None = None
+    reliability: Annotated[str, Field(pattern=r"^[A-F]$")] | None = None
+
+
+class RefSpec(_Frozen):
+    """A payload field that points at other records of the given kinds."""
+
+    kinds: tuple[Kind, ...]
+    many: bool = False
+
+
+class Payload(_Frozen):
+    """Base of the kind-specific part of a record."""
+
+    KIND: ClassVar[Kind]
+    REFS: ClassVar[dict[str, RefSpec]] = {}
+
+    def refs(self) -> list[tuple[str, str]]:
+        """Every (field, target id) pair this payload points at."""
+        pairs: list[tuple[str, str]] = []
+        for name, spec in self.REFS.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            for target in value if spec.many else (value,):
+                pairs.append((name, target))
+        return pairs
+
+    def title(self) -> str:
+        """A short display name for lists and search results."""
+        return str(getattr(self, "name", self.KIND.value))
+
+    def search_text(self) -> str:
+        """Text indexed by full-text search besides the title."""
+        parts: list[str] = []
+        for field in ("aliases", "description", "summary", "rationale", "code", "content"):
+            value = getattr(self, field, None)
+            if isinstance(value, tuple):
+                parts.extend(value)
+            elif isinstance(value, str):
+                parts.append(value)
+        return " ".join(parts)
+
+    def date_key(self) -> str | None:
+        """The date the record is ordered by in timelines, or None."""
+        for field in ("start", "date", "joined", "founded"):
+            value = getattr(self, field, None)
+            if isinstance(value, PartialDate):
+                return value.value
+        return None
+
+
+class Governance(_Frozen):
+    """How an internet-governance body works."""
+
+    frame: Frame
+    stakeholder_model: StakeholderModel
+    binding: bool
+
+
+class Actor(Payload):
+    """Anyone who acts: a state, an agency, a company, a group, a person."""
+
+    KIND = Kind.ACTOR
+    REFS = {"parent": RefSpec(kinds=(Kind.ACTOR,))}
+
+    name: ShortText
+    kind: ActorKind
+    aliases: tuple[ShortText, ...] = ()
+    country: CountryCode | None = None
+    parent: RecordId | None = None
+    external_ids: dict[str, str] = Field(default_factory=dict)
+    description: LongText = ""
+    founded: PartialDate | None = None
+    governance: Governance | None = None
+
+    @property
+    def sector(self) -> Sector | None:
+        """The stakeholder sector the actor's kind belongs to."""
+        return self.kind.sector
+
+
+class Damage(_Frozen):
+    """A damage estimate and who made it."""
+
+    estimate: ShortText
+    amount_usd: float | None = Field(default=None, ge=0)
+    source_url: HttpUrl | None = None
+
+
+class Incident(Payload):
+    """A cyber operation, with dates at their known precision."""
+
+    KIND = Kind.INCIDENT
+    REFS = {"target_actors": RefSpec(kinds=(Kind.ACTOR,), many=True)}
+
+    name: ShortText
+    aliases: tuple[ShortText, ...] = ()
+    description: LongText = ""
+    start: PartialDate
+    end: PartialDate | None = None
+    effects: tuple[Effect, ...] = Field(min_length=1)
+    target_actors: tuple[RecordId, ...] = ()
+    target_countries: tuple[CountryCode, ...] = ()
+    target_sectors: tuple[ShortText, ...] = ()
+    critical_infrastructure: bool = False
+    damage: tuple[Damage, ...] = ()
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Incident:
+        if self.end is not None and self.end.earliest < self.start.earliest:
+            raise ValueError("end is before start")
+        return self
+
+
+class Claim(Payload):
+    """A claimant says an incident (or a threat group) was done by the accused actor."""
+
+    KIND = Kind.CLAIM
+    REFS = {
+        "claimant": RefSpec(kinds=(Kind.ACTOR,)),
+        "incident": RefSpec(kinds=(Kind.INCIDENT,)),
+        "subject": RefSpec(kinds=(Kind.ACTOR,)),
+        "accused": RefSpec(kinds=(Kind.ACTOR,)),
+    }
+
+    claimant: RecordId
+    incident: RecordId | None = None
+    subject: RecordId | None = None
+    accused: RecordId
+    stance: Stance
+    kind: ClaimKind
+    date: PartialDate
+    confidence: int | None = Field(default=None, ge=0, le=100)
+    confidence_words: ShortText | None = None
+    evidence: Evidence = Evidence.NONE
+    joint_group: ShortText | None = None
+    withdrawn: PartialDate | None = None
+    summary: LongText = ""
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Claim:
+        if (self.incident is None) == (self.subject is None):
+            raise ValueError("exactly one of incident or subject must be given")
+        return self
+
+    def title(self) -> str:
+        """E.g. "fbi attributes sony-pictures-2014 to state-kp"."""
+        return (
+            f"{self.claimant} {self.stance.value} {self.incident or self.subject} to {self.accused}"
+        )
+
+
+class Response(Payload):
+    """A sanction, indictment, expulsion, statement or other answer to an operation."""
+
+    KIND = Kind.RESPONSE
+    REFS = {
+        "responder": RefSpec(kinds=(Kind.ACTOR,)),
+        "targets": RefSpec(kinds=(Kind.ACTOR,), many=True),
+        "incident": RefSpec(kinds=(Kind.INCIDENT,)),
+    }
+
+    responder: RecordId
+    kind: ResponseKind
+    targets: tuple[RecordId, ...] = ()
+    incident: RecordId | None = None
+    date: PartialDate
+    instrument: ShortText | None = None
+    summary: LongText = ""
+
+    def title(self) -> str:
+        """E.g. "council-of-the-european-union sanction (Council Decision ...)"."""
+        suffix = f" ({self.instrument})" if self.instrument else ""
+        return f"{self.responder} {self.kind.value}{suffix}"
+
+
+class Norm(Payload):
+    """A norm of state (or industry) behaviour, set by an initiative."""
+
+    KIND = Kind.NORM
+    REFS = {
+        "initiative": RefSpec(kinds=(Kind.INITIATIVE,)),
+        "equivalents": RefSpec(kinds=(Kind.NORM,), many=True),
+    }
+
+    code: ShortText
+    title_: ShortText = Field(alias="title")
+    summary: LongText = ""
+    initiative: RecordId
+    theme: NormTheme = NormTheme.OTHER
+    equivalents: tuple[RecordId, ...] = ()
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    def title(self) -> str:
+        """The norm's short title."""
+        return self.title_
+
+
+class Initiative(Payload):
+    """A treaty, process, agreement, proposal or strategy of cyber diplomacy."""
+
+    KIND = Kind.INITIATIVE
+    REFS = {"conveners": RefSpec(kinds=(Kind.ACTOR,), many=True)}
+
+    name: ShortText
+    aliases: tuple[ShortText, ...] = ()
+    kind: InitiativeKind
+    start: PartialDate | None = None
+    end: PartialDate | None = None
+    status: InitiativeStatus
+    binding: bool
+    conveners: tuple[RecordId, ...] = ()
+    description: LongText = ""
+
+
+class Participation(Payload):
+    """An actor's part in an initiative, with when it joined and left."""
+
+    KIND = Kind.PARTICIPATION
+    REFS = {
+        "actor": RefSpec(kinds=(Kind.ACTOR,)),
+        "initiative": RefSpec(kinds=(Kind.INITIATIVE,)),
+    }
+
+    actor: RecordId
+    initiative: RecordId
+    role: Role
+    joined: PartialDate | None = None
+    left: PartialDate | None = None
+
+    def title(self) -> str:
+        """E.g. "state-us supporter of paris-call"."""
+        return f"{self.actor} {self.role.value} of {self.initiative}"
+
+
+class Assessment(Payload):
+    """An assessor's judgement that an incident breaches a norm."""
+
+    KIND = Kind.ASSESSMENT
+    REFS = {
+        "assessor": RefSpec(kinds=(Kind.ACTOR,)),
+        "incident": RefSpec(kinds=(Kind.INCIDENT,)),
+        "norm": RefSpec(kinds=(Kind.NORM,)),
+    }
+
+    assessor: RecordId
+    incident: RecordId
+    norm: RecordId
+    rationale: LongText = Field(min_length=1)
+    date: PartialDate | None = None
+
+    def title(self) -> str:
+        """E.g. "notpetya breaches norm-ungge2015-13f"."""
+        return f"{self.incident} breaches {self.norm}"
+
+
+class EvidenceNote(Payload):
+    """Evidence behind another record, marked separately (split disclosure)."""
+
+    KIND = Kind.EVIDENCE
+    REFS = {"about": RefSpec(kinds=tuple(Kind))}
+
+    about: RecordId
+    content: LongText = Field(min_length=1)
+    kind: Evidence = Evidence.SUMMARY
+
+    def title(self) -> str:
+        """E.g. "evidence on claim-x"."""
+        return f"evidence on {self.about}"
+
+
+PAYLOADS: dict[Kind, type[Payload]] = {
+    model.KIND: model
+    for model in (
+        Actor,
+        Incident,
+        Claim,
+        Response,
+        Norm,
+        Initiative,
+        Participation,
+        Assessment,
+        EvidenceNote,
+    )
+}
+
+
+class Record(_Frozen):
+    """A stored record: the envelope every kind shares, around its payload."""
+
+    id: RecordId
+    kind: Kind
+    marking: Marking
+    owner: RecordId
+    status: Status
+    revision: int = Field(ge=1)
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    created_by: str | None = None
+    updated_by: str | None = None
+    sources: tuple[Source, ...] = Field(min_length=1)
+    shares: tuple[RecordId, ...] = ()
+    readers: tuple[str, ...] = ()
+    data: Payload
+
+    @property
+    def name(self) -> str:
+        """The record's display name."""
+        return self.data.title()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: envelope fields plus ``data`` (payload) and ``name``."""
+        out = self.model_dump(mode="json", exclude={"data"}, by_alias=True)
+        out["name"] = self.name
+        out["data"] = self.data.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        return out

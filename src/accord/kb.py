@@ -1,0 +1,613 @@
+"""KnowledgeBase: the one library API that the CLI, the web app, TAXII and importers call.
+
+Every read goes through :mod:`accord.access`; every write is one transaction that writes a new
+revision and a hash-chained audit entry per record, or nothing at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from accord import access
+from accord.access import ANONYMOUS, Viewer
+from accord.domain.inputs import Page, RecordInput, parse_input, parse_payload, require_sources
+from accord.domain.records import PAYLOADS, Record
+from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
+from accord.errors import BadRequest, Conflict, InvalidInput, NotFound, StoreUnavailable
+from accord.store import audit, migrate, rows
+from accord.store.engine import make_engine
+from accord.store.schema import organisations, records, revisions, users
+from accord.store.search import run_search
+
+Clock = Callable[[], dt.datetime]
+MAX_PAGE = 500
+
+
+def utcnow() -> dt.datetime:
+    """The current time in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A search result: the record and its rank score (lower is better on SQLite)."""
+
+    record: Record
+    score: float
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    """One revision of a record as a given viewer may see it."""
+
+    revision: int
+    changed_at: dt.datetime
+    changed_by: str | None
+    record: Record
+
+
+@dataclass
+class BulkResult:
+    """What a bulk write did, by record id."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+class KnowledgeBase:
+    """Open an Accord database (SQLite file or PostgreSQL URL) and work with its records."""
+
+    def __init__(self, url: str | None = None, *, clock: Clock | None = None) -> None:
+        self.engine = make_engine(url)
+        self._clock = clock or utcnow
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def initialise(self) -> None:
+        """Create or migrate the schema and the built-in curators organisation. Writes."""
+        from accord.accounts import ensure_curators
+
+        try:
+            migrate.upgrade(self.engine)
+        except OperationalError as exc:
+            raise StoreUnavailable(f"cannot open the database: {exc.orig}") from exc
+        ensure_curators(self)
+
+    def require_schema(self) -> None:
+        """Raise a clear error unless the database has been initialised and is current."""
+        try:
+            current = migrate.is_current(self.engine)
+        except (OperationalError, DBAPIError) as exc:
+            raise StoreUnavailable(f"cannot open the database: {exc.orig}") from exc
+        if not current:
+            raise StoreUnavailable(
+                "the database is not initialised or is out of date: run 'accord init'"
+            )
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def now(self) -> dt.datetime:
+        """The knowledge base's clock (frozen in tests)."""
+        return self._clock()
+
+    # -- writes --------------------------------------------------------------------------
+
+    def create(self, raw: Mapping[str, Any] | RecordInput, viewer: Viewer) -> Record:
+        """Validate and store one new record as the viewer. Writes one revision and audit entry."""
+        result = self.bulk_create([raw], viewer)
+        if not result.created:
+            raise Conflict("a record with this id already exists", record=_id_of(raw))
+        return self.get(result.created[0], viewer)
+
+    def bulk_create(
+        self,
+        items: Iterable[Mapping[str, Any] | RecordInput],
+        viewer: Viewer,
+        *,
+        upsert: bool = False,
+    ) -> BulkResult:
+        """Store many records in one transaction (batched inserts, no per-row commit).
+
+        Records whose id exists with identical content are left unchanged; with different
+        content they raise Conflict, or with ``upsert`` become a new revision (the viewer must
+        be allowed to edit them). The first invalid record aborts the whole batch: nothing is
+        written.
+        """
+        owner = access.check_can_create(viewer)
+        now = self.now()
+        built: dict[str, Record] = {}
+        for item in items:
+            record = self._build(
+                item if isinstance(item, RecordInput) else parse_input(item), owner, viewer, now
+            )
+            previous = built.get(record.id)
+            if previous is not None and rows.body_of(previous) != rows.body_of(record):
+                raise Conflict(
+                    "the same id is given twice with different content", record=record.id
+                )
+            built[record.id] = record
+        result = BulkResult()
+        with self._write() as conn:
+            found = rows.existing(conn, built)
+            fresh: list[Record] = []
+            changed: list[tuple[Record, Record]] = []
+            for rid, record in built.items():
+                row = found.get(rid)
+                if row is None:
+                    fresh.append(record)
+                elif (
+                    row.body == rows.body_of(record)
+                    and row.marking == record.marking.value
+                    and row.kind == record.kind.value
+                ):
+                    result.unchanged.append(rid)
+                elif not upsert or row.kind != record.kind.value:
+                    raise Conflict(
+                        "the id is already used by a record with different content", record=rid
+                    )
+                else:
+                    old = self._get_visible(conn, rid, viewer)
+                    access.check_can_edit(viewer, old.owner, rid)
+                    changed.append((old, self._next_revision(old, record, viewer)))
+            writes = [*fresh, *(new for _, new in changed)]
+            self._check_refs(conn, viewer, writes, built)
+            self._check_sharing(conn, writes)
+            rows.insert_records(conn, fresh, viewer.user_id)
+            for _, new in changed:
+                rows.replace_record(conn, new, viewer.user_id)
+            audit.append(
+                conn,
+                [self._audit("create", r, None, viewer) for r in fresh]
+                + [self._audit("update", new, old, viewer) for old, new in changed],
+            )
+        result.created.extend(r.id for r in fresh)
+        result.updated.extend(new.id for _, new in changed)
+        return result
+
+    def update(
+        self,
+        record_id: str,
+        viewer: Viewer,
+        *,
+        data: Mapping[str, Any] | None = None,
+        sources: Sequence[Mapping[str, Any]] | None = None,
+        expected_revision: int | None = None,
+    ) -> Record:
+        """Change payload fields (a patch) and/or sources. Writes one revision and audit entry."""
+
+        def change(old: Record) -> Record:
+            access.check_can_edit(viewer, old.owner, record_id)
+            payload = old.data.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+            payload.update(data or {})
+            raw = {
+                "id": old.id,
+                "kind": old.kind,
+                "data": payload,
+                "marking": old.marking,
+                "status": old.status,
+                "shares": old.shares,
+                "readers": old.readers,
+                "sources": sources
+                if sources is not None
+                else [s.model_dump() for s in old.sources],
+            }
+            return self._build(parse_input(raw), old.owner, viewer, self.now(), creator=old)
+
+        return self._revise(record_id, viewer, "update", change, expected_revision)
+
+    def publish(self, record_id: str, viewer: Viewer) -> Record:
+        """Publish a draft (reviewers of the owning organisation). Writes one revision."""
+
+        def change(old: Record) -> Record:
+            access.check_can_publish(viewer, old.owner, record_id)
+            return old.model_copy(update={"status": Status.PUBLISHED})
+
+        return self._revise(record_id, viewer, "publish", change)
+
+    def set_marking(self, record_id: str, viewer: Viewer, marking: Marking) -> Record:
+        """Re-mark a record; loosening (e.g. RED → CLEAR) is an explicit, audited reviewer act."""
+
+        def change(old: Record) -> Record:
+            access.check_can_remark(viewer, old.owner, record_id, old.marking, marking)
+            readers = old.readers
+            if marking is Marking.RED and viewer.user_id and viewer.user_id not in readers:
+                readers = (*readers, viewer.user_id)
+            return old.model_copy(update={"marking": marking, "readers": readers})
+
+        action = "declassify" if _loosens(record_id, marking, self, viewer) else "remark"
+        return self._revise(record_id, viewer, action, change)
+
+    def set_sharing(
+        self,
+        record_id: str,
+        viewer: Viewer,
+        *,
+        shares: Sequence[str] | None = None,
+        readers: Sequence[str] | None = None,
+    ) -> Record:
+        """Replace a record's AMBER share list and/or RED named readers. Writes one revision."""
+
+        def change(old: Record) -> Record:
+            access.check_can_edit(viewer, old.owner, record_id)
+            update: dict[str, Any] = {}
+            if shares is not None:
+                update["shares"] = tuple(dict.fromkeys(shares))
+            if readers is not None:
+                update["readers"] = tuple(dict.fromkeys(readers))
+            return old.model_copy(update=update)
+
+        return self._revise(record_id, viewer, "share", change)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(
+        self, record_id: str, viewer: Viewer = ANONYMOUS, *, revision: int | None = None
+    ) -> Record:
+        """The record as the viewer may see it, current or as of a past revision. Read-only."""
+        with self._read() as conn:
+            current = self._get_visible(conn, record_id, viewer)
+            if revision is None:
+                return self._present(conn, viewer, [current])[0]
+        for view in self.history(record_id, viewer):
+            if view.revision == revision:
+                return view.record
+        raise NotFound(f"no revision {revision} of this record", record=record_id)
+
+    def get_many(self, ids: Iterable[str], viewer: Viewer = ANONYMOUS) -> dict[str, Record]:
+        """The visible records among the given ids, by id. Read-only."""
+        id_list = list(dict.fromkeys(ids))
+        found: list[Record] = []
+        with self._read() as conn:
+            for start in range(0, len(id_list), rows.BATCH):
+                chunk = id_list[start : start + rows.BATCH]
+                selected = conn.execute(
+                    select(records).where(access.visible_ids(viewer, chunk))
+                ).all()
+                found.extend(self._present(conn, viewer, rows.load_records(conn, selected)))
+        return {r.id: r for r in found}
+
+    def list_records(
+        self,
+        viewer: Viewer = ANONYMOUS,
+        *,
+        kind: Kind | None = None,
+        after: str | None = None,
+        limit: int = 50,
+        marking: Marking | None = None,
+        owner: str | None = None,
+    ) -> Page:
+        """One page of visible records ordered by id (keyset pagination on ``after``). Read-only."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
+        query = select(records).where(access.visible(viewer))
+        if kind is not None:
+            query = query.where(records.c.kind == kind.value)
+        if marking is not None:
+            query = query.where(records.c.marking == marking.value)
+        if owner is not None:
+            query = query.where(records.c.owner == owner)
+        if after is not None:
+            query = query.where(records.c.id > after)
+        with self._read() as conn:
+            selected = conn.execute(query.order_by(records.c.id).limit(limit + 1)).all()
+            items = self._present(conn, viewer, rows.load_records(conn, selected[:limit]))
+        next_cursor = items[-1].id if len(selected) > limit else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    def iter_records(
+        self, viewer: Viewer = ANONYMOUS, *, kind: Kind | None = None, page_size: int = 500
+    ) -> Iterator[Record]:
+        """Every visible record (of a kind), streamed a page at a time. Read-only."""
+        after: str | None = None
+        while True:
+            page = self.list_records(viewer, kind=kind, after=after, limit=page_size)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            after = page.next_cursor
+
+    def count(self, viewer: Viewer = ANONYMOUS, *, by: str = "kind") -> dict[str, int]:
+        """Visible records counted by ``kind``, ``marking`` or ``owner``. Read-only."""
+        if by not in ("kind", "marking", "owner"):
+            raise BadRequest("count by kind, marking or owner")
+        column = records.c[by]
+        query = select(column, func.count()).where(access.visible(viewer)).group_by(column)
+        with self._read() as conn:
+            return {str(key): int(n) for key, n in conn.execute(query)}
+
+    def search(
+        self, text: str, viewer: Viewer = ANONYMOUS, *, kinds: Sequence[Kind] = (), limit: int = 20
+    ) -> list[SearchHit]:
+        """Ranked full-text search over names, aliases and descriptions. Read-only."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
+        with self._read() as conn:
+            ranked = run_search(conn, text, access.visible(viewer), [k.value for k in kinds], limit)
+        found = self.get_many([rid for rid, _ in ranked], viewer)
+        return [SearchHit(found[rid], score) for rid, score in ranked if rid in found]
+
+    def history(self, record_id: str, viewer: Viewer = ANONYMOUS) -> list[RevisionView]:
+        """The revisions of a record the viewer was entitled to see, oldest first. Read-only."""
+        with self._read() as conn:
+            self._get_visible(conn, record_id, viewer)
+            stored = conn.execute(
+                select(revisions)
+                .where(revisions.c.record_id == record_id)
+                .order_by(revisions.c.revision)
+            ).all()
+        views: list[RevisionView] = []
+        for row in stored:
+            snap = rows.record_from_snapshot(row.snapshot)
+            if not access.may_see_envelope(
+                viewer,
+                marking=snap.marking,
+                owner=snap.owner,
+                status=snap.status,
+                shares=snap.shares,
+                readers=snap.readers,
+            ):
+                continue
+            if not access.may_see_share_list(viewer, snap.owner):
+                snap = snap.model_copy(update={"shares": (), "readers": ()})
+            changed_at = (
+                row.changed_at if row.changed_at.tzinfo else row.changed_at.replace(tzinfo=dt.UTC)
+            )
+            views.append(RevisionView(row.revision, changed_at, row.changed_by, snap))
+        return views
+
+    def verify_audit(self) -> audit.Verification:
+        """Check the audit log's hash chain and revision snapshots. Read-only."""
+        with self._read() as conn:
+            return audit.verify(conn)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _build(
+        self,
+        inp: RecordInput,
+        owner: str,
+        viewer: Viewer,
+        now: dt.datetime,
+        creator: Record | None = None,
+    ) -> Record:
+        record_id = inp.id or f"{inp.kind.value}-{uuid.uuid4().hex[:16]}"
+        payload = parse_payload(inp.kind, inp.data, record_id)
+        require_sources(inp.sources, record_id)
+        readers = inp.readers
+        if (
+            inp.marking is Marking.RED
+            and viewer.user_id
+            and viewer.user_id not in readers
+            and creator is None
+        ):
+            readers = (*readers, viewer.user_id)
+        return Record(
+            id=record_id,
+            kind=inp.kind,
+            marking=inp.marking,
+            owner=owner,
+            status=inp.status,
+            revision=creator.revision + 1 if creator else 1,
+            created_at=creator.created_at if creator else now,
+            updated_at=_after(now, creator.updated_at) if creator else now,
+            created_by=creator.created_by if creator else viewer.user_id,
+            updated_by=viewer.user_id,
+            sources=inp.sources,
+            shares=inp.shares,
+            readers=readers,
+            data=payload,
+        )
+
+    def _next_revision(self, old: Record, new: Record, viewer: Viewer) -> Record:
+        return new.model_copy(
+            update={
+                "revision": old.revision + 1,
+                "created_at": old.created_at,
+                "created_by": old.created_by,
+                "owner": old.owner,
+                "updated_at": _after(new.updated_at, old.updated_at),
+                "updated_by": viewer.user_id,
+            }
+        )
+
+    def _revise(
+        self,
+        record_id: str,
+        viewer: Viewer,
+        action: str,
+        change: Callable[[Record], Record],
+        expected_revision: int | None = None,
+    ) -> Record:
+        with self._write() as conn:
+            old = self._get_visible(conn, record_id, viewer)
+            if expected_revision is not None and expected_revision != old.revision:
+                raise Conflict(
+                    f"the record is at revision {old.revision}, not {expected_revision}",
+                    record=record_id,
+                )
+            new = self._next_revision(old, change(old), viewer)
+            self._check_refs(conn, viewer, [new], {})
+            self._check_sharing(conn, [new])
+            rows.replace_record(conn, new, viewer.user_id)
+            audit.append(conn, [self._audit(action, new, old, viewer)])
+        return self.get(record_id, viewer)
+
+    def _audit(
+        self, action: str, new: Record, old: Record | None, viewer: Viewer
+    ) -> audit.AuditEntry:
+        return audit.AuditEntry(
+            at=new.updated_at,
+            user_id=viewer.user_id,
+            action=action,
+            record_id=new.id,
+            revision=new.revision,
+            before_hash=audit.digest(rows.snapshot_of(old)) if old else None,
+            after_hash=audit.digest(rows.snapshot_of(new)),
+        )
+
+    def _get_visible(self, conn: Connection, record_id: str, viewer: Viewer) -> Record:
+        row = conn.execute(select(records).where(access.visible_ids(viewer, [record_id]))).first()
+        if row is None:
+            raise NotFound("no such record", record=record_id)
+        return rows.load_records(conn, [row])[0]
+
+    def _check_refs(
+        self,
+        conn: Connection,
+        viewer: Viewer,
+        batch: Sequence[Record],
+        pending: Mapping[str, Record],
+    ) -> None:
+        """Each reference exists (in the batch or visible to the viewer), of the right kind."""
+        wanted = {target for r in batch for _, target in r.data.refs() if target not in pending}
+        kinds = {rid: rec.kind.value for rid, rec in pending.items()}
+        for start in range(0, len(wanted), rows.BATCH):
+            chunk = sorted(wanted)[start : start + rows.BATCH]
+            query = select(records.c.id, records.c.kind).where(access.visible_ids(viewer, chunk))
+            kinds.update({rid: kind for rid, kind in conn.execute(query)})
+        for record in batch:
+            for name, target in record.data.refs():
+                spec = record.data.REFS[name]
+                if target not in kinds:
+                    raise InvalidInput(
+                        f"references a record that does not exist: '{target}'",
+                        record=record.id,
+                        field=f"data.{name}",
+                    )
+                if kinds[target] not in {k.value for k in spec.kinds}:
+                    expected = " or ".join(k.value for k in spec.kinds)
+                    raise InvalidInput(
+                        f"'{target}' is a {kinds[target]}, expected {expected}",
+                        record=record.id,
+                        field=f"data.{name}",
+                    )
+
+    def _check_sharing(self, conn: Connection, batch: Sequence[Record]) -> None:
+        orgs = {o for r in batch for o in r.shares}
+        people = {u for r in batch for u in r.readers}
+        known_orgs = (
+            {
+                o
+                for (o,) in conn.execute(
+                    select(organisations.c.id).where(organisations.c.id.in_(orgs))
+                )
+            }
+            if orgs
+            else set()
+        )
+        known_users = (
+            {u for (u,) in conn.execute(select(users.c.id).where(users.c.id.in_(people)))}
+            if people
+            else set()
+        )
+        for record in batch:
+            for org in record.shares:
+                if org not in known_orgs:
+                    raise InvalidInput(
+                        f"no organisation '{org}' to share with", record=record.id, field="shares"
+                    )
+            for user in record.readers:
+                if user not in known_users and user != access.SYSTEM.user_id:
+                    raise InvalidInput(
+                        f"no user '{user}' to name as a reader", record=record.id, field="readers"
+                    )
+
+    def _present(self, conn: Connection, viewer: Viewer, batch: Sequence[Record]) -> list[Record]:
+        """Hide from entity records the references to records the viewer may not see, and
+        share lists from everyone but the owner."""
+        soft = {t for r in batch if r.kind not in RELATIONSHIP_KINDS for _, t in r.data.refs()}
+        seen: set[str] = set()
+        for start in range(0, len(soft), rows.BATCH):
+            chunk = sorted(soft)[start : start + rows.BATCH]
+            seen.update(
+                rid
+                for (rid,) in conn.execute(
+                    select(records.c.id).where(access.visible_ids(viewer, chunk))
+                )
+            )
+        out: list[Record] = []
+        for record in batch:
+            hidden = (
+                {t for _, t in record.data.refs()} - seen
+                if record.kind not in RELATIONSHIP_KINDS
+                else set()
+            )
+            if hidden:
+                record = record.model_copy(update={"data": _without_refs(record, hidden)})
+            if not access.may_see_share_list(viewer, record.owner):
+                record = record.model_copy(update={"shares": (), "readers": ()})
+            out.append(record)
+        return out
+
+    def _read(self) -> Any:
+        return _guarded(self.engine.connect())
+
+    def _write(self) -> Any:
+        return _guarded(self.engine.begin())
+
+
+class _guarded:
+    """A connection context that turns driver errors into Accord errors."""
+
+    def __init__(self, ctx: Any) -> None:
+        self._ctx = ctx
+
+    def __enter__(self) -> Connection:
+        try:
+            return self._ctx.__enter__()  # type: ignore[no-any-return]
+        except OperationalError as exc:
+            raise StoreUnavailable(f"cannot reach the database: {exc.orig}") from exc
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            self._ctx.__exit__(exc_type, exc, tb)
+        except IntegrityError as err:
+            raise Conflict("the write conflicts with stored data") from err
+        if isinstance(exc, IntegrityError):
+            raise Conflict("the write conflicts with stored data") from exc
+        if isinstance(exc, OperationalError):
+            raise StoreUnavailable("the database failed the operation") from exc
+
+
+def _without_refs(record: Record, hidden: set[str]) -> Any:
+    payload = record.data.model_dump(by_alias=True)
+    for name, spec in record.data.REFS.items():
+        value = payload.get(name)
+        if spec.many and value:
+            payload[name] = tuple(v for v in value if v not in hidden)
+        elif value in hidden:
+            payload[name] = None
+    return PAYLOADS[record.kind].model_validate(payload)
+
+
+def _after(now: dt.datetime, previous: dt.datetime) -> dt.datetime:
+    """A timestamp strictly after ``previous``: revisions' ``modified`` always increases."""
+    return now if now > previous else previous + dt.timedelta(microseconds=1)
+
+
+def _id_of(raw: Mapping[str, Any] | RecordInput) -> str | None:
+    value = raw.id if isinstance(raw, RecordInput) else raw.get("id")
+    return value if isinstance(value, str) else None
+
+
+def _loosens(record_id: str, marking: Marking, kb: KnowledgeBase, viewer: Viewer) -> bool:
+    try:
+        return kb.get(record_id, viewer).marking.rank > marking.rank
+    except NotFound:
+        return False

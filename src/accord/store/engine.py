@@ -1,0 +1,70 @@
+"""Database URLs and engines: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from accord.errors import BadRequest
+
+DEFAULT_SQLITE_FILE = "accord.db"
+ENV_DATABASE_URL = "ACCORD_DATABASE_URL"
+
+
+def resolve_url(url: str | None) -> str:
+    """The database URL to use: the argument, else ``ACCORD_DATABASE_URL``, else ./accord.db.
+
+    A bare file path is taken as a SQLite file; ``postgresql://`` URLs use psycopg 3.
+    """
+    chosen = url or os.environ.get(ENV_DATABASE_URL) or DEFAULT_SQLITE_FILE
+    if "://" not in chosen:
+        return f"sqlite:///{Path(chosen).expanduser()}"
+    if chosen.startswith("postgresql://") or chosen.startswith("postgres://"):
+        return "postgresql+psycopg://" + chosen.split("://", 1)[1]
+    return chosen
+
+
+def make_engine(url: str | None) -> Engine:
+    """Create an engine for the resolved URL; SQLite gets WAL, foreign keys and a busy timeout."""
+    resolved = resolve_url(url)
+    try:
+        parsed = make_url(resolved)
+    except ArgumentError as exc:
+        raise BadRequest(f"not a database URL: {url}") from exc
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": 30}
+        if parsed.database in (None, "", ":memory:"):
+            from sqlalchemy.pool import StaticPool
+
+            kwargs["poolclass"] = StaticPool
+            kwargs["connect_args"]["check_same_thread"] = False
+    elif parsed.get_backend_name() == "postgresql":
+        kwargs["pool_pre_ping"] = True
+    else:
+        raise BadRequest(
+            f"unsupported database: {parsed.get_backend_name()} (use SQLite or PostgreSQL)"
+        )
+    engine = create_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """Whether the engine talks to SQLite."""
+    return engine.dialect.name == "sqlite"

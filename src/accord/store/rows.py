@@ -1,0 +1,203 @@
+"""Records to rows and back; batched reads and writes of the record tables (no access rules).
+
+Callers (the KnowledgeBase) decide *what* may be read or written; this module only moves
+records between Python and the database, a batch at a time, without per-row round trips.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Row, delete, insert, select, update
+
+from accord.domain.records import PAYLOADS, Record, Source
+from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
+from accord.store.schema import record_readers, record_refs, record_shares, records, revisions
+
+BATCH = 2_000
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON text (sorted keys) so equal content gives equal strings."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def body_of(record: Record) -> str:
+    """The stored JSON body: payload and sources."""
+    return dumps(
+        {
+            "data": record.data.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+            "sources": [s.model_dump(mode="json", exclude_none=True) for s in record.sources],
+        }
+    )
+
+
+def row_values(record: Record) -> dict[str, Any]:
+    """Column values of the records table for a record."""
+    return {
+        "id": record.id,
+        "kind": record.kind.value,
+        "name": record.name[:500],
+        "marking": record.marking.value,
+        "owner": record.owner,
+        "status": record.status.value,
+        "revision": record.revision,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "created_by": record.created_by,
+        "updated_by": record.updated_by,
+        "date_key": record.data.date_key(),
+        "body": body_of(record),
+        "search_text": " ".join((record.id, record.data.search_text())),
+    }
+
+
+def snapshot_of(record: Record) -> str:
+    """The JSON snapshot a revision keeps: the whole record, share lists included."""
+    return dumps(record.to_json())
+
+
+def record_from_snapshot(text: str) -> Record:
+    """Rebuild a record from a revision snapshot."""
+    raw = orjson.loads(text)
+    kind = Kind(raw["kind"])
+    raw.pop("name", None)
+    raw["data"] = PAYLOADS[kind].model_validate(raw["data"])
+    return Record.model_validate(raw)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def record_from_row(
+    row: Row[Any], shares: Sequence[str] = (), readers: Sequence[str] = ()
+) -> Record:
+    """Rebuild a record from a records row plus its share list and named readers."""
+    body = orjson.loads(row.body)
+    kind = Kind(row.kind)
+    return Record(
+        id=row.id,
+        kind=kind,
+        marking=Marking(row.marking),
+        owner=row.owner,
+        status=Status(row.status),
+        revision=row.revision,
+        created_at=_utc(row.created_at),
+        updated_at=_utc(row.updated_at),
+        created_by=row.created_by,
+        updated_by=row.updated_by,
+        sources=tuple(Source.model_validate(s) for s in body["sources"]),
+        shares=tuple(shares),
+        readers=tuple(readers),
+        data=PAYLOADS[kind].model_validate(body["data"]),
+    )
+
+
+def sharing_of(
+    conn: Connection, ids: Sequence[str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Share lists and named readers of the given records, in two queries."""
+    shares: dict[str, list[str]] = defaultdict(list)
+    readers: dict[str, list[str]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        for rid, org in conn.execute(
+            select(record_shares.c.record_id, record_shares.c.org_id)
+            .where(record_shares.c.record_id.in_(chunk))
+            .order_by(record_shares.c.org_id)
+        ):
+            shares[rid].append(org)
+        for rid, user in conn.execute(
+            select(record_readers.c.record_id, record_readers.c.user_id)
+            .where(record_readers.c.record_id.in_(chunk))
+            .order_by(record_readers.c.user_id)
+        ):
+            readers[rid].append(user)
+    return shares, readers
+
+
+def load_records(conn: Connection, rows: Sequence[Row[Any]]) -> list[Record]:
+    """Records for already-selected rows, share lists attached in batch."""
+    shares, readers = sharing_of(conn, [r.id for r in rows])
+    return [record_from_row(r, shares.get(r.id, ()), readers.get(r.id, ())) for r in rows]
+
+
+def insert_records(conn: Connection, batch: Sequence[Record], changed_by: str | None) -> None:
+    """Insert new records with their refs, sharing and first revision (executemany batches)."""
+    for chunk in _chunks(batch):
+        conn.execute(insert(records), [row_values(r) for r in chunk])
+        _insert_links(conn, chunk)
+        conn.execute(
+            insert(revisions),
+            [
+                {
+                    "record_id": r.id,
+                    "revision": r.revision,
+                    "changed_at": r.updated_at,
+                    "changed_by": changed_by,
+                    "snapshot": snapshot_of(r),
+                }
+                for r in chunk
+            ],
+        )
+
+
+def replace_record(conn: Connection, record: Record, changed_by: str | None) -> None:
+    """Write a new revision of an existing record: row, links and a revision entry."""
+    values = row_values(record)
+    values.pop("id")
+    conn.execute(update(records).where(records.c.id == record.id).values(**values))
+    for table in (record_refs, record_shares, record_readers):
+        conn.execute(delete(table).where(table.c.record_id == record.id))
+    _insert_links(conn, [record])
+    conn.execute(
+        insert(revisions).values(
+            record_id=record.id,
+            revision=record.revision,
+            changed_at=record.updated_at,
+            changed_by=changed_by,
+            snapshot=snapshot_of(record),
+        )
+    )
+
+
+def _insert_links(conn: Connection, batch: Sequence[Record]) -> None:
+    refs = [
+        {
+            "record_id": r.id,
+            "field": field,
+            "target_id": target,
+            "hard": r.kind in RELATIONSHIP_KINDS,
+        }
+        for r in batch
+        for field, target in dict.fromkeys(r.data.refs())
+    ]
+    shares = [{"record_id": r.id, "org_id": org} for r in batch for org in dict.fromkeys(r.shares)]
+    readers = [
+        {"record_id": r.id, "user_id": user} for r in batch for user in dict.fromkeys(r.readers)
+    ]
+    for table, values in ((record_refs, refs), (record_shares, shares), (record_readers, readers)):
+        if values:
+            conn.execute(insert(table), values)
+
+
+def existing(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
+    """Rows (id, kind, marking, body) of the given ids that exist, whoever may see them."""
+    found: dict[str, Any] = {}
+    for chunk in _chunks(list(ids)):
+        for row in conn.execute(
+            select(records.c.id, records.c.kind, records.c.marking, records.c.body).where(
+                records.c.id.in_(chunk)
+            )
+        ):
+            found[row.id] = row
+    return found
+
+
+def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

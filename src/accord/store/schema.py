@@ -1,0 +1,121 @@
+"""The relational schema (SQLAlchemy Core). Alembic migrations create exactly this."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("name", String(500), nullable=False, unique=True),
+    Column("sector", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("org_id", String(128), ForeignKey("organisations.id"), nullable=False, index=True),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", String(256), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(128), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("marking", String(16), nullable=False),
+    Column("owner", String(128), ForeignKey("organisations.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Column("updated_by", String(64), nullable=True),
+    Column("date_key", String(10), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("search_text", Text, nullable=False),
+    Index("ix_records_kind_id", "kind", "id"),
+    Index("ix_records_owner", "owner"),
+)
+
+record_refs = Table(
+    "record_refs",
+    metadata,
+    Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
+    Column("field", String(64), primary_key=True),
+    Column("target_id", String(128), ForeignKey("records.id"), primary_key=True),
+    Column("hard", Boolean, nullable=False),
+    Index("ix_record_refs_target", "target_id", "field"),
+)
+
+record_shares = Table(
+    "record_shares",
+    metadata,
+    Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
+    Column("org_id", String(128), ForeignKey("organisations.id"), primary_key=True),
+)
+
+record_readers = Table(
+    "record_readers",
+    metadata,
+    Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id"), primary_key=True),
+)
+
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", String(64), nullable=True),
+    Column("snapshot", Text, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("user_id", String(64), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("record_id", String(128), nullable=True),
+    Column("revision", Integer, nullable=True),
+    Column("before_hash", String(64), nullable=True),
+    Column("after_hash", String(64), nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+)

@@ -1,0 +1,43 @@
+"""The web app factory: REST API under /api/v1 (more interfaces mount here as they land)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from accord import __version__
+from accord.kb import KnowledgeBase
+from accord.web import errors
+from accord.web.api.records import build_router
+from accord.web.limits import BodySizeLimit
+from accord.web.settings import Settings
+
+
+def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> FastAPI:
+    """Build the ASGI app for the given settings (or an already open knowledge base)."""
+    settings = settings or Settings()
+    base = kb or KnowledgeBase(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if kb is None:
+            base.close()
+
+    app = FastAPI(
+        title="Accord",
+        version=__version__,
+        summary="System of record for state behaviour in cyberspace, shared under TLP 2.0.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.kb = base
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(build_router(), prefix="/api/v1")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,146 @@
+"""Fixtures: a real database per test on SQLite and PostgreSQL, a frozen clock, worlds of users.
+
+PostgreSQL tests skip with a reason when the server is unreachable, unless
+ACCORD_REQUIRE_POSTGRES=1 (set by .ci/run), which turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from accord.kb import KnowledgeBase
+from accord.store.schema import metadata
+
+PG_ADMIN_URL = os.environ.get(
+    "ACCORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+class FrozenClock:
+    """A clock that starts at a fixed instant and advances one second per call."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (dropped at the end)."""
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"accord_test_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        reason = f"PostgreSQL unreachable at {PG_ADMIN_URL}: {exc.orig}"
+        if os.environ.get("ACCORD_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+_pg_migrated: dict[str, bool] = {}
+
+
+def _truncate_postgres(kb: KnowledgeBase) -> None:
+    names = ", ".join(t.name for t in metadata.sorted_tables)
+    with kb.engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL for an empty, not yet initialised Accord database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'accord.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    probe = KnowledgeBase(url)
+    try:
+        if url in _pg_migrated:
+            _truncate_postgres(probe)
+    finally:
+        probe.close()
+    return url
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """The frozen clock every test KnowledgeBase uses."""
+    return FrozenClock()
+
+
+@pytest.fixture
+def kb(db_url: str, clock: FrozenClock) -> Iterator[KnowledgeBase]:
+    """An initialised, empty knowledge base (curators organisation only) on each backend."""
+    base = KnowledgeBase(db_url, clock=clock)
+    base.initialise()
+    if db_url.startswith("postgresql"):
+        _pg_migrated[db_url] = True
+    try:
+        yield base
+    finally:
+        base.close()
+
+
+def source(**overrides: Any) -> dict[str, Any]:
+    """A valid source citation for test records."""
+    base = {
+        "title": "Test statement",
+        "publisher": "Test publisher",
+        "url": "https://example.org/statement",
+        "date": "2020-01-02",
+    }
+    base.update(overrides)
+    return base
+
+
+def actor(rid: str, name: str | None = None, kind: str = "state", **extra: Any) -> dict[str, Any]:
+    """Input for an actor record."""
+    return {
+        "id": rid,
+        "kind": "actor",
+        "data": {"name": name or rid, "kind": kind, **extra},
+        "sources": [source()],
+    }
+
+
+def incident(
+    rid: str, name: str | None = None, start: str = "2017-05", **extra: Any
+) -> dict[str, Any]:
+    """Input for an incident record."""
+    data = {"name": name or rid, "start": start, "effects": ["ransomware"], **extra}
+    return {"id": rid, "kind": "incident", "data": data, "sources": [source()]}
+
+
+def claim(rid: str, claimant: str, incident_id: str, accused: str, **extra: Any) -> dict[str, Any]:
+    """Input for an attribution claim."""
+    data = {
+        "claimant": claimant,
+        "incident": incident_id,
+        "accused": accused,
+        "stance": "attributes",
+        "kind": "official_statement",
+        "date": "2017-12-19",
+        **extra,
+    }
+    return {"id": rid, "kind": "claim", "data": data, "sources": [source()]}

@@ -1,0 +1,100 @@
+"""The REST API: reads, writes, the one error shape, and hostile input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from accord import accounts
+from accord.access import SYSTEM
+from accord.domain.vocab import Sector, UserRole
+from accord.kb import KnowledgeBase
+from accord.web.app import create_app
+from accord.web.settings import Settings
+from tests.conftest import actor, incident, source
+
+
+@pytest.fixture
+def client(kb: KnowledgeBase) -> Iterator[TestClient]:
+    app = create_app(Settings(max_body_bytes=20_000), kb=kb)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def token(kb: KnowledgeBase) -> str:
+    org = accounts.create_org(kb, "Ministry of Test", Sector.GOVERNMENT)
+    accounts.create_user(kb, "analyst@mfa.example", org, UserRole.CONTRIBUTOR)
+    return accounts.create_token(kb, "analyst@mfa.example")[1]
+
+
+def test_openapi_document_is_served(client: TestClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/incidents" in spec["paths"]
+    assert "/api/v1/claims/{record_id}/history" in spec["paths"]
+
+
+def test_read_endpoints_return_records_with_marking(kb: KnowledgeBase, client: TestClient) -> None:
+    kb.bulk_create([incident("wannacry", "WannaCry"), actor("state-kp", "North Korea")], SYSTEM)
+    body = client.get("/api/v1/incidents/wannacry").json()
+    assert body["name"] == "WannaCry"
+    assert body["marking"] == "CLEAR"
+    listed = client.get("/api/v1/incidents").json()
+    assert [r["id"] for r in listed["items"]] == ["wannacry"]
+    found = client.get("/api/v1/search", params={"q": "wanna"}).json()
+    assert found["items"][0]["record"]["id"] == "wannacry"
+
+
+def test_record_of_another_kind_is_not_found(kb: KnowledgeBase, client: TestClient) -> None:
+    kb.create(incident("wannacry"), SYSTEM)
+    response = client.get("/api/v1/actors/wannacry")
+    assert response.status_code == 404
+
+
+def test_error_shape_is_locked(client: TestClient) -> None:
+    response = client.get("/api/v1/incidents/nope")
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {"code": "not_found", "message": "no such record", "record": "nope"}
+    }
+
+
+def test_create_needs_credentials(client: TestClient) -> None:
+    body = {"data": {"name": "X", "kind": "state"}, "sources": [source()]}
+    response = client.post("/api/v1/actors", json=body)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_bad_token_is_401(client: TestClient) -> None:
+    response = client.get("/api/v1/actors", headers={"Authorization": "Bearer acc_nope"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthenticated"
+
+
+def test_unknown_field_is_422_naming_it(client: TestClient, token: str) -> None:
+    body = {"data": {"name": "X", "kind": "state"}, "sources": [source()], "colour": "red"}
+    response = client.post("/api/v1/actors", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422
+    assert response.json()["error"] == {
+        "code": "invalid",
+        "message": "unknown field 'colour'",
+        "field": "colour",
+    }
+
+
+def test_oversized_body_is_413(client: TestClient, token: str) -> None:
+    body = {"data": {"name": "X" * 30_000, "kind": "state"}, "sources": [source()]}
+    response = client.post("/api/v1/actors", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+
+
+def test_script_and_sql_strings_are_stored_verbatim(client: TestClient, token: str) -> None:
+    name = "<script>alert(1)</script>'; DROP TABLE records; --"
+    body = {"id": "evil", "data": {"name": name, "kind": "company"}, "sources": [source()]}
+    created = client.post("/api/v1/actors", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert created.status_code == 201, created.text
+    assert client.get("/api/v1/actors/evil").json()["data"]["name"] == name
