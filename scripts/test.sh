@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev
+# Browser tests drive Debian's Chromium; the PDF briefing needs Pango (WeasyPrint).
+if [ ! -x /usr/bin/chromium ] || ! ldconfig -p | grep -c libpangoft2-1.0 >/dev/null; then
+  echo "== installing chromium, chromium-driver and Pango from Debian"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+    libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null
+fi
 echo "== ruff"
 .venv/bin/ruff check src tests benchmarks
 echo "== mypy --strict"

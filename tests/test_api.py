@@ -76,7 +76,9 @@ def test_bad_token_is_401(client: TestClient) -> None:
 
 def test_unknown_field_is_422_naming_it(client: TestClient, token: str) -> None:
     body = {"data": {"name": "X", "kind": "state"}, "sources": [source()], "colour": "red"}
-    response = client.post("/api/v1/actors", json=body, headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        "/api/v1/actors", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 422
     assert response.json()["error"] == {
         "code": "invalid",
@@ -87,7 +89,9 @@ def test_unknown_field_is_422_naming_it(client: TestClient, token: str) -> None:
 
 def test_oversized_body_is_413(client: TestClient, token: str) -> None:
     body = {"data": {"name": "X" * 30_000, "kind": "state"}, "sources": [source()]}
-    response = client.post("/api/v1/actors", json=body, headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        "/api/v1/actors", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
 

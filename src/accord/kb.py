@@ -6,6 +6,8 @@ revision and a hash-chained audit entry per record, or nothing at all.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -68,6 +70,9 @@ class KnowledgeBase:
     def __init__(self, url: str | None = None, *, clock: Clock | None = None) -> None:
         self.engine = make_engine(url)
         self._clock = clock or utcnow
+        self._tx: contextvars.ContextVar[Connection | None] = contextvars.ContextVar(
+            f"accord_tx_{id(self)}", default=None
+        )
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -165,9 +170,10 @@ class KnowledgeBase:
                     old = self._get_visible(conn, rid, viewer)
                     access.check_can_edit(viewer, old.owner, rid)
                     changed.append((old, self._next_revision(old, record, viewer)))
-            writes = [*fresh, *(new for _, new in changed)]
-            self._check_refs(conn, viewer, writes, built)
-            self._check_sharing(conn, writes)
+            names = self._check_refs(conn, viewer, [*fresh, *(n for _, n in changed)], built)
+            fresh = [_named(r, names) for r in fresh]
+            changed = [(old, _named(new, names)) for old, new in changed]
+            self._check_sharing(conn, [*fresh, *(new for _, new in changed)])
             rows.insert_records(conn, fresh, viewer.user_id)
             for _, new in changed:
                 rows.replace_record(conn, new, viewer.user_id)
@@ -442,7 +448,7 @@ class KnowledgeBase:
                     record=record_id,
                 )
             new = self._next_revision(old, change(old), viewer)
-            self._check_refs(conn, viewer, [new], {})
+            new = _named(new, self._check_refs(conn, viewer, [new], {}))
             self._check_sharing(conn, [new])
             rows.replace_record(conn, new, viewer.user_id)
             audit.append(conn, [self._audit(action, new, old, viewer)])
@@ -473,14 +479,22 @@ class KnowledgeBase:
         viewer: Viewer,
         batch: Sequence[Record],
         pending: Mapping[str, Record],
-    ) -> None:
-        """Each reference exists (in the batch or visible to the viewer), of the right kind."""
+    ) -> dict[str, str]:
+        """Each reference exists (in the batch or visible to the viewer), of the right kind.
+
+        Returns the display names of the referenced records, by id. Read-only.
+        """
         wanted = {target for r in batch for _, target in r.data.refs() if target not in pending}
         kinds = {rid: rec.kind.value for rid, rec in pending.items()}
+        names = {rid: rec.name for rid, rec in pending.items()}
         for start in range(0, len(wanted), rows.BATCH):
             chunk = sorted(wanted)[start : start + rows.BATCH]
-            query = select(records.c.id, records.c.kind).where(access.visible_ids(viewer, chunk))
-            kinds.update({rid: kind for rid, kind in conn.execute(query)})
+            query = select(records.c.id, records.c.kind, records.c.name).where(
+                access.visible_ids(viewer, chunk)
+            )
+            for rid, kind, name in conn.execute(query):
+                kinds[rid] = kind
+                names[rid] = name
         for record in batch:
             for name, target in record.data.refs():
                 spec = record.data.REFS[name]
@@ -497,6 +511,7 @@ class KnowledgeBase:
                         record=record.id,
                         field=f"data.{name}",
                     )
+        return names
 
     def _check_sharing(self, conn: Connection, batch: Sequence[Record]) -> None:
         orgs = {o for r in batch for o in r.shares}
@@ -555,11 +570,27 @@ class KnowledgeBase:
             out.append(record)
         return out
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every write inside the block (e.g. many ``bulk_create`` batches) one
+        transaction: all committed when the block ends, none if it raises. Writes."""
+        if self._tx.get() is not None:
+            yield
+            return
+        with self._write() as conn:
+            token = self._tx.set(conn)
+            try:
+                yield
+            finally:
+                self._tx.reset(token)
+
     def _read(self) -> Any:
-        return _guarded(self.engine.connect())
+        joined = self._tx.get()
+        return contextlib.nullcontext(joined) if joined else _guarded(self.engine.connect())
 
     def _write(self) -> Any:
-        return _guarded(self.engine.begin())
+        joined = self._tx.get()
+        return contextlib.nullcontext(joined) if joined else _guarded(self.engine.begin())
 
 
 class _guarded:
@@ -594,6 +625,13 @@ def _without_refs(record: Record, hidden: set[str]) -> Any:
         elif value in hidden:
             payload[name] = None
     return PAYLOADS[record.kind].model_validate(payload)
+
+
+def _named(record: Record, names: Mapping[str, str]) -> Record:
+    """The record with its display name computed from the names of the records it links."""
+    if record.kind not in RELATIONSHIP_KINDS:
+        return record
+    return record.model_copy(update={"name": record.data.title(names)[:500]})
 
 
 def _after(now: dt.datetime, previous: dt.datetime) -> dt.datetime:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
@@ -55,6 +56,14 @@ ShortText = Annotated[str, Field(min_length=1, max_length=500)]
 LongText = Annotated[str, Field(max_length=20_000)]
 
 
+_NO_NAMES: Mapping[str, str] = {}
+
+
+def _n(names: Mapping[str, str], record_id: str) -> str:
+    """The display name of a referenced record, or its id when unknown."""
+    return names.get(record_id, record_id)
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -82,6 +91,10 @@ class Payload(_Frozen):
     KIND: ClassVar[Kind]
     REFS: ClassVar[dict[str, RefSpec]] = {}
 
+    #: Opaque data kept from an import, by format (e.g. ``{"stix": {...}}``: a STIX object's
+    #: custom ``x_`` and unmodelled properties), never interpreted and exported again unchanged.
+    extra: dict[str, Any] = Field(default_factory=dict)
+
     def refs(self) -> list[tuple[str, str]]:
         """Every (field, target id) pair this payload points at."""
         pairs: list[tuple[str, str]] = []
@@ -93,14 +106,14 @@ class Payload(_Frozen):
                 pairs.append((name, target))
         return pairs
 
-    def title(self) -> str:
-        """A short display name for lists and search results."""
+    def title(self, names: Mapping[str, str] = _NO_NAMES) -> str:
+        """A short display name; relationship kinds name their ends by ``names`` (id → name)."""
         return str(getattr(self, "name", self.KIND.value))
 
     def search_text(self) -> str:
         """Text indexed by full-text search besides the title."""
         parts: list[str] = []
-        for field in ("aliases", "description", "summary", "rationale", "code", "content"):
+        for field in ("description", "summary", "rationale", "code", "content"):
             value = getattr(self, field, None)
             if isinstance(value, tuple):
                 parts.extend(value)
@@ -211,11 +224,11 @@ class Claim(Payload):
             raise ValueError("exactly one of incident or subject must be given")
         return self
 
-    def title(self) -> str:
-        """E.g. "fbi attributes sony-pictures-2014 to state-kp"."""
-        return (
-            f"{self.claimant} {self.stance.value} {self.incident or self.subject} to {self.accused}"
-        )
+    def title(self, names: Mapping[str, str] = _NO_NAMES) -> str:
+        """E.g. "FBI attributes Sony Pictures hack to North Korea"."""
+        about = self.incident or self.subject or ""
+        verb = self.stance.value.replace("_", "-")
+        return f"{_n(names, self.claimant)} {verb} {_n(names, about)} to {_n(names, self.accused)}"
 
 
 class Response(Payload):
@@ -236,10 +249,10 @@ class Response(Payload):
     instrument: ShortText | None = None
     summary: LongText = ""
 
-    def title(self) -> str:
-        """E.g. "council-of-the-european-union sanction (Council Decision ...)"."""
+    def title(self, names: Mapping[str, str] = _NO_NAMES) -> str:
+        """E.g. "Council of the EU sanction (Council Decision ...)"."""
         suffix = f" ({self.instrument})" if self.instrument else ""
-        return f"{self.responder} {self.kind.value}{suffix}"
+        return f"{_n(names, self.responder)} {self.kind.value}{suffix}"
 
 
 class Norm(Payload):
@@ -260,7 +273,7 @@ class Norm(Payload):
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
-    def title(self) -> str:
+    def title(self, names: Mapping[str, str] = _NO_NAMES) -> str:
         """The norm's short title."""
         return self.title_
 
@@ -297,9 +310,9 @@ class Participation(Payload):
     joined: PartialDate | None = None
     left: PartialDate | None = None
 
-    def title(self) -> str:
-        """E.g. "state-us supporter of paris-call"."""
-        return f"{self.actor} {self.role.value} of {self.initiative}"
+    def title(self, names: Mapping[str, str] = _NO_NAMES) -> str:
+        """E.g. "United States supporter of Paris Call"."""
+        return f"{_n(names, self.actor)} {self.role.value} of {_n(names, self.initiative)}"
 
 
 class Assessment(Payload):
@@ -318,24 +331,26 @@ class Assessment(Payload):
     rationale: LongText = Field(min_length=1)
     date: PartialDate | None = None
 
-    def title(self) -> str:
-        """E.g. "notpetya breaches norm-ungge2015-13f"."""
-        return f"{self.incident} breaches {self.norm}"
+    def title(self, names: Mapping[str, str] = _NO_NAMES) -> str:
+        """E.g. "NotPetya breaches Critical infrastructure"."""
+        return f"{_n(names, self.incident)} breaches {_n(names, self.norm)}"
 
 
 class EvidenceNote(Payload):
     """Evidence behind another record, marked separately (split disclosure)."""
 
     KIND = Kind.EVIDENCE
-    REFS = {"about": RefSpec(kinds=tuple(Kind))}
+    # Evidence is about any record but other evidence, so a hard-reference chain is at most
+    # two links long (evidence → claim → actor): access.visible follows exactly two.
+    REFS = {"about": RefSpec(kinds=tuple(k for k in Kind if k is not Kind.EVIDENCE))}
 
     about: RecordId
     content: LongText = Field(min_length=1)
     kind: Evidence = Evidence.SUMMARY
 
-    def title(self) -> str:
-        """E.g. "evidence on claim-x"."""
-        return f"evidence on {self.about}"
+    def title(self, names: Mapping[str, str] = _NO_NAMES) -> str:
+        """E.g. "evidence on FBI attributes ..."."""
+        return f"evidence on {_n(names, self.about)}"
 
 
 PAYLOADS: dict[Kind, type[Payload]] = {
@@ -371,15 +386,16 @@ class Record(_Frozen):
     shares: tuple[RecordId, ...] = ()
     readers: tuple[str, ...] = ()
     data: Payload
+    name: str = ""
 
-    @property
-    def name(self) -> str:
-        """The record's display name."""
-        return self.data.title()
+    @model_validator(mode="after")
+    def _default_name(self) -> Record:
+        if not self.name:
+            object.__setattr__(self, "name", self.data.title()[:500])
+        return self
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict: envelope fields plus ``data`` (payload) and ``name``."""
         out = self.model_dump(mode="json", exclude={"data"}, by_alias=True)
-        out["name"] = self.name
         out["data"] = self.data.model_dump(mode="json", by_alias=True, exclude_defaults=True)
         return out

@@ -7,12 +7,13 @@ records between Python and the database, a batch at a time, without per-row roun
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, Table, delete, insert, select, update
 
 from accord.domain.records import PAYLOADS, Record, Source
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
@@ -52,20 +53,54 @@ def row_values(record: Record) -> dict[str, Any]:
         "updated_by": record.updated_by,
         "date_key": record.data.date_key(),
         "body": body_of(record),
-        "search_text": " ".join((record.id, record.data.search_text())),
+        "search_name": _search_name(record),
+        "search_text": _search_text(record),
     }
 
 
+def _search_name(record: Record) -> str:
+    """High-weight indexed text: an entity's name and aliases; nothing for relationships."""
+    if record.kind in RELATIONSHIP_KINDS:
+        return ""
+    aliases = getattr(record.data, "aliases", ())
+    return " ".join((record.name, *aliases))
+
+
+def _search_text(record: Record) -> str:
+    """Low-weight indexed text: descriptions, an entity's id, a relationship's display name."""
+    text = record.data.search_text()
+    if record.kind in RELATIONSHIP_KINDS:
+        return f"{record.name} {text}"
+    return f"{record.id} {text}"
+
+
 def snapshot_of(record: Record) -> str:
-    """The JSON snapshot a revision keeps: the whole record, share lists included."""
-    return dumps(record.to_json())
+    """The JSON snapshot a revision keeps: the whole record, share lists included.
+
+    Remembered for as long as the (immutable) record lives: a write stores the snapshot and
+    then hashes it for the audit log, and serialising it once instead of twice saves about a
+    tenth of bulk-insert time.
+    """
+    key = id(record)
+    entry = _snapshots.get(key)
+    if entry is not None and entry[0]() is record:
+        return entry[1]
+    text = dumps(record.to_json())
+
+    def forget(_: weakref.ref[Record]) -> None:
+        _snapshots.pop(key, None)
+
+    _snapshots[key] = (weakref.ref(record, forget), text)
+    return text
+
+
+_snapshots: dict[int, tuple[weakref.ref[Record], str]] = {}
 
 
 def record_from_snapshot(text: str) -> Record:
     """Rebuild a record from a revision snapshot."""
     raw = orjson.loads(text)
     kind = Kind(raw["kind"])
-    raw.pop("name", None)
     raw["data"] = PAYLOADS[kind].model_validate(raw["data"])
     return Record.model_validate(raw)
 
@@ -95,6 +130,7 @@ def record_from_row(
         shares=tuple(shares),
         readers=tuple(readers),
         data=PAYLOADS[kind].model_validate(body["data"]),
+        name=row.name,
     )
 
 
@@ -129,10 +165,11 @@ def load_records(conn: Connection, rows: Sequence[Row[Any]]) -> list[Record]:
 def insert_records(conn: Connection, batch: Sequence[Record], changed_by: str | None) -> None:
     """Insert new records with their refs, sharing and first revision (executemany batches)."""
     for chunk in _chunks(batch):
-        conn.execute(insert(records), [row_values(r) for r in chunk])
+        insert_many(conn, records, [row_values(r) for r in chunk])
         _insert_links(conn, chunk)
-        conn.execute(
-            insert(revisions),
+        insert_many(
+            conn,
+            revisions,
             [
                 {
                     "record_id": r.id,
@@ -181,8 +218,13 @@ def _insert_links(conn: Connection, batch: Sequence[Record]) -> None:
         {"record_id": r.id, "user_id": user} for r in batch for user in dict.fromkeys(r.readers)
     ]
     for table, values in ((record_refs, refs), (record_shares, shares), (record_readers, readers)):
-        if values:
-            conn.execute(insert(table), values)
+        insert_many(conn, table, values)
+
+
+def insert_many(conn: Connection, table: Table, values: Sequence[dict[str, Any]]) -> None:
+    """INSERT many rows (all with the same keys) in one executemany. Writes."""
+    if values:
+        conn.execute(insert(table), list(values))
 
 
 def existing(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:

@@ -67,6 +67,7 @@ records = Table(
     Column("date_key", String(10), nullable=True),
     Column("body", Text, nullable=False),
     Column("search_text", Text, nullable=False),
+    Column("search_name", Text, nullable=False, server_default=""),
     Index("ix_records_kind_id", "kind", "id"),
     Index("ix_records_owner", "owner"),
 )

@@ -1,4 +1,4 @@
-"""The web app factory: REST API under /api/v1 (more interfaces mount here as they land)."""
+"""The web app factory: REST API under /api/v1, the pages at / (more interfaces mount here)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from accord import __version__
 from accord.kb import KnowledgeBase
 from accord.web import errors
+from accord.web.api import analysis as analysis_api
+from accord.web.api import stix as stix_api
 from accord.web.api.records import build_router
 from accord.web.limits import BodySizeLimit
+from accord.web.pages import STATIC_DIR
+from accord.web.pages import build_router as build_pages_router
+from accord.web.session import SessionMiddleware
 from accord.web.settings import Settings
+from accord.web.taxii import build_taxii_app
 
 
 def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> FastAPI:
@@ -39,5 +46,16 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     app.state.settings = settings
     errors.install(app)
     app.include_router(build_router(), prefix="/api/v1")
+    app.include_router(analysis_api.build_router(), prefix="/api/v1")
+    app.include_router(stix_api.build_router(), prefix="/api/v1")
+    app.mount("/taxii2", build_taxii_app(base, settings), name="taxii2")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(build_pages_router())
+    app.add_middleware(
+        SessionMiddleware,
+        kb=base,
+        secret=settings.session_secret,
+        secure=settings.secure_cookies,
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -1,0 +1,1 @@
+"""Benchmarks: a synthetic world generator and measurements (run explicitly, not by pytest)."""

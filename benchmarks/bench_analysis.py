@@ -1,0 +1,166 @@
+"""Benchmark the analyses (consensus, say-do) on a large synthetic world, on SQLite.
+
+Usage::
+
+    .venv/bin/python -m benchmarks.bench_analysis --claims 100000 --db /tmp/analysis-100k.db
+    .venv/bin/python -m benchmarks.bench_analysis --claims 1000000 --db /tmp/analysis-1m.db
+
+The world reuses :mod:`benchmarks.synthetic` (organisations, users, marking mix, drafts, id and
+text generation) with the shape the analyses are specified for: ten claims per incident, 200
+states, and claims that carry evidence, joint statements, withdrawals and threat-group → state
+links. It is written once through ``KnowledgeBase.bulk_create`` (the real write path, so the
+visibility rows are real) and reused when the file exists. Timings are printed; nothing here is
+a pass/fail test. The viewer is a reader of a mid-size organisation, so TLP:AMBER shares, RED
+readers and other organisations' drafts are all filtered by ``access.visible``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from accord.access import SYSTEM, Viewer
+from accord.kb import KnowledgeBase
+from benchmarks import synthetic
+
+
+class _AnalysisWorld(synthetic._Generator):
+    """The shared generator with analysis-shaped counts and richer claims and participations."""
+
+    def __init__(self, world: synthetic.World, claims: int, seed: int) -> None:
+        super().__init__(world, claims, seed, synthetic.MARKING_MIX, 0.03, 5_000)
+        self.counts = {
+            "state": 200,
+            "initiative": 300,
+            "norm": 1_000,
+            "agency": 2_000,
+            "threat_group": 1_000,
+            "company": 2_000,
+            "incident": max(10, claims // 10),
+            "claim": claims,
+            "response": 0,
+            "assessment": max(10, claims // 20),
+            "participation": 20_000,
+        }
+
+    def claim(self, owner: str) -> dict[str, Any]:
+        item = super().claim(owner)
+        data = item["data"]
+        roll = self.rng.random()
+        if roll < 0.02 and self.pools.public.get("threat_group"):
+            # A threat group → state link ("APT-x is state-y").
+            del data["incident"]
+            data["subject"] = self.pools.pick(self.rng, ("threat_group",), owner)
+            data["accused"] = self.pools.pick(self.rng, ("state",), owner)
+        data["evidence"] = self.rng.choice(("none", "summary", "technical"))
+        if self.rng.random() < 0.2:
+            del data["confidence"]
+        if self.rng.random() < 0.05:
+            data["joint_group"] = f"joint-{self.rng.randint(1, 2_000)}"
+        if self.rng.random() < 0.02:
+            data["withdrawn"] = self.date(2015, 2025)
+        return item
+
+    def participation(self, owner: str) -> dict[str, Any]:
+        item = super().participation(owner)
+        if self.rng.random() < 0.05:
+            item["data"]["left"] = self.date(2020, 2025)
+        return item
+
+
+def build_world(kb: KnowledgeBase, claims: int, seed: int = 1) -> synthetic.World:
+    """Register the organisations and write the analysis world. Writes."""
+    world = synthetic.setup_world(kb)
+    written, started = 0, time.perf_counter()
+    for batch in _AnalysisWorld(world, claims, seed).batches():
+        kb.bulk_create(batch.items, batch.author)
+        written += len(batch.items)
+        if written % 100_000 < len(batch.items):
+            rate = written / (time.perf_counter() - started)
+            print(f"  {written:>9,} records written, {rate:,.0f}/s", flush=True)
+    return world
+
+
+def _time(label: str, fn: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    best, median = min(times), statistics.median(times)
+    print(f"{label:<48} best {best * 1000:9.1f} ms   median {median * 1000:9.1f} ms")
+    return median
+
+
+def main() -> None:
+    """Build (or reuse) the world and print the timings."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=100_000)
+    parser.add_argument("--db", default=None, help="SQLite file (reused when it exists)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--build-only", action="store_true", help="write the world and stop")
+    args = parser.parse_args()
+    path = args.db or f"/tmp/accord-analysis-{args.claims}.db"
+    fresh = not os.path.exists(path)
+    kb = KnowledgeBase(path)
+    if fresh:
+        kb.initialise()
+        started = time.perf_counter()
+        build_world(kb, args.claims)
+        print(f"built {path} in {time.perf_counter() - started:,.0f} s")
+    if args.build_only:
+        kb.close()
+        return
+    from accord.analysis import consensus, saydo
+
+    reader: Viewer = _reader(kb)
+    counts = kb.count(SYSTEM)
+    print(f"world: {counts}")
+    print(f"visible to the reader: {kb.count(reader)}")
+    incident_id = _busy_incident(kb, reader)
+    for label, viewer in (("reader (mid-size org)", reader), ("system", SYSTEM)):
+        print(f"-- as {label}")
+        _time("consensus, all incidents", lambda v=viewer: consensus.all_incidents(kb, v), 1)
+        _time(
+            f"consensus, one incident ({incident_id})",
+            lambda v=viewer: consensus.for_incident(kb, v, incident_id),
+            max(5, args.repeat * 5),
+        )
+        _time("say-do table, all states", lambda v=viewer: saydo.table(kb, v), args.repeat)
+        _time(
+            "say-do table, consensus threshold 0.5",
+            lambda v=viewer: saydo.table(kb, v, threshold=0.5),
+            1,
+        )
+    kb.close()
+
+
+def _reader(kb: KnowledgeBase) -> Viewer:
+    from accord import accounts
+
+    return accounts.find_user(kb, f"reader0@{synthetic.MID_SIZE_ORG}.example").viewer
+
+
+def _busy_incident(kb: KnowledgeBase, viewer: Viewer) -> str:
+    """A public incident with claims (the first CLEAR incident id)."""
+    from sqlalchemy import select
+
+    from accord.store.schema import records
+
+    with kb.engine.connect() as conn:
+        row = conn.execute(
+            select(records.c.id)
+            .where(records.c.kind == "incident", records.c.marking == "CLEAR")
+            .order_by(records.c.id)
+            .limit(1)
+        ).first()
+    assert row is not None
+    return str(row.id)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,353 @@
+"""Read the rows the analyses need, straight from SQL, under ``access.visible(viewer)``.
+
+The analyses work on large worlds (a million claims), so they read only the columns they use
+(``id``, ``name``, ``date_key`` and the payload part of the JSON body) into small named tuples
+instead of building a pydantic :class:`~accord.domain.records.Record` per row. Every query here
+carries the sharing filter, so an analysis can only ever count what its caller may see. All
+functions are read-only.
+
+Also here: the helpers several analyses share (date spans with their precision, sectors, and
+the chain from an actor up to the state it belongs to).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+import orjson
+from sqlalchemy import ColumnElement, Connection, Select, cast, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+
+from accord import access
+from accord.access import Viewer
+from accord.domain.vocab import ActorKind, Kind, Sector, Stance
+from accord.store.schema import record_refs, records
+
+_CHUNK = 900  # ids per IN (...) list: under SQLite's default limit of 999 bound parameters
+
+
+class ActorRow(NamedTuple):
+    """An actor as the analyses see it."""
+
+    id: str
+    name: str
+    kind: str
+    parent: str | None
+    governance: dict[str, Any] | None
+
+
+class IncidentRow(NamedTuple):
+    """An incident: its name and start date (with its precision)."""
+
+    id: str
+    name: str
+    start: str
+
+
+class ClaimRow(NamedTuple):
+    """An attribution claim, reduced to the fields the analyses weigh."""
+
+    id: str
+    claimant: str
+    incident: str | None
+    subject: str | None
+    accused: str
+    stance: str
+    kind: str
+    date: str
+    confidence: int | None
+    evidence: str
+    joint_group: str | None
+    withdrawn: str | None
+
+
+class ParticipationRow(NamedTuple):
+    """An actor's part in an initiative, with when it joined and left."""
+
+    id: str
+    actor: str
+    initiative: str
+    role: str
+    joined: str | None
+    left: str | None
+
+
+class NormRow(NamedTuple):
+    """A norm, the initiative that sets it, and its crosswalk."""
+
+    id: str
+    code: str
+    title: str
+    initiative: str
+    equivalents: tuple[str, ...]
+
+
+class InitiativeRow(NamedTuple):
+    """An initiative's classification."""
+
+    id: str
+    name: str
+    kind: str
+    status: str
+    binding: bool
+    start: str | None
+
+
+class AssessmentRow(NamedTuple):
+    """An assessor's judgement that an incident breaches a norm."""
+
+    id: str
+    assessor: str
+    incident: str
+    norm: str
+
+
+# -- the one query shape ----------------------------------------------------------------------
+
+
+def _payload(conn: Connection) -> ColumnElement[Any]:
+    """The ``data`` member of the JSON body, extracted by the database (not the sources)."""
+    if conn.dialect.name == "postgresql":
+        return cast(records.c.body, JSONB)["data"]
+    return func.json_extract(records.c.body, "$.data")
+
+
+def _decode(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    decoded: dict[str, Any] = orjson.loads(value)
+    return decoded
+
+
+def _date(value: Any) -> str | None:
+    """A stored partial date (``{"value": "2017-05", "precision": "month"}``) as its text."""
+    if isinstance(value, dict):
+        text: str = value["value"]
+        return text
+    return value if isinstance(value, str) else None
+
+
+def _select(conn: Connection, viewer: Viewer, kind: Kind) -> Select[Any]:
+    return select(records.c.id, records.c.name, records.c.date_key, _payload(conn)).where(
+        records.c.kind == kind.value, access.visible(viewer)
+    )
+
+
+def _rows(
+    conn: Connection,
+    viewer: Viewer,
+    kind: Kind,
+    *,
+    ref_field: str | None = None,
+    targets: Sequence[str] | None = None,
+) -> Iterator[tuple[str, str, str | None, dict[str, Any]]]:
+    """(id, name, date_key, payload) of visible records of a kind, optionally only those whose
+    ``ref_field`` points at one of ``targets`` (looked up in ``record_refs``)."""
+    query = _select(conn, viewer, kind)
+    if targets is None:
+        for rid, name, date_key, data in conn.execute(query):
+            yield rid, name, date_key, _decode(data)
+        return
+    ids = sorted(set(targets))
+    for start in range(0, len(ids), _CHUNK):
+        pointing = select(record_refs.c.record_id).where(
+            record_refs.c.field == ref_field,
+            record_refs.c.target_id.in_(ids[start : start + _CHUNK]),
+        )
+        for rid, name, date_key, data in conn.execute(query.where(records.c.id.in_(pointing))):
+            yield rid, name, date_key, _decode(data)
+
+
+def _by_ids(
+    conn: Connection, viewer: Viewer, kind: Kind, ids: Sequence[str] | None
+) -> Iterator[tuple[str, str, str | None, dict[str, Any]]]:
+    if ids is None:
+        yield from _rows(conn, viewer, kind)
+        return
+    wanted = sorted(set(ids))
+    base = _select(conn, viewer, kind)
+    for start in range(0, len(wanted), _CHUNK):
+        for rid, name, date_key, data in conn.execute(
+            base.where(records.c.id.in_(wanted[start : start + _CHUNK]))
+        ):
+            yield rid, name, date_key, _decode(data)
+
+
+# -- typed loaders ----------------------------------------------------------------------------
+
+
+def actors(
+    conn: Connection, viewer: Viewer, ids: Sequence[str] | None = None
+) -> dict[str, ActorRow]:
+    """Visible actors (all, or those among ``ids``), by id."""
+    return {
+        rid: ActorRow(rid, name, d["kind"], d.get("parent"), d.get("governance"))
+        for rid, name, _, d in _by_ids(conn, viewer, Kind.ACTOR, ids)
+    }
+
+
+def actors_closure(conn: Connection, viewer: Viewer, ids: Iterable[str]) -> dict[str, ActorRow]:
+    """Visible actors among ``ids`` and their visible ancestors through ``parent``."""
+    found: dict[str, ActorRow] = {}
+    wanted = set(ids)
+    while wanted:
+        batch = actors(conn, viewer, sorted(wanted))
+        found.update(batch)
+        wanted = {a.parent for a in batch.values() if a.parent and a.parent not in found}
+        wanted -= set(batch)
+        if not batch:
+            break
+    return found
+
+
+def incidents(
+    conn: Connection, viewer: Viewer, ids: Sequence[str] | None = None
+) -> dict[str, IncidentRow]:
+    """Visible incidents (all, or those among ``ids``), by id."""
+    return {
+        rid: IncidentRow(rid, name, date_key or _date(d["start"]) or "")
+        for rid, name, date_key, d in _by_ids(conn, viewer, Kind.INCIDENT, ids)
+    }
+
+
+def _claim(rid: str, date_key: str | None, d: dict[str, Any]) -> ClaimRow:
+    return ClaimRow(
+        rid,
+        d["claimant"],
+        d.get("incident"),
+        d.get("subject"),
+        d["accused"],
+        d["stance"],
+        d["kind"],
+        date_key or _date(d["date"]) or "",
+        d.get("confidence"),
+        d.get("evidence", "none"),
+        d.get("joint_group"),
+        _date(d.get("withdrawn")),
+    )
+
+
+def claims(
+    conn: Connection,
+    viewer: Viewer,
+    *,
+    incidents: Sequence[str] | None = None,
+    subjects: Sequence[str] | None = None,
+) -> list[ClaimRow]:
+    """Visible claims: all of them, or those about the given incidents or threat groups."""
+    if incidents is not None:
+        found = _rows(conn, viewer, Kind.CLAIM, ref_field="incident", targets=incidents)
+    elif subjects is not None:
+        found = _rows(conn, viewer, Kind.CLAIM, ref_field="subject", targets=subjects)
+    else:
+        found = _rows(conn, viewer, Kind.CLAIM)
+    return [_claim(rid, date_key, d) for rid, _, date_key, d in found]
+
+
+def subject_claims(conn: Connection, viewer: Viewer) -> list[ClaimRow]:
+    """Visible claims about threat groups (``subject`` set): the group → sponsor links."""
+    pointing = select(record_refs.c.record_id).where(record_refs.c.field == "subject")
+    query = _select(conn, viewer, Kind.CLAIM).where(records.c.id.in_(pointing))
+    return [_claim(rid, date_key, _decode(d)) for rid, _, date_key, d in conn.execute(query)]
+
+
+def participations(
+    conn: Connection, viewer: Viewer, actors: Sequence[str] | None = None
+) -> list[ParticipationRow]:
+    """Visible participations (all, or those of the given actors)."""
+    found = (
+        _rows(conn, viewer, Kind.PARTICIPATION)
+        if actors is None
+        else _rows(conn, viewer, Kind.PARTICIPATION, ref_field="actor", targets=actors)
+    )
+    return [
+        ParticipationRow(
+            rid, d["actor"], d["initiative"], d["role"], date_key, _date(d.get("left"))
+        )
+        for rid, _, date_key, d in found
+    ]
+
+
+def norms(conn: Connection, viewer: Viewer) -> dict[str, NormRow]:
+    """Visible norms, by id."""
+    return {
+        rid: NormRow(rid, d["code"], name, d["initiative"], tuple(d.get("equivalents", ())))
+        for rid, name, _, d in _rows(conn, viewer, Kind.NORM)
+    }
+
+
+def initiatives(conn: Connection, viewer: Viewer) -> dict[str, InitiativeRow]:
+    """Visible initiatives, by id."""
+    return {
+        rid: InitiativeRow(rid, name, d["kind"], d["status"], bool(d["binding"]), date_key)
+        for rid, name, date_key, d in _rows(conn, viewer, Kind.INITIATIVE)
+    }
+
+
+def assessments(conn: Connection, viewer: Viewer) -> list[AssessmentRow]:
+    """Visible norm assessments."""
+    return [
+        AssessmentRow(rid, d["assessor"], d["incident"], d["norm"])
+        for rid, _, _, d in _rows(conn, viewer, Kind.ASSESSMENT)
+    ]
+
+
+# -- shared helpers ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=65_536)
+def span(value: str) -> tuple[dt.date, dt.date]:
+    """The first and last day a partial date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) denotes."""
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 3:
+        day = dt.date(parts[0], parts[1], parts[2])
+        return day, day
+    if len(parts) == 2:
+        first = dt.date(parts[0], parts[1], 1)
+        following = dt.date(parts[0] + (parts[1] == 12), parts[1] % 12 + 1, 1)
+        return first, following - dt.timedelta(days=1)
+    return dt.date(parts[0], 1, 1), dt.date(parts[0], 12, 31)
+
+
+def certainly_before(earlier: str, later: str) -> bool:
+    """Whether every day ``earlier`` may denote falls before every day ``later`` may denote."""
+    return span(earlier)[1] < span(later)[0]
+
+
+def sector_of(kind: str) -> Sector | None:
+    """The stakeholder sector of an actor kind (None for threat groups and individuals)."""
+    return ActorKind(kind).sector
+
+
+#: Actor kinds whose affiliation is itself contested: never rolled up through ``parent``, only
+#: through claims ("APT28 is GRU unit 26165").
+CLAIMED_AFFILIATION = frozenset({ActorKind.THREAT_GROUP.value, ActorKind.INDIVIDUAL.value})
+SUPPORTING = frozenset({Stance.ATTRIBUTES.value, Stance.SELF_ATTRIBUTES.value})
+
+
+def chain(actor_id: str, actors: dict[str, ActorRow]) -> list[str]:
+    """The actor and its visible ancestors through ``parent`` (GRU unit 74455 → Russia).
+
+    Threat groups and individuals stop at themselves (see :data:`CLAIMED_AFFILIATION`); a
+    parent the viewer may not see ends the chain, so a hidden link is never followed.
+    """
+    out = [actor_id]
+    current = actors.get(actor_id)
+    while (
+        current is not None
+        and current.kind not in CLAIMED_AFFILIATION
+        and current.parent is not None
+        and current.parent in actors
+        and current.parent not in out
+    ):
+        out.append(current.parent)
+        current = actors[current.parent]
+    return out
+
+
+def root(actor_id: str, actors: dict[str, ActorRow]) -> str:
+    """The top of an actor's visible ``parent`` chain (the FBI → the United States)."""
+    return chain(actor_id, actors)[-1]

@@ -1,0 +1,373 @@
+"""The say-do gap, per state: norms it endorsed next to the incidents attributed to it that an
+assessment says breach one of those norms (read-only).
+
+Rules (reasons in docs/methods.md):
+
+- A state *endorses* the norms set by each initiative it (or one of its agencies or units,
+  through ``parent``) takes part in with any role but ``observer``, from ``joined`` until
+  ``left``. A participation with no ``joined`` date is a commitment but never precedes anything.
+- An incident is *attributed* to the state when at least one government claimant, in a claim
+  not withdrawn, attributes it to the state, one of its units, or a threat group that a
+  government claim ties to the state; or, when the caller sets ``threshold``, when the
+  consensus score of the state on the incident (roll-ups included) reaches it.
+- A *breach* is an attributed incident that a norm assessment says breaches norm N, where the
+  state endorsed N, or a norm the crosswalk lists as N's direct equivalent, certainly before the
+  incident began (dates compared at their precision) and had not certainly left by then.
+
+Everything is read under ``access.visible(viewer)``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from accord.access import Viewer
+from accord.analysis import consensus, load
+from accord.analysis.load import ActorRow, ClaimRow, NormRow, ParticipationRow
+from accord.domain.vocab import ActorKind, Role, Sector
+from accord.errors import BadRequest, NotFound
+from accord.kb import KnowledgeBase
+
+CAVEATS = (
+    "Only records you may see are counted.",
+    "Attribution is uneven: states that draw more scrutiny, and adversaries of the governments "
+    "that attribute most often, have more incidents attributed to them.",
+    "A breach needs a norm assessment; incidents nobody assessed count for nothing.",
+    "States that endorse more norms have more norms to breach: compare breaches per norm "
+    "endorsed, not raw counts.",
+    "Endorsements without a join date, or dated too coarsely to fall before the incident, do not "
+    "count; counts are not severity, and one incident can breach several norms.",
+)
+
+
+@dataclass(frozen=True)
+class Breach:
+    """An attributed incident breaching a norm the state had endorsed before it began."""
+
+    incident: str
+    incident_name: str
+    start: str
+    norm: str
+    endorsed_norm: str
+    initiative: str
+    joined: str
+    via_equivalent: bool
+    basis: tuple[str, ...]  # claim ids (government rule) or "consensus 0.83"
+
+
+@dataclass(frozen=True)
+class StateRow:
+    """One state's line in the say-do table."""
+
+    state: str
+    name: str
+    initiatives_joined: int
+    initiatives_left: int
+    undated: int
+    norms_endorsed: int
+    assessed_incidents: int
+    breaches: int
+    breaches_per_norm: dict[str, int]
+
+    @property
+    def rate(self) -> float | None:
+        """Breaches per norm endorsed (None when the state endorsed none)."""
+        return self.breaches / self.norms_endorsed if self.norms_endorsed else None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {**self.__dict__, "rate": self.rate}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a state's timeline."""
+
+    date: str | None
+    what: str  # joined, left, incident
+    ref: str
+    name: str
+    breaches: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SayDo:
+    """The say-do table of every visible state, ranked, with its caveats."""
+
+    rule: str
+    states: tuple[StateRow, ...]
+    ranking: tuple[str, ...]
+    caveats: tuple[str, ...] = CAVEATS
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "rule": self.rule,
+            "states": [s.to_json() for s in self.states],
+            "ranking": list(self.ranking),
+            "caveats": list(self.caveats),
+        }
+
+
+@dataclass(frozen=True)
+class StateDetail:
+    """One state's row, breaches and timeline."""
+
+    rule: str
+    row: StateRow
+    breaches: tuple[Breach, ...]
+    timeline: tuple[Event, ...]
+    caveats: tuple[str, ...] = CAVEATS
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "rule": self.rule,
+            "row": self.row.to_json(),
+            "breaches": [dict(b.__dict__, basis=list(b.basis)) for b in self.breaches],
+            "timeline": [dict(e.__dict__, breaches=list(e.breaches)) for e in self.timeline],
+            "caveats": list(self.caveats),
+        }
+
+
+# -- the computation --------------------------------------------------------------------------
+
+
+@dataclass
+class _World:
+    actors: dict[str, ActorRow]
+    states: list[str]
+    owner_state: dict[str, str]  # actor → the state its parent chain reaches
+    commitments: dict[str, list[ParticipationRow]]
+    norms: dict[str, NormRow]
+    norms_of: dict[str, list[str]]  # initiative → norms it sets
+    equivalents: dict[str, set[str]]
+    initiative_names: dict[str, str]
+    attributed: dict[str, dict[str, tuple[str, ...]]]  # state → incident → basis
+    breached: dict[str, set[str]]  # incident → norms assessed as breached
+    incidents: dict[str, load.IncidentRow]
+
+
+def _state_of(actor_id: str, actors: dict[str, ActorRow]) -> str | None:
+    top = load.root(actor_id, actors)
+    row = actors.get(top)
+    return top if row is not None and row.kind == ActorKind.STATE.value else None
+
+
+def _government_attributions(
+    claims: Iterable[ClaimRow], links: Iterable[ClaimRow], world: _World
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """State → incident → ids of the government claims that attribute it to the state."""
+
+    def governmental(c: ClaimRow) -> bool:
+        row = world.actors.get(c.claimant)
+        return (
+            c.withdrawn is None
+            and c.stance in load.SUPPORTING
+            and row is not None
+            and load.sector_of(row.kind) is Sector.GOVERNMENT
+        )
+
+    sponsors: dict[str, set[str]] = defaultdict(set)  # threat group → states (gov-asserted)
+    for c in links:
+        state = world.owner_state.get(c.accused)
+        if c.subject is not None and state is not None and governmental(c):
+            sponsors[c.subject].add(state)
+    out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for c in claims:
+        if c.incident is None or not governmental(c):
+            continue
+        state = world.owner_state.get(c.accused)
+        for target in {state} if state else sponsors.get(c.accused, set()):
+            out[target][c.incident].append(c.id)
+    return {s: {i: tuple(sorted(ids)) for i, ids in by.items()} for s, by in out.items()}
+
+
+def _consensus_attributions(
+    claims: Iterable[ClaimRow], links: Iterable[ClaimRow], world: _World, threshold: float
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    scorer = consensus.scorer(world.actors, links)
+    by_incident: dict[str, list[ClaimRow]] = defaultdict(list)
+    for c in claims:
+        if c.incident is not None:
+            by_incident[c.incident].append(c)
+    out: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
+    for incident, group in by_incident.items():
+        for accused, score in scorer.scores(group).items():
+            row = world.actors.get(accused)
+            if row is not None and row.kind == ActorKind.STATE.value and score >= threshold:
+                out[accused][incident] = (f"consensus {score:.3f}",)
+    return out
+
+
+def _load(kb: KnowledgeBase, viewer: Viewer, threshold: float | None) -> _World:
+    if threshold is not None and not 0 < threshold <= 1:
+        raise BadRequest("threshold must be above 0 and at most 1")
+    with kb.engine.connect() as conn:
+        actors = load.actors(conn, viewer)
+        owner_state = {a: s for a in actors if (s := _state_of(a, actors)) is not None}
+        commitments: dict[str, list[ParticipationRow]] = defaultdict(list)
+        for p in load.participations(conn, viewer, actors=sorted(owner_state)):
+            if p.role != Role.OBSERVER.value:
+                commitments[owner_state[p.actor]].append(p)
+        norms = load.norms(conn, viewer)
+        initiatives = load.initiatives(conn, viewer)
+        breached: dict[str, set[str]] = defaultdict(set)
+        for a in load.assessments(conn, viewer):
+            breached[a.incident].add(a.norm)
+        incidents = load.incidents(conn, viewer, sorted(breached))
+        claims = load.claims(conn, viewer, incidents=sorted(incidents))
+        links = load.subject_claims(conn, viewer)
+    norms_of: dict[str, list[str]] = defaultdict(list)
+    equivalents: dict[str, set[str]] = defaultdict(set)
+    for n in norms.values():
+        norms_of[n.initiative].append(n.id)
+        for other in n.equivalents:
+            if other in norms:  # a hidden norm is no link
+                equivalents[n.id].add(other)
+                equivalents[other].add(n.id)
+    world = _World(
+        actors=actors,
+        states=sorted(a for a, row in actors.items() if row.kind == ActorKind.STATE.value),
+        owner_state=owner_state,
+        commitments=commitments,
+        norms=norms,
+        norms_of=norms_of,
+        equivalents=equivalents,
+        initiative_names={i: row.name for i, row in initiatives.items()},
+        attributed={},
+        breached=breached,
+        incidents=incidents,
+    )
+    world.attributed = (
+        _government_attributions(claims, links, world)
+        if threshold is None
+        else _consensus_attributions(claims, links, world, threshold)
+    )
+    return world
+
+
+def _breaches(state: str, world: _World) -> list[Breach]:
+    found: dict[tuple[str, str], Breach] = {}
+    parts = world.commitments.get(state, [])
+    for incident_id, basis in sorted(world.attributed.get(state, {}).items()):
+        incident = world.incidents.get(incident_id)
+        if incident is None:
+            continue
+        for norm in sorted(world.breached.get(incident_id, ())):
+            for p in parts:
+                if p.joined is None or not load.certainly_before(p.joined, incident.start):
+                    continue
+                if p.left is not None and not load.certainly_before(incident.start, p.left):
+                    continue
+                for endorsed in world.norms_of.get(p.initiative, ()):
+                    if endorsed != norm and endorsed not in world.equivalents.get(norm, ()):
+                        continue
+                    key = (incident_id, norm)
+                    candidate = Breach(
+                        incident=incident_id,
+                        incident_name=incident.name,
+                        start=incident.start,
+                        norm=norm,
+                        endorsed_norm=endorsed,
+                        initiative=p.initiative,
+                        joined=p.joined,
+                        via_equivalent=endorsed != norm,
+                        basis=basis,
+                    )
+                    # Prefer the direct endorsement, then the earliest join.
+                    best = found.get(key)
+                    if best is None or (candidate.via_equivalent, p.joined) < (
+                        best.via_equivalent,
+                        best.joined,
+                    ):
+                        found[key] = candidate
+    return [found[k] for k in sorted(found)]
+
+
+def _row(state: str, world: _World, breaches: list[Breach]) -> StateRow:
+    parts = world.commitments.get(state, [])
+    current = {p.initiative for p in parts if p.left is None}
+    per_norm: dict[str, int] = defaultdict(int)
+    for b in breaches:
+        per_norm[b.norm] += 1
+    return StateRow(
+        state=state,
+        name=world.actors[state].name,
+        initiatives_joined=len({p.initiative for p in parts}),
+        initiatives_left=len({p.initiative for p in parts if p.left is not None} - current),
+        undated=sum(1 for p in parts if p.joined is None),
+        norms_endorsed=len({n for i in current for n in world.norms_of.get(i, ())}),
+        assessed_incidents=len(world.attributed.get(state, {})),
+        breaches=len(breaches),
+        breaches_per_norm=dict(sorted(per_norm.items())),
+    )
+
+
+def _rule(threshold: float | None) -> str:
+    if threshold is None:
+        return "attributed by at least one government claimant"
+    return f"consensus score at least {threshold:g}"
+
+
+def _ranking(rows: Iterable[StateRow]) -> tuple[str, ...]:
+    ranked = sorted(
+        (r for r in rows if r.breaches),
+        key=lambda r: (-r.breaches, -(r.rate or 0.0), r.state),
+    )
+    return tuple(r.state for r in ranked)
+
+
+# -- public API -------------------------------------------------------------------------------
+
+
+def table(kb: KnowledgeBase, viewer: Viewer, *, threshold: float | None = None) -> SayDo:
+    """The say-do table of every state the viewer may see, and a ranking by breaches.
+
+    ``threshold`` switches attribution from the government-claimant rule to a consensus score
+    threshold (0 < threshold ≤ 1). Read-only.
+    """
+    world = _load(kb, viewer, threshold)
+    rows = tuple(_row(s, world, _breaches(s, world)) for s in world.states)
+    return SayDo(_rule(threshold), rows, _ranking(rows))
+
+
+def for_state(
+    kb: KnowledgeBase, viewer: Viewer, state_id: str, *, threshold: float | None = None
+) -> StateDetail:
+    """One state's say-do row, its breaches and its timeline. Read-only.
+
+    Raises NotFound when the state does not exist or is hidden from the viewer.
+    """
+    world = _load(kb, viewer, threshold)
+    if state_id not in world.states:
+        raise NotFound("no such state", record=state_id)
+    breaches = _breaches(state_id, world)
+    events: list[Event] = []
+    for p in world.commitments.get(state_id, []):
+        name = world.initiative_names.get(p.initiative, p.initiative)
+        events.append(Event(p.joined, "joined", p.initiative, name))
+        if p.left is not None:
+            events.append(Event(p.left, "left", p.initiative, name))
+    by_incident: dict[str, list[str]] = defaultdict(list)
+    for b in breaches:
+        by_incident[b.incident].append(b.norm)
+    for incident_id in world.attributed.get(state_id, {}):
+        incident = world.incidents.get(incident_id)
+        if incident is not None:
+            events.append(
+                Event(
+                    incident.start,
+                    "incident",
+                    incident_id,
+                    incident.name,
+                    tuple(by_incident.get(incident_id, ())),
+                )
+            )
+    events.sort(key=lambda e: (load.span(e.date)[0] if e.date else load.span("9999")[0], e.ref))
+    return StateDetail(
+        _rule(threshold), _row(state_id, world, breaches), tuple(breaches), tuple(events)
+    )

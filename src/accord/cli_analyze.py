@@ -1,0 +1,304 @@
+"""``accord analyze``: the four analyses (parse → accord.analysis → print).
+
+Every result counts only what the reader (``--as``; anonymous by default) may see.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from accord import render
+from accord.access import Viewer
+from accord.analysis import consensus, landscape, network, saydo
+from accord.kb import KnowledgeBase
+
+analyze_app = typer.Typer(
+    help="Analyses: attribution consensus, say-do gap, initiative landscape, network.",
+    no_args_is_help=True,
+)
+
+# The same options as the other commands (declared here: accord.cli imports this module).
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL or SQLite path (default: $ACCORD_DATABASE_URL, else ./accord.db).",
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+As = Annotated[
+    str | None,
+    typer.Option("--as", help="Read as this user (email); default: anonymous, CLEAR only."),
+]
+Threshold = Annotated[
+    float | None,
+    typer.Option(
+        help="Count an incident as attributed when the state's consensus score reaches this "
+        "(0-1), instead of the default rule (at least one government claimant).",
+        min=0.0,
+        max=1.0,
+    ),
+]
+
+
+def _session(db: str | None, email: str | None) -> tuple[KnowledgeBase, Viewer]:
+    from accord.cli import _open, _viewer
+
+    kb = _open(db)
+    return kb, _viewer(kb, email)
+
+
+def _score(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _days(timing: consensus.Timing | None) -> str:
+    if timing is None:
+        return ""
+    if timing.days_min == timing.days_max:
+        return str(timing.days_min)
+    return f"{timing.days_min}-{timing.days_max}"
+
+
+@analyze_app.command("consensus")
+def consensus_cmd(
+    db: Db = None,
+    json: Json = False,
+    as_user: As = None,
+    incident: Annotated[str | None, typer.Option(help="One incident, in detail.")] = None,
+    group: Annotated[
+        str | None, typer.Option(help="One threat group: who is said to be behind it.")
+    ] = None,
+    divergent: Annotated[
+        bool, typer.Option("--divergent", help="Only incidents where sectors disagree.")
+    ] = False,
+) -> None:
+    """Attribution consensus and dissent: all incidents, one incident, or one threat group."""
+    kb, viewer = _session(db, as_user)
+    with kb:
+        if incident or group:
+            detail = (
+                consensus.for_incident(kb, viewer, incident)
+                if incident
+                else consensus.for_group(kb, viewer, group or "")
+            )
+            _print_detail(detail, json)
+            return
+        overview = consensus.all_incidents(kb, viewer)
+    rows = [s for s in overview.incidents if s.claims and (s.divergent or not divergent)]
+    if json:
+        body = overview.to_json()
+        body["incidents"] = [s.to_json() for s in rows]
+        render.emit_json(body)
+        return
+    render.table(
+        f"Attribution consensus ({overview.with_claims} incidents with claims, "
+        f"{overview.divergent} where sectors diverge)",
+        ["incident", "lead", "score", "voices", "claims", "divergent", "days to gov. claim"],
+        [
+            (
+                s.incident,
+                s.lead,
+                _score(s.score),
+                s.voices,
+                s.claims,
+                "yes" if s.divergent else "",
+                _days(s.time_to_attribution),
+            )
+            for s in rows
+        ],
+    )
+
+
+def _print_detail(detail: consensus.Consensus, json: bool) -> None:
+    if json:
+        render.emit_json(detail.to_json())
+        return
+    render.table(
+        f"{detail.name}: who is accused",
+        ["accused", "score", "support", "dissent", "voices for", "voices against", "sectors"],
+        [
+            (
+                a.actor,
+                _score(a.score),
+                _score(a.support),
+                _score(a.dissent),
+                a.supporting_voices,
+                a.disputing_voices,
+                ", ".join(f"{s.sector}: {s.position}" for s in a.sectors),
+            )
+            for a in detail.accused
+        ],
+    )
+    render.table(
+        "Claims",
+        ["accused", "claimant", "stance", "kind", "date", "conf.", "evidence", "weight", "via"],
+        [
+            (
+                a.actor,
+                c.claimant,
+                c.stance,
+                c.kind,
+                c.date,
+                c.confidence,
+                c.evidence,
+                _score(c.weight),
+                c.via,
+            )
+            for a in detail.accused
+            for c in a.claims
+        ],
+    )
+    for reason in detail.divergence:
+        render.console.print(f"Divergence: {reason}")
+    if detail.time_to_attribution:
+        t = detail.time_to_attribution
+        render.console.print(
+            f"First government attribution: {t.first_claim} ({t.claim_date}), "
+            f"{_days(t)} days after the start ({t.start})."
+        )
+
+
+@analyze_app.command("say-do")
+def say_do_cmd(
+    db: Db = None,
+    json: Json = False,
+    as_user: As = None,
+    state: Annotated[str | None, typer.Option(help="One state: breaches and timeline.")] = None,
+    threshold: Threshold = None,
+) -> None:
+    """The say-do gap: norms each state endorsed next to attributed incidents breaching them."""
+    kb, viewer = _session(db, as_user)
+    with kb:
+        if state:
+            detail = saydo.for_state(kb, viewer, state, threshold=threshold)
+        else:
+            result = saydo.table(kb, viewer, threshold=threshold)
+    if state:
+        if json:
+            render.emit_json(detail.to_json())
+            return
+        render.table(
+            f"{detail.row.name}: timeline ({detail.rule})",
+            ["date", "event", "record", "name", "breaches"],
+            [(e.date, e.what, e.ref, e.name, ", ".join(e.breaches)) for e in detail.timeline],
+        )
+        return
+    if json:
+        render.emit_json(result.to_json())
+        return
+    render.table(
+        f"Say-do gap ({result.rule}), ranked",
+        [
+            "state",
+            "initiatives",
+            "left",
+            "norms endorsed",
+            "assessed incidents",
+            "breaches",
+            "per norm",
+        ],
+        [
+            (
+                r.state,
+                r.initiatives_joined,
+                r.initiatives_left,
+                r.norms_endorsed,
+                r.assessed_incidents,
+                r.breaches,
+                "" if r.rate is None else f"{r.rate:.2f}",
+            )
+            for r in sorted(result.states, key=lambda r: (-r.breaches, r.state))
+        ],
+    )
+    for caveat in result.caveats:
+        render.console.print(f"Caveat: {caveat}")
+
+
+@analyze_app.command("landscape")
+def landscape_cmd(db: Db = None, json: Json = False, as_user: As = None) -> None:
+    """The initiative landscape, and the paper's 2017 count beside ours."""
+    kb, viewer = _session(db, as_user)
+    with kb:
+        result = landscape.landscape(kb, viewer)
+    if json:
+        render.emit_json(result.to_json())
+        return
+    for title, counts in (
+        ("Initiatives by kind", result.by_kind),
+        ("by status", result.by_status),
+        ("by bindingness", result.by_binding),
+        ("by start year", result.by_year),
+        ("Participants by sector", result.participants_by_sector),
+    ):
+        render.table(title, ["", "count"], sorted(counts.items()))
+    render.table(
+        "The paper's 2017 count beside ours",
+        ["category", "paper (2017)", "ours, to 2017", "ours, all"],
+        [(c.category, c.paper_2017, c.ours_to_2017, c.ours_all) for c in result.paper_comparison],
+    )
+    render.console.print(result.note)
+
+
+@analyze_app.command("network")
+def network_cmd(
+    db: Db = None,
+    json: Json = False,
+    as_user: As = None,
+    top: Annotated[int, typer.Option(help="How many bridges to list.", min=1)] = 10,
+    graphml: Annotated[
+        Path | None, typer.Option("--graphml", help="Also write the graph as GraphML here.")
+    ] = None,
+    graph_json: Annotated[
+        Path | None, typer.Option("--graph-json", help="Also write the graph as JSON here.")
+    ] = None,
+) -> None:
+    """The stakeholder network: bridging metrics and the internet-governance map."""
+    kb, viewer = _session(db, as_user)
+    with kb:
+        result = network.analyse(kb, viewer, top=top)
+        g = network.graph(kb, viewer) if graphml or graph_json else None
+    if g is not None and graphml:
+        network.write_graphml(g, graphml)
+    if g is not None and graph_json:
+        graph_json.write_bytes(orjson.dumps(network.to_json(g)))
+    if json:
+        render.emit_json(result.to_json())
+        return
+    share = result.public_private_share
+    render.console.print(
+        f"{result.actors} actors, {result.initiatives} initiatives, {result.participations} "
+        f"participations; {result.public_private} of {result.initiatives_with_participants} "
+        f"initiatives join government and private participants"
+        + (f" ({share:.0%})." if share is not None else ".")
+    )
+    render.table(
+        "Co-participation by sector pair (observed / expected by chance)",
+        ["sectors", "observed", "expected", "index"],
+        [
+            (
+                f"{p.a} + {p.b}",
+                p.observed,
+                f"{p.expected:.1f}",
+                "" if p.index is None else f"{p.index:.2f}",
+            )
+            for p in result.sector_pairs
+        ],
+    )
+    render.table(
+        "Bridges (highest betweenness)" + (" (estimated)" if result.betweenness_sampled else ""),
+        ["actor", "sector", "betweenness", "initiatives"],
+        [(b.actor, b.sector, f"{b.betweenness:.4f}", b.initiatives) for b in result.bridges],
+    )
+    render.table(
+        "Internet governance",
+        ["body", "frame", "stakeholder model", "binding"],
+        [
+            (g.actor, g.frame, g.stakeholder_model, "yes" if g.binding else "no")
+            for g in result.governance
+        ],
+    )

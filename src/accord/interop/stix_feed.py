@@ -1,0 +1,201 @@
+"""Pages of STIX objects in the order they were added, for TAXII (read-only).
+
+Records are selected with :func:`accord.access.visible` (ordered by the time their current
+revision was written, then id) and then loaded through ``kb.get_many``, which applies the
+sharing rules again and hides references to records the viewer may not see.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select
+
+from accord import access
+from accord.access import Viewer
+from accord.domain.records import Record
+from accord.domain.vocab import Kind, Marking
+from accord.errors import BadRequest
+from accord.interop import stix_mapping as m
+from accord.interop.stix_export import build_context, to_stix
+from accord.kb import KnowledgeBase
+from accord.store.schema import records
+
+MAX_LIMIT = 1_000
+_KINDS_OF_TYPE: dict[str, tuple[Kind, ...]] = {
+    "identity": (Kind.ACTOR,),
+    "intrusion-set": (Kind.ACTOR,),
+    "threat-actor": (Kind.ACTOR,),
+    "incident": (Kind.INCIDENT,),
+    "relationship": (Kind.CLAIM,),
+    "opinion": (Kind.CLAIM,),
+    "note": (Kind.EVIDENCE,),
+    **{stix_type: (kind,) for stix_type, kind in m.KIND_OF_NEW_TYPE.items()},
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which records a collection holds: by marking and/or owning organisation."""
+
+    marking: Marking | None = None
+    owner: str | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """TAXII filters: added_after, match[id|type|version|spec_version], paging."""
+
+    limit: int = 100
+    next: str | None = None
+    added_after: dt.datetime | None = None
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ("last",)
+    spec_versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One object version with the time Accord added it."""
+
+    object: dict[str, Any]
+    date_added: dt.datetime
+
+
+@dataclass
+class Page:
+    """A page of entries and the cursor to the next one."""
+
+    entries: list[Entry] = field(default_factory=list)
+    next: str | None = None
+
+
+def encode_cursor(at: dt.datetime, record_id: str) -> str:
+    """An opaque ``next`` token for the position after (at, record_id)."""
+    text = f"{at.astimezone(dt.UTC).isoformat()}|{record_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> tuple[dt.datetime, str]:
+    """Read a ``next`` token; raises BadRequest for a token this server did not issue."""
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        at, _, record_id = text.partition("|")
+        return dt.datetime.fromisoformat(at), record_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("the 'next' value is not one this server issued") from exc
+
+
+def page(kb: KnowledgeBase, viewer: Viewer, scope: Scope, query: Query) -> Page:
+    """One page of the collection's objects for the viewer. Read-only."""
+    if not 1 <= query.limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}")
+    if query.spec_versions and m.SPEC not in query.spec_versions:
+        return Page()
+    where = [access.visible(viewer), *_scope_filter(scope)]
+    kinds = {k for t in query.types for k in _KINDS_OF_TYPE.get(t, ())}
+    if query.types:
+        where.append(records.c.kind.in_([k.value for k in kinds]))
+    if query.ids:
+        where.append(records.c.id.in_(_candidates(kb, viewer, where, query.ids)))
+    if query.added_after is not None:
+        where.append(records.c.updated_at > _utc(query.added_after))
+    if query.next:
+        at, after_id = decode_cursor(query.next)
+        at = _utc(at)
+        where.append(
+            or_(
+                records.c.updated_at > at,
+                and_(records.c.updated_at == at, records.c.id > after_id),
+            )
+        )
+    statement = (
+        select(records.c.id, records.c.updated_at)
+        .where(*where)
+        .order_by(records.c.updated_at, records.c.id)
+        .limit(query.limit + 1)
+    )
+    with kb.engine.connect() as conn:
+        rows = conn.execute(statement).all()
+    chosen = rows[: query.limit]
+    found = kb.get_many([r.id for r in chosen], viewer)
+    batch = [found[r.id] for r in chosen if r.id in found]
+    out = Page(entries=_entries(kb, viewer, batch, query))
+    if len(rows) > query.limit:
+        last = chosen[-1]
+        out.next = encode_cursor(_utc(last.updated_at), last.id)
+    return out
+
+
+def _scope_filter(scope: Scope) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if scope.marking is not None:
+        out.append(records.c.marking == scope.marking.value)
+    if scope.owner is not None:
+        out.append(records.c.owner == scope.owner)
+    return out
+
+
+def _candidates(
+    kb: KnowledgeBase, viewer: Viewer, where: Sequence[ColumnElement[bool]], ids: Sequence[str]
+) -> list[str]:
+    """Record ids whose STIX id may be one of ``ids``: the id itself (objects imported from
+    others keep it) or a record whose UUIDv5 matches. Read-only (ids only)."""
+    wanted = {i.rsplit("--", 1)[-1].lower() for i in ids}
+    out = [i.lower() for i in ids]
+    with kb.engine.connect() as conn:
+        for (rid,) in conn.execute(select(records.c.id).where(*where)):
+            if str(uuid.uuid5(m.NAMESPACE, rid)) in wanted:
+                out.append(rid)
+    return out
+
+
+def _entries(kb: KnowledgeBase, viewer: Viewer, batch: list[Record], query: Query) -> list[Entry]:
+    ctx = build_context(kb, viewer, batch)
+    out: list[Entry] = []
+    for record in batch:
+        for version, added in _versions(kb, viewer, record, query.versions):
+            obj = to_stix(version, ctx)
+            if query.types and obj["type"] not in query.types:
+                continue
+            if query.ids and obj["id"] not in query.ids:
+                continue
+            out.append(Entry(obj, added))
+    return out
+
+
+def _versions(
+    kb: KnowledgeBase, viewer: Viewer, record: Record, wanted: Sequence[str]
+) -> list[tuple[Record, dt.datetime]]:
+    """The record versions a match[version] asks for, each with the time it was added."""
+    if tuple(wanted) == ("last",):
+        return [(record, record.updated_at)]
+    history = [(v.record, v.changed_at) for v in kb.history(record.id, viewer)]
+    ctx = build_context(kb, viewer, [record])
+    chosen: list[tuple[Record, dt.datetime]] = []
+    for index, (version, added) in enumerate(history):
+        stamp = to_stix(version, ctx)["modified"]
+        if (
+            "all" in wanted
+            or ("first" in wanted and index == 0)
+            or ("last" in wanted and index == len(history) - 1)
+            or stamp in wanted
+        ):
+            chosen.append((version, added))
+    return chosen
+
+
+def versions(kb: KnowledgeBase, viewer: Viewer, record: Record) -> list[Entry]:
+    """Every visible version of one record, oldest first. Read-only."""
+    ctx = build_context(kb, viewer, [record])
+    return [Entry(to_stix(v, ctx), added) for v, added in _versions(kb, viewer, record, ["all"])]
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

@@ -1,0 +1,427 @@
+"""Import a STIX 2.0/2.1 bundle, streamed: nothing is written unless the whole bundle is valid.
+
+Two passes over the file with ijson (the ``objects`` array is never held in memory):
+
+1. check every object (JSON shape, spec_version, required properties, timestamps, string
+   sizes, the same id twice with different content) and plan what each becomes; relationship
+   records whose ends are missing from the bundle are reported and left out;
+2. convert and write in batches through ``kb.bulk_create(..., upsert=True)``, all inside one
+   ``kb.transaction()``; a record whose references point forward in the file waits until the
+   records it points to are placed in a batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import ijson
+import orjson
+
+from accord.access import Viewer
+from accord.domain.records import PAYLOADS
+from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking
+from accord.errors import AccordError
+from accord.interop import stix_convert as sc
+from accord.interop import stix_mapping as m
+from accord.interop.importing import Problem
+from accord.kb import KnowledgeBase
+
+MAX_STRING = 1_000_000
+BATCH = 2_000
+MAX_LISTED = 200
+_ID = re.compile(
+    r"^([a-z0-9][a-z0-9-]{1,248}[a-z0-9])--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+
+
+@dataclass
+class StixImportReport:
+    """What an import read, wrote, skipped and refused, by object id and reason."""
+
+    path: str
+    objects: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    written: bool = False
+    skipped: Counter[str] = field(default_factory=Counter)
+    invalid: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+    invalid_total: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the bundle had no invalid object."""
+        return self.invalid_total == 0
+
+    def refuse(self, where: str, reason: str) -> None:
+        """Record an invalid object (the first MAX_LISTED are listed)."""
+        self.invalid_total += 1
+        if len(self.invalid) < MAX_LISTED:
+            self.invalid.append(Problem(where, reason))
+
+    def note(self, where: str, reason: str) -> None:
+        """Record a loss that is not an error (a dropped property, a missing end)."""
+        if len(self.notes) < MAX_LISTED:
+            self.notes.append(Problem(where, reason))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready summary."""
+        return {
+            "path": self.path,
+            "objects": self.objects,
+            "written": self.written,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": dict(sorted(self.skipped.items())),
+            "invalid_total": self.invalid_total,
+            "invalid": [{"object": p.where, "reason": p.reason} for p in self.invalid],
+            "notes": [{"object": p.where, "reason": p.reason} for p in self.notes],
+        }
+
+
+class BundleError(AccordError):
+    """The file is not a readable STIX bundle (malformed JSON, no objects array)."""
+
+    status = 400
+    code = "bad_request"
+
+
+def read_objects(path: Path) -> Iterator[Any]:
+    """Stream the items of the bundle's ``objects`` array. Raises BundleError on bad JSON."""
+    try:
+        with path.open("rb") as handle:
+            yield from ijson.items(handle, "objects.item", use_float=True)
+    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError) as exc:
+        raise BundleError(f"malformed JSON in {path.name}: {exc}") from exc
+    except OSError as exc:
+        raise BundleError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _top_level(path: Path, key: str) -> str | None:
+    """A top-level property of the bundle (e.g. ``spec_version``: 2.0 bundles have one)."""
+    try:
+        with path.open("rb") as handle:
+            for value in ijson.items(handle, key):
+                return str(value)
+    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError) as exc:
+        raise BundleError(f"malformed JSON in {path.name}: {exc}") from exc
+    return None
+
+
+def check(obj: Any, bundle_spec: str | None) -> str | None:
+    """Why an object is invalid, or None (shape, spec_version, timestamps, sizes). Pure."""
+    if not isinstance(obj, dict):
+        return "not a JSON object"
+    stype, oid = obj.get("type"), obj.get("id")
+    if not isinstance(stype, str) or not isinstance(oid, str):
+        return "missing required property 'type' or 'id'"
+    found = _ID.match(oid)
+    if not found or found.group(1) != stype:
+        return f"id '{oid[:80]}' is not '{stype}--<uuid>'"
+    version = obj.get("spec_version", bundle_spec if bundle_spec == "2.0" else None)
+    if version not in ("2.0", "2.1"):
+        if "spec_version" in obj:
+            return f"unsupported spec_version '{str(obj['spec_version'])[:20]}'"
+        if "created" in obj:
+            return "missing spec_version (required in STIX 2.1)"
+    if stype != "marking-definition" and "created" in obj and "modified" not in obj:
+        return "missing required property 'modified'"
+    if "created" not in obj and (stype in _SDO or "modified" in obj):
+        return "missing required property 'created'"
+    try:
+        created = m.parse_timestamp(obj["created"]) if "created" in obj else None
+        modified = m.parse_timestamp(obj["modified"]) if "modified" in obj else None
+    except ValueError as exc:
+        return f"invalid timestamp: {exc}"
+    if created and modified and modified < created:
+        return "modified is before created"
+    return None
+
+
+_SDO = frozenset(
+    {"identity", "intrusion-set", "threat-actor", "incident", "relationship", "opinion", "note"}
+    | set(m.KIND_OF_NEW_TYPE)
+)
+
+
+def _long_string(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) > MAX_STRING
+    if isinstance(value, dict):
+        return any(_long_string(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_long_string(v) for v in value)
+    return False
+
+
+@dataclass
+class _Index:
+    """Pass 1's findings, kept small: per object id a digest, per mapped object its plan."""
+
+    digests: dict[str, bytes] = field(default_factory=dict)
+    plans: dict[str, sc.Plan] = field(default_factory=dict)
+    attributions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    countries: dict[str, str] = field(default_factory=dict)
+    located: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ObjectSource:
+    """Where objects come from: a name (cited when an object has no reference), the bundle's
+    own ``spec_version``, and a way to stream the objects afresh for each pass."""
+
+    name: str
+    spec_version: str | None
+    objects: Callable[[], Iterator[Any]]
+    is_bundle: Callable[[], bool] = lambda: True
+
+
+def file_source(path: Path) -> ObjectSource:
+    """Objects streamed from a bundle file."""
+    return ObjectSource(
+        path.name,
+        _top_level(path, "spec_version"),
+        lambda: read_objects(path),
+        lambda: _top_level(path, "type") == "bundle",
+    )
+
+
+def _scan(source: ObjectSource, report: StixImportReport) -> _Index:
+    """Pass 1: check and plan every object. Read-only."""
+    spec = source.spec_version
+    if spec not in (None, "2.0", "2.1"):
+        report.refuse("bundle", f"unsupported bundle spec_version '{spec}'")
+    index = _Index()
+    for position, obj in enumerate(source.objects()):
+        report.objects += 1
+        where = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else ""
+        where = where or f"objects[{position}]"
+        reason = check(obj, spec)
+        text = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS) if reason is None else b""
+        if reason is None and len(text) > MAX_STRING and _long_string(obj):
+            reason = f"a string longer than {MAX_STRING} characters"
+        if reason is None:
+            digest = hashlib.blake2b(text, digest_size=16).digest()
+            seen = index.digests.setdefault(where, digest)
+            if seen != digest:
+                reason = "the same id appears twice with different content"
+            elif seen is not digest:
+                continue
+        if reason is not None:
+            report.refuse(where, reason)
+            continue
+        _learn(obj, index)
+        try:
+            index.plans[where] = sc.plan(obj)
+        except sc.Skip as skip:
+            report.skipped[_category(obj)] += 1
+            if obj["type"] == "relationship" and "not modelled" not in str(skip):
+                report.note(where, str(skip))
+        except (sc.Invalid, KeyError, TypeError, AttributeError) as exc:
+            index.plans.pop(where, None)
+            report.refuse(where, str(exc) if isinstance(exc, sc.Invalid) else "malformed")
+    if report.objects == 0 and not source.is_bundle():
+        raise BundleError(f"{source.name} is not a STIX bundle (no 'objects' array)")
+    return index
+
+
+def _category(obj: Mapping[str, Any]) -> str:
+    """How a skipped object is counted: Accord's meta objects, derived country links, or its
+    type."""
+    if obj["id"] in m.META_IDS or obj["id"] in sc.TLP1:
+        return "meta (TLP markings, Accord definitions)"
+    verb = obj.get("relationship_type")
+    if obj["type"] == "location" or verb in ("located-at", "originates-from"):
+        return "country links (location, located-at, originates-from)"
+    return f"relationship {verb}" if obj["type"] == "relationship" else str(obj["type"])
+
+
+def _learn(obj: dict[str, Any], index: _Index) -> None:
+    """Remember what other objects need: locations' countries, attributions' ends."""
+    stype = obj["type"]
+    if stype == "location" and isinstance(obj.get("country"), str):
+        index.countries[obj["id"]] = obj["country"].upper()
+    elif stype == "relationship":
+        verb = obj.get("relationship_type")
+        if verb in ("located-at", "originates-from") and isinstance(obj.get("target_ref"), str):
+            index.located[str(obj.get("source_ref"))] = obj["target_ref"]
+        elif verb == "attributed-to":
+            index.attributions[obj["id"]] = (str(obj.get("source_ref")), str(obj.get("target_ref")))
+
+
+def _prune(index: _Index, report: StixImportReport) -> None:
+    """Leave out linking records whose ends are missing from the bundle (until none is)."""
+    changed = True
+    while changed:
+        changed = False
+        for sid, planned in list(index.plans.items()):
+            missing = [n for n in planned.needs if n not in index.plans]
+            if missing and planned.kind in RELATIONSHIP_KINDS:
+                del index.plans[sid]
+                report.note(sid, f"left out: its end {missing[0]} is not in the bundle")
+                report.skipped[f"{planned.kind.value} (missing end)"] += 1
+                changed = True
+
+
+def import_bundle(
+    kb: KnowledgeBase,
+    path: Path,
+    viewer: Viewer,
+    *,
+    skip_invalid: bool = False,
+    default_marking: Marking = Marking.GREEN,
+) -> StixImportReport:
+    """Import a STIX bundle file as the viewer. Writes nothing if any object is invalid,
+    unless ``skip_invalid`` (then invalid objects are reported and left out). Writes in one
+    transaction; raises BundleError for a file that is not readable JSON."""
+    return import_objects(
+        kb, file_source(path), viewer, skip_invalid=skip_invalid, default_marking=default_marking
+    )
+
+
+def import_objects(
+    kb: KnowledgeBase,
+    source: ObjectSource,
+    viewer: Viewer,
+    *,
+    skip_invalid: bool = False,
+    default_marking: Marking = Marking.GREEN,
+) -> StixImportReport:
+    """Import the objects of a source as the viewer (see :func:`import_bundle`). Writes."""
+    report = StixImportReport(path=source.name)
+    index = _scan(source, report)
+    if not report.ok and not skip_invalid:
+        return report
+    _prune(index, report)
+    fallback = {
+        "title": f"STIX bundle {source.name}",
+        "publisher": "STIX import",
+        "url": f"https://accord.invalid/stix-bundles/{quote(source.name)}",
+    }
+    records = {sid: p.record_id for sid, p in index.plans.items()}
+    ctx = sc.Context(records.get, index.attributions, fallback, default_marking)
+    writer = _Writer(kb, viewer, report)
+    try:
+        with kb.transaction():
+            _write_all(source, index, ctx, writer, skip_invalid)
+    except _Abort:
+        return report
+    report.written = True
+    return report
+
+
+def _write_all(
+    source: ObjectSource, index: _Index, ctx: sc.Context, writer: _Writer, skip_invalid: bool
+) -> None:
+    """Pass 2: convert every planned object and hand it to the writer. Writes."""
+    records = {sid: p.record_id for sid, p in index.plans.items()}
+    for obj in source.objects():
+        planned = index.plans.get(obj.get("id", "")) if isinstance(obj, dict) else None
+        if planned is None or obj["id"] in writer.done:
+            continue
+        writer.done.add(obj["id"])
+        try:
+            raw, notes = sc.convert(obj, planned, ctx)
+        except sc.Invalid as exc:
+            writer.report.refuse(obj["id"], str(exc))
+            writer.failed.add(planned.record_id)
+            if not skip_invalid:
+                raise _Abort from None
+            continue
+        _add_country(obj, raw, index)
+        for text in notes:
+            writer.report.note(obj["id"], text)
+        writer.add(raw, [records[n] for n in planned.needs if n in records], planned)
+    writer.finish()
+
+
+class _Abort(Exception):
+    """Raised inside the transaction to roll it back when an object proves invalid."""
+
+
+def _add_country(obj: Mapping[str, Any], raw: dict[str, Any], index: _Index) -> None:
+    if raw["kind"] != "actor" or "country" in raw["data"]:
+        return
+    country = index.countries.get(index.located.get(obj["id"], ""))
+    if country and re.match(r"^[A-Z]{2}$", country):
+        raw["data"]["country"] = country
+
+
+class _Writer:
+    """Batches record inputs for ``bulk_create``, holding back any whose references point to
+    records not yet placed in a batch."""
+
+    def __init__(self, kb: KnowledgeBase, viewer: Viewer, report: StixImportReport) -> None:
+        self.kb, self.viewer, self.report = kb, viewer, report
+        self.batch: list[dict[str, Any]] = []
+        self.placed: set[str] = set()
+        self.waiting: dict[str, list[tuple[dict[str, Any], list[str]]]] = {}
+        self.done: set[str] = set()
+        self.failed: set[str] = set()
+
+    def add(self, raw: dict[str, Any], needs: list[str], planned: sc.Plan) -> None:
+        """Queue a record; it waits while a record it points to is not placed yet."""
+        targets = needs + _soft_targets(raw, planned)
+        blocker = next((t for t in targets if t not in self.placed and t != raw["id"]), None)
+        if blocker is not None:
+            self.waiting.setdefault(blocker, []).append((raw, targets))
+            return
+        self._place(raw)
+
+    def _place(self, raw: dict[str, Any]) -> None:
+        ready = [raw]
+        while ready:
+            item = ready.pop()
+            self.batch.append(item)
+            self.placed.add(item["id"])
+            for waiter, targets in self.waiting.pop(item["id"], []):
+                blocker = next((t for t in targets if t not in self.placed), None)
+                if blocker is None:
+                    ready.append(waiter)
+                else:
+                    self.waiting.setdefault(blocker, []).append((waiter, targets))
+        if len(self.batch) >= BATCH:
+            self._flush()
+
+    def finish(self) -> None:
+        """Write what remains: records waiting on an invalid record are refused too; records
+        in reference cycles go in one last batch together."""
+        while any(blocker in self.failed for blocker in self.waiting):
+            for blocker in [b for b in self.waiting if b in self.failed]:
+                for raw, _ in self.waiting.pop(blocker):
+                    self.report.refuse(raw["id"], f"points to the invalid record '{blocker}'")
+                    self.failed.add(raw["id"])
+        for items in self.waiting.values():
+            self.batch.extend(raw for raw, _ in items)
+        self.waiting.clear()
+        self._flush()
+
+    def _flush(self) -> None:
+        if not self.batch:
+            return
+        result = self.kb.bulk_create(self.batch, self.viewer, upsert=True)
+        self.report.created += len(result.created)
+        self.report.updated += len(result.updated)
+        self.report.unchanged += len(result.unchanged)
+        self.batch = []
+
+
+def _soft_targets(raw: Mapping[str, Any], planned: sc.Plan) -> list[str]:
+    data = raw["data"]
+    out: list[str] = []
+    for name, spec in PAYLOADS[Kind(raw["kind"])].REFS.items():
+        value = data.get(name)
+        if isinstance(value, str):
+            out.append(value)
+        elif spec.many and isinstance(value, list):
+            out.extend(v for v in value if isinstance(v, str))
+    return out

@@ -1,0 +1,204 @@
+"""The analyses the pages and the briefing show, shaped for templates, with their charts.
+
+Read-only. Every figure comes from :mod:`accord.analysis` (consensus, say-do gap, landscape,
+network), which reads under ``access.visible(viewer)``, so a hidden record changes nothing a
+viewer sees. This module only arranges those results and draws them (:mod:`charts`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, OrderedDict, defaultdict
+from typing import Any
+
+import networkx as nx
+
+from accord.access import Viewer
+from accord.analysis import consensus as consensus_analysis
+from accord.analysis import landscape as landscape_analysis
+from accord.analysis import load, saydo
+from accord.analysis import network as network_analysis
+from accord.domain.vocab import ActorKind, InitiativeKind, Sector
+from accord.kb import KnowledgeBase
+from accord.web.pages import charts
+from accord.web.pages.templating import record_url, words
+
+SECTORS = [s.value for s in Sector] + ["none"]
+KINDS = [k.value for k in InitiativeKind]
+_LAYOUTS: OrderedDict[str, dict[str, tuple[float, float]]] = OrderedDict()
+_LAYOUT_CACHE_SIZE = 16
+
+
+def consensus(kb: KnowledgeBase, viewer: Viewer, incident_id: str) -> Any:
+    """The consensus and dissent on who did an incident (:func:`consensus.for_incident`)."""
+    return consensus_analysis.for_incident(kb, viewer, incident_id)
+
+
+def group_consensus(kb: KnowledgeBase, viewer: Viewer, actor_id: str) -> Any:
+    """For a threat group: the consensus on who is behind it (:func:`consensus.for_group`)."""
+    return consensus_analysis.for_group(kb, viewer, actor_id)
+
+
+def say_do(kb: KnowledgeBase, viewer: Viewer, actor_id: str, kind: ActorKind) -> Any:
+    """A state's commitments against the breaches attributed to it, with a chart; None for
+    actors that are not states."""
+    if kind is not ActorKind.STATE:
+        return None
+    detail = saydo.for_state(kb, viewer, actor_id)
+    row = detail.row
+    rows = [
+        ("Initiatives joined", row.initiatives_joined),
+        ("Norms endorsed", row.norms_endorsed),
+        ("Attributed incidents assessed", row.assessed_incidents),
+        ("Breaches of endorsed norms", row.breaches),
+    ]
+    per_norm = sorted(row.breaches_per_norm.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {
+        "detail": detail,
+        "rows": rows,
+        "chart": charts.hbar(rows, title=f"Say-do gap of {row.name}"),
+        "per_norm": per_norm,
+    }
+
+
+def say_do_table(kb: KnowledgeBase, viewer: Viewer, top: int = 12) -> dict[str, Any]:
+    """The most-breaching states (by the say-do ranking) with a grouped chart."""
+    table = saydo.table(kb, viewer)
+    by_state = {r.state: r for r in table.states}
+    ranked = [by_state[s] for s in table.ranking if s in by_state][:top]
+    series = ["norms endorsed", "attributed incidents assessed", "breaches"]
+    rows = [
+        (
+            r.name,
+            {series[0]: r.norms_endorsed, series[1]: r.assessed_incidents, series[2]: r.breaches},
+        )
+        for r in ranked
+    ]
+    return {
+        "table": table,
+        "ranked": ranked,
+        "chart": charts.grouped_hbar(rows, series, title="Commitments against attributed breaches"),
+    }
+
+
+def _initiatives_by_year_and_kind(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Counter[str]]:
+    """Visible initiatives counted per start year and kind (read through the analysis loader)."""
+    with kb.engine.connect() as conn:
+        initiatives = load.initiatives(conn, viewer)
+    table: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in initiatives.values():
+        if row.start:
+            table[str(load.span(row.start)[0].year)][row.kind] += 1
+    return table
+
+
+def landscape(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
+    """Initiatives per year by kind, participants by sector, status and bindingness."""
+    result = landscape_analysis.landscape(kb, viewer)
+    per_year = _initiatives_by_year_and_kind(kb, viewer)
+    years = sorted(per_year)
+    if years:
+        years = [str(y) for y in range(int(years[0]), int(years[-1]) + 1)]
+    kinds = [k for k in KINDS if k in result.by_kind]
+    columns = [(y, {words(k): per_year.get(y, Counter())[k] for k in kinds}) for y in years]
+    sectors = [(words(s), n) for s, n in result.participants_by_sector.items()]
+    return {
+        "landscape": result,
+        "kinds": kinds,
+        "sectors": SECTORS,
+        "per_year_rows": [
+            (
+                y,
+                sum(per_year.get(y, Counter()).values()),
+                *(per_year.get(y, Counter())[k] for k in kinds),
+            )
+            for y in years
+        ],
+        "year_chart": charts.stacked_columns(
+            columns, [words(k) for k in kinds], title="Initiatives started per year, by kind"
+        ),
+        "kind_chart": charts.hbar(
+            [(words(k), n) for k, n in result.by_kind.items()], title="Initiatives by kind"
+        ),
+        "sector_chart": charts.hbar(sectors, title="Participants by sector"),
+    }
+
+
+def _layout(g: nx.Graph) -> dict[str, tuple[float, float]]:
+    """A deterministic force layout scaled to 0..1, cached per graph (same nodes and edges)."""
+    signature = hashlib.sha256(
+        repr((sorted(g.nodes), sorted(tuple(sorted(e)) for e in g.edges))).encode()
+    ).hexdigest()
+    if signature in _LAYOUTS:
+        _LAYOUTS.move_to_end(signature)
+        return _LAYOUTS[signature]
+    size = max(g.number_of_nodes(), 1)
+    raw = (
+        nx.spring_layout(g, seed=7, iterations=80, k=2.5 / size**0.5) if g.number_of_nodes() else {}
+    )
+    xs = [float(p[0]) for p in raw.values()] or [0.0]
+    ys = [float(p[1]) for p in raw.values()] or [0.0]
+    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    scaled = {
+        str(n): ((float(p[0]) - min(xs)) / span_x, (float(p[1]) - min(ys)) / span_y)
+        for n, p in raw.items()
+    }
+    _LAYOUTS[signature] = scaled
+    if len(_LAYOUTS) > _LAYOUT_CACHE_SIZE:
+        _LAYOUTS.popitem(last=False)
+    return scaled
+
+
+def network(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
+    """The actor-initiative graph (bridges outlined) and the bridging metrics."""
+    metrics = network_analysis.analyse(kb, viewer)
+    g = network_analysis.graph(kb, viewer)
+    g.remove_nodes_from([n for n, degree in list(g.degree()) if degree == 0])
+    where = _layout(g)
+    bridges = {b.actor for b in metrics.bridges}
+    groups = ["initiative", *[words(s) for s in SECTORS]]
+    nodes = []
+    for node_id, data in g.nodes(data=True):
+        is_initiative = data["node_type"] == "initiative"
+        group = 0 if is_initiative else 1 + SECTORS.index(data.get("sector", "none"))
+        x, y = where.get(str(node_id), (0.5, 0.5))
+        nodes.append(
+            charts.Node(
+                id=str(node_id),
+                label=str(data["name"]),
+                group=group,
+                x=x,
+                y=y,
+                href=record_url(str(node_id), "initiative" if is_initiative else "actor"),
+                bridge=node_id in bridges,
+                size=min(4.0, 1 + g.degree(node_id) / 10) if is_initiative else 1.0,
+            )
+        )
+    return {
+        "metrics": metrics,
+        "graph_chart": charts.network(
+            nodes,
+            [(str(a), str(b)) for a, b in g.edges()],
+            groups,
+            title="Actors and the initiatives they take part in",
+        ),
+        "pair_chart": charts.hbar(
+            [
+                (f"{words(p.a)} + {words(p.b)}", round(p.index, 2))
+                for p in metrics.sector_pairs
+                if p.index is not None
+            ],
+            title="How often two sectors share an initiative, against chance (1 = chance)",
+        ),
+    }
+
+
+def governance(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
+    """The internet-governance map: bodies by frame and stakeholder model, binding or not."""
+    metrics = network_analysis.analyse(kb, viewer)
+    frames = sorted({b.frame for b in metrics.governance})
+    models = sorted({b.stakeholder_model for b in metrics.governance})
+    cells: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for body in metrics.governance:
+        cells[(body.frame, body.stakeholder_model)].append(body)
+    return {"bodies": metrics.governance, "frames": frames, "models": models, "cells": cells}

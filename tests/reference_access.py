@@ -1,0 +1,62 @@
+"""A small, separate reference model of the sharing rules, used to check accord.access.
+
+Written independently of the implementation: plain Python over an in-memory world, following
+hard references to any depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RefUser:
+    """A user in the reference world."""
+
+    id: str
+    org: str
+
+
+@dataclass
+class RefRecord:
+    """A record in the reference world."""
+
+    id: str
+    kind: str
+    owner: str
+    marking: str
+    published: bool
+    shares: set[str] = field(default_factory=set)
+    readers: set[str] = field(default_factory=set)
+    hard_refs: list[str] = field(default_factory=list)
+    soft_refs: list[str] = field(default_factory=list)
+
+
+def own_visible(record: RefRecord, user: RefUser | None) -> bool:
+    """The marking/status rule for one record, ignoring its references."""
+    org = user.org if user else None
+    if not record.published and org != record.owner:
+        return False
+    if record.marking == "CLEAR":
+        return True
+    if user is None:
+        return False
+    return {
+        "GREEN": True,
+        "AMBER": org == record.owner or org in record.shares,
+        "AMBER+STRICT": org == record.owner,
+        "RED": user.id in record.readers,
+    }[record.marking]
+
+
+def visible_ids(world: dict[str, RefRecord], user: RefUser | None) -> set[str]:
+    """Every record the user may see: its own rule holds and all its hard ends are visible."""
+    memo: dict[str, bool] = {}
+
+    def check(rid: str) -> bool:
+        if rid not in memo:
+            record = world[rid]
+            memo[rid] = own_visible(record, user) and all(check(t) for t in record.hard_refs)
+        return memo[rid]
+
+    return {rid for rid in world if check(rid)}

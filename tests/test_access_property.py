@@ -1,0 +1,184 @@
+"""Property test: for random worlds, every read path returns exactly what the reference allows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accord import accounts
+from accord.access import ANONYMOUS, Viewer
+from accord.domain.records import PAYLOADS, Record, Source
+from accord.domain.vocab import Kind, Marking, Sector, Status, UserRole
+from accord.errors import NotFound
+from accord.interop.json_export import write_json
+from accord.kb import KnowledgeBase
+from accord.store import rows
+from accord.store.schema import (
+    audit_log,
+    record_readers,
+    record_refs,
+    record_shares,
+    records,
+    revisions,
+)
+from tests.reference_access import RefRecord, RefUser, visible_ids
+
+EXAMPLES = int(os.environ.get("ACCORD_PROPERTY_EXAMPLES", "40"))
+ORGS = ("org-a", "org-b", "org-c")
+MARKINGS = [m.value for m in Marking]
+WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+SOURCE = Source.model_validate({"title": "t", "publisher": "p", "url": "https://example.org/"})
+
+
+def _users(kb: KnowledgeBase) -> list[RefUser]:
+    people = []
+    for org in ORGS:
+        accounts.create_org(kb, org.upper(), Sector.GOVERNMENT, org_id=org)
+        for role in (UserRole.READER, UserRole.CONTRIBUTOR):
+            user = accounts.create_user(kb, f"{role.value}@{org}.example", org, role)
+            people.append(RefUser(user.id, org))
+    return people
+
+
+@st.composite
+def worlds(draw: st.DrawFn, user_ids: list[str]) -> list[RefRecord]:
+    """Entities (actors, incidents), claims about them, and evidence about claims."""
+    envelope = st.fixed_dictionaries(
+        {
+            "owner": st.sampled_from(ORGS),
+            "marking": st.sampled_from(MARKINGS),
+            "published": st.booleans(),
+            "shares": st.sets(st.sampled_from(ORGS), max_size=2),
+            "readers": st.sets(st.sampled_from(user_ids), max_size=3),
+        }
+    )
+    world: list[RefRecord] = []
+    actors = [f"actor-{i}" for i in range(draw(st.integers(2, 5)))]
+    for rid in actors:
+        world.append(RefRecord(rid, "actor", **draw(envelope)))
+    incidents = [f"incident-{i}" for i in range(draw(st.integers(1, 3)))]
+    for rid in incidents:
+        targets = draw(st.lists(st.sampled_from(actors), max_size=2, unique=True))
+        world.append(RefRecord(rid, "incident", **draw(envelope), soft_refs=targets))
+    claims = [f"claim-{i}" for i in range(draw(st.integers(0, 5)))]
+    for rid in claims:
+        ends = [
+            draw(st.sampled_from(actors)),
+            draw(st.sampled_from(incidents)),
+            draw(st.sampled_from(actors)),
+        ]
+        world.append(RefRecord(rid, "claim", **draw(envelope), hard_refs=ends))
+    for i in range(draw(st.integers(0, 3)) if claims else 0):
+        about = draw(st.sampled_from(claims))
+        world.append(RefRecord(f"evidence-{i}", "evidence", **draw(envelope), hard_refs=[about]))
+    return world
+
+
+def _payload(record: RefRecord) -> dict[str, object]:
+    if record.kind == "actor":
+        return {"name": f"alpha {record.id}", "kind": "state"}
+    if record.kind == "incident":
+        return {
+            "name": f"alpha {record.id}",
+            "start": "2017",
+            "effects": ["espionage"],
+            "target_actors": record.soft_refs,
+        }
+    if record.kind == "claim":
+        claimant, incident, accused = record.hard_refs
+        return {
+            "claimant": claimant,
+            "incident": incident,
+            "accused": accused,
+            "stance": "attributes",
+            "kind": "official_statement",
+            "date": "2018",
+            "summary": f"alpha {record.id}",
+        }
+    return {"about": record.hard_refs[0], "content": f"alpha {record.id}"}
+
+
+def _store(kb: KnowledgeBase, world: list[RefRecord]) -> None:
+    built = [
+        Record(
+            id=r.id,
+            kind=Kind(r.kind),
+            marking=Marking(r.marking),
+            owner=r.owner,
+            status=Status.PUBLISHED if r.published else Status.DRAFT,
+            revision=1,
+            created_at=WHEN,
+            updated_at=WHEN,
+            sources=(SOURCE,),
+            shares=tuple(sorted(r.shares)),
+            readers=tuple(sorted(r.readers)),
+            data=PAYLOADS[Kind(r.kind)].model_validate(_payload(r)),
+        )
+        for r in world
+    ]
+    with kb.engine.begin() as conn:
+        for table in (audit_log, revisions, record_readers, record_shares, record_refs):
+            conn.execute(sa.delete(table))
+        conn.execute(sa.delete(records).where(records.c.id.not_in(ORGS + ("accord-curators",))))
+        rows.insert_records(conn, built, None)
+
+
+def _check_viewer(
+    kb: KnowledgeBase, world: dict[str, RefRecord], user: RefUser | None, viewer: Viewer
+) -> None:
+    expected = visible_ids(world, user) | (set(ORGS) | {"accord-curators"})
+    listed = {r.id for r in kb.iter_records(viewer, page_size=7)}
+    assert listed == expected, "list"
+    for rid in world:
+        try:
+            got = kb.get(rid, viewer)
+        except NotFound:
+            assert rid not in expected, f"get hid {rid}"
+            continue
+        assert rid in expected, f"get leaked {rid}"
+        for target in world[rid].soft_refs:
+            assert (target in str(got.data.model_dump())) == (target in expected), (
+                f"soft ref {rid}->{target}"
+            )
+        if got.owner != (user.org if user else None):
+            assert got.shares == () and got.readers == (), "share list leaked"
+        assert [h.revision for h in kb.history(rid, viewer)] == [1]
+    found = {h.record.id for h in kb.search("alpha", viewer, limit=500)}
+    assert found == expected - (set(ORGS) | {"accord-curators"}), "search"
+    counts = kb.count(viewer)
+    want: dict[str, int] = {}
+    for rid in expected:
+        kind = world[rid].kind if rid in world else "actor"
+        want[kind] = want.get(kind, 0) + 1
+    assert counts == want, "count"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "export.json"
+        assert write_json(kb, viewer, out) == len(expected)
+        exported = out.read_text()
+        for rid in set(world) - expected:
+            assert f'"{rid}"' not in exported, f"export mentions hidden {rid}"
+
+
+def test_every_read_path_matches_reference_model(kb: KnowledgeBase) -> None:
+    people = _users(kb)
+    user_ids = [u.id for u in people]
+    viewers = [(None, ANONYMOUS)] + [
+        (u, accounts.find_user(kb, f"{role}@{u.org}.example").viewer)
+        for u, role in zip(people, ["reader", "contributor"] * len(ORGS), strict=True)
+    ]
+
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(worlds(user_ids))
+    def check(world_list: list[RefRecord]) -> None:
+        _store(kb, world_list)
+        world = {r.id: r for r in world_list}
+        for user, viewer in viewers:
+            _check_viewer(kb, world, user, viewer)
+
+    check()

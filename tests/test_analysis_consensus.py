@@ -1,0 +1,252 @@
+"""Attribution consensus: hand-computed scores, roll-ups, divergence, timing, hidden records."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord.access import SYSTEM
+from accord.analysis import consensus
+from accord.errors import NotFound
+from accord.kb import KnowledgeBase
+from tests.test_analysis_world import actor, claim, hidden, incident, record, two_orgs
+
+
+def _sony(kb: KnowledgeBase) -> None:
+    kb.bulk_create(
+        [
+            actor("state-kp"),
+            actor("fbi", kind="government_body"),
+            actor("norse-corp", kind="security_firm"),
+            incident("sony", start="2014-11-24"),
+            claim("c-fbi", "fbi", "sony", "state-kp", evidence="summary", date="2014-12-19"),
+            claim(
+                "c-norse",
+                "norse-corp",
+                "sony",
+                "state-kp",
+                stance="disputes",
+                kind="technical_report",
+                evidence="none",
+                date="2014-12-29",
+            ),
+        ],
+        SYSTEM,
+    )
+
+
+def test_sony_worked_example_matches_the_methods_doc(kb: KnowledgeBase) -> None:
+    _sony(kb)
+    result = consensus.for_incident(kb, SYSTEM, "sony")
+    (kp,) = result.accused
+    # FBI: official statement 3/4 x summary 2/3 x unstated confidence 50/100 = 0.25.
+    # Norse: technical report 2/4 x no evidence 1/3 x 50/100 = 1/12.
+    assert kp.support == pytest.approx(0.25)
+    assert kp.dissent == pytest.approx(1 / 12)
+    assert kp.score == pytest.approx(0.25 * (1 - 1 / 12))  # 0.2292, as in docs/methods.md
+    assert round(kp.score, 4) == 0.2292
+    assert (kp.supporting_voices, kp.disputing_voices) == (1, 1)
+    positions = {s.sector: s.position for s in kp.sectors}
+    assert positions == {"government": "supports", "private": "disputes"}
+    assert result.divergent
+    assert result.divergence == ("government support and private dispute state-kp",)
+    timing = result.time_to_attribution
+    assert timing is not None
+    assert (timing.first_claim, timing.days_min, timing.days_max) == ("c-fbi", 25, 25)
+
+
+def test_joint_statement_and_agencies_of_one_state_are_one_voice(kb: KnowledgeBase) -> None:
+    kb.bulk_create(
+        [
+            actor("state-ru"),
+            actor("state-us"),
+            actor("state-gb"),
+            actor("fbi", kind="government_body", parent="state-us"),
+            actor("firm", kind="security_firm"),
+            incident("notpetya"),
+        ],
+        SYSTEM,
+    )
+    joint = {"evidence": "technical", "confidence": 90, "joint_group": "five-eyes"}
+    kb.bulk_create(
+        [
+            claim("c-us", "state-us", "notpetya", "state-ru", **joint),  # 3/4 x 1 x 0.9 = 0.675
+            claim("c-gb", "state-gb", "notpetya", "state-ru", **joint),  # same joint act
+            claim(  # 4/4 x 1 x 0.9 = 0.9, FBI's root is the US: the same voice
+                "c-fbi",
+                "fbi",
+                "notpetya",
+                "state-ru",
+                kind="legal_action",
+                evidence="technical",
+                confidence=90,
+            ),
+            claim(  # 2/4 x 1 x 0.8 = 0.4, an independent voice
+                "c-firm",
+                "firm",
+                "notpetya",
+                "state-ru",
+                kind="technical_report",
+                evidence="technical",
+                confidence=80,
+            ),
+        ],
+        SYSTEM,
+    )
+    (ru,) = consensus.for_incident(kb, SYSTEM, "notpetya").accused
+    assert ru.supporting_voices == 2
+    assert ru.support == pytest.approx(1 - (1 - 0.9) * (1 - 0.4))  # 0.94
+    assert ru.score == pytest.approx(0.94)
+    voices = {c.id: c.voice for c in ru.claims}
+    assert voices["c-us"] == voices["c-gb"] == voices["c-fbi"] == "state-gb + state-us"
+    assert voices["c-firm"] == "firm"
+
+
+def test_withdrawn_claim_is_excluded_but_listed(kb: KnowledgeBase) -> None:
+    kb.bulk_create([actor("state-ir"), actor("state-us"), incident("x", start="2012-08")], SYSTEM)
+    kb.create(claim("c-1", "state-us", "x", "state-ir", withdrawn="2013"), SYSTEM)
+    result = consensus.for_incident(kb, SYSTEM, "x")
+    assert result.accused == ()
+    assert result.withdrawn == ("c-1",)
+    assert result.time_to_attribution is None
+
+
+def test_incident_without_claims_has_no_accused(kb: KnowledgeBase) -> None:
+    kb.create(incident("quiet"), SYSTEM)
+    result = consensus.for_incident(kb, SYSTEM, "quiet")
+    assert (result.accused, result.divergent, result.time_to_attribution) == ((), False, None)
+    overview = consensus.all_incidents(kb, SYSTEM)
+    assert [(s.incident, s.claims, s.lead) for s in overview.incidents] == [("quiet", 0, None)]
+
+
+def test_only_disputes_score_zero_and_denials_weigh_nothing(kb: KnowledgeBase) -> None:
+    kb.bulk_create([actor("state-cn"), actor("firm", kind="security_firm"), incident("y")], SYSTEM)
+    kb.bulk_create(
+        [
+            claim("c-d", "firm", "y", "state-cn", stance="disputes", evidence="technical"),
+            claim("c-n", "state-cn", "y", "state-cn", stance="denies"),
+        ],
+        SYSTEM,
+    )
+    result = consensus.for_incident(kb, SYSTEM, "y")
+    (cn,) = result.accused
+    assert cn.score == 0.0
+    assert cn.dissent == pytest.approx(3 / 4 * 1 * 0.5)  # official 3/4 x technical 3/3 x 0.5
+    assert cn.disputing_voices == 1
+    assert result.denials == ("c-n",)
+    assert {c.id: c.weight for c in cn.claims}["c-n"] == 0.0
+
+
+def test_threat_group_rolls_up_to_a_state_only_where_a_claim_says_so(kb: KnowledgeBase) -> None:
+    kb.bulk_create(
+        [
+            actor("state-zz"),
+            actor("state-us"),
+            actor("unit-1", kind="government_body", parent="state-zz"),
+            actor("apt-x", kind="threat_group"),
+            actor("apt-y", kind="threat_group", parent="state-zz"),  # parent is not a claim
+            actor("firm", kind="security_firm"),
+            incident("op"),
+        ],
+        SYSTEM,
+    )
+    tech = {"kind": "technical_report", "evidence": "technical", "confidence": 80}  # 0.4
+    kb.bulk_create(
+        [
+            claim("c-x", "firm", "op", "apt-x", **tech),
+            claim("c-y", "firm", "op", "apt-y", **tech),
+            claim("c-u", "state-us", "op", "unit-1", evidence="summary", confidence=60),  # 0.3
+            record(  # "apt-x is state-zz": official 3/4 x summary 2/3 x 0.6 = 0.3
+                "link",
+                "claim",
+                claimant="state-us",
+                subject="apt-x",
+                accused="state-zz",
+                stance="attributes",
+                kind="official_statement",
+                date="2018",
+                evidence="summary",
+                confidence=60,
+            ),
+        ],
+        SYSTEM,
+    )
+    result = consensus.for_incident(kb, SYSTEM, "op")
+    rows = {a.actor: a for a in result.accused}
+    assert set(rows) == {"apt-x", "apt-y", "unit-1", "state-zz"}
+    zz = rows["state-zz"]
+    via = {c.id: (c.via, c.link, c.weight) for c in zz.claims}
+    assert via["c-x"] == ("apt-x", pytest.approx(0.3), pytest.approx(0.4 * 0.3))
+    assert via["c-u"] == ("unit-1", 1.0, pytest.approx(0.3))
+    assert "c-y" not in via
+    # Two voices: firm (0.12) and the US (0.3).
+    assert zz.score == pytest.approx(1 - (1 - 0.12) * (1 - 0.3))
+    group = consensus.for_group(kb, SYSTEM, "apt-x")
+    assert [(a.actor, round(a.score, 4)) for a in group.accused] == [("state-zz", 0.3)]
+
+
+def test_time_to_attribution_respects_month_precision(kb: KnowledgeBase) -> None:
+    kb.bulk_create(
+        [actor("state-kp"), actor("state-gb"), incident("wannacry", start="2017-05")], SYSTEM
+    )
+    kb.create(claim("c-gb", "state-gb", "wannacry", "state-kp", date="2017-12-19"), SYSTEM)
+    timing = consensus.for_incident(kb, SYSTEM, "wannacry").time_to_attribution
+    assert timing is not None
+    # From the last day of May (31st) to 19 December: 202 days; from 1 May: 232 days.
+    assert (timing.days_min, timing.days_max) == (202, 232)
+
+
+def test_sectors_naming_different_actors_diverge(kb: KnowledgeBase) -> None:
+    kb.bulk_create(
+        [
+            actor("state-aa"),
+            actor("state-bb"),
+            actor("state-us"),
+            actor("firm", kind="security_firm"),
+            incident("z"),
+        ],
+        SYSTEM,
+    )
+    kb.bulk_create(
+        [
+            claim("c-1", "state-us", "z", "state-aa"),
+            claim("c-2", "firm", "z", "state-bb", kind="technical_report"),
+        ],
+        SYSTEM,
+    )
+    result = consensus.for_incident(kb, SYSTEM, "z")
+    assert result.divergence == (
+        "sectors name different actors (government → state-aa, private → state-bb)",
+    )
+    overview = consensus.all_incidents(kb, SYSTEM)
+    assert (overview.with_claims, overview.divergent) == (1, 1)
+    (line,) = overview.incidents
+    assert (line.lead, line.voices) == ("state-aa", 1)
+
+
+def test_hidden_records_change_nothing_a_reader_sees(kb: KnowledgeBase) -> None:
+    writer, reader = two_orgs(kb)
+    _sony(kb)
+    before_one = consensus.for_incident(kb, reader, "sony").to_json()
+    before_all = consensus.all_incidents(kb, reader).to_json()
+    kb.bulk_create(
+        [
+            hidden(
+                claim("c-amber", "other-ministry", "sony", "state-kp", stance="disputes"),
+                marking="AMBER",
+            ),
+            hidden(
+                claim("c-draft", "other-ministry", "sony", "state-kp", evidence="technical"),
+                status="draft",
+            ),
+            hidden(incident("secret-op"), marking="AMBER"),
+        ],
+        writer,
+    )
+    kb.create(claim("c-on-secret", "fbi", "secret-op", "state-kp"), writer)
+    assert consensus.for_incident(kb, reader, "sony").to_json() == before_one
+    assert consensus.all_incidents(kb, reader).to_json() == before_all
+    with pytest.raises(NotFound):
+        consensus.for_incident(kb, reader, "secret-op")
+    # The writer's own organisation does see them.
+    mine = consensus.for_incident(kb, writer, "sony")
+    assert {c.id for a in mine.accused for c in a.claims} >= {"c-amber", "c-draft"}

@@ -1,0 +1,258 @@
+"""Browser tests: Playwright drives Debian's Chromium against a real uvicorn server.
+
+They sign in, search, open an incident, file a claim as one organisation and check that a user
+of another organisation can't see it, and check that a hostile record name renders as text.
+Screenshots of the main pages go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from argon2 import PasswordHasher
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from accord import accounts
+from accord.access import SYSTEM
+from accord.domain.vocab import Sector, UserRole
+from accord.kb import KnowledgeBase
+from accord.web.app import create_app
+from accord.web.settings import Settings
+from tests.conftest import actor, claim, incident, source
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+PASSWORD = "correct horse battery staple"
+SCRIPT = "<script>alert(1)</script>"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian chromium is not installed (scripts/test.sh installs it)"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _seed(kb: KnowledgeBase) -> None:
+    ministry = accounts.create_org(kb, "Ministry of Test", Sector.GOVERNMENT)
+    company = accounts.create_org(kb, "Test Security Co", Sector.PRIVATE)
+    accounts.create_user(
+        kb, "analyst@mfa.example", ministry, UserRole.CONTRIBUTOR, password=PASSWORD
+    )
+    accounts.create_user(kb, "intel@sec.example", company, UserRole.CONTRIBUTOR, password=PASSWORD)
+    kb.bulk_create(
+        [
+            actor("state-kp", "North Korea"),
+            actor("state-us", "United States"),
+            actor("evil", SCRIPT, kind="threat_group"),
+            incident(
+                "wannacry",
+                "WannaCry",
+                start="2017-05-12",
+                description="Ransomware worm that hit the NHS.",
+            ),
+            incident("notpetya", "NotPetya", start="2017-06-27"),
+            {
+                "id": "paris-call",
+                "kind": "initiative",
+                "data": {
+                    "name": "Paris Call",
+                    "kind": "multistakeholder",
+                    "status": "active",
+                    "binding": False,
+                    "start": "2018-11",
+                },
+                "sources": [source()],
+            },
+            {
+                "id": "norm-paris-1",
+                "kind": "norm",
+                "data": {"code": "1", "title": "Protect individuals", "initiative": "paris-call"},
+                "sources": [source()],
+            },
+            {
+                "id": "part-us-paris",
+                "kind": "participation",
+                "data": {"actor": "state-us", "initiative": "paris-call", "role": "supporter"},
+                "sources": [source()],
+            },
+            claim(
+                "claim-us-wannacry",
+                "state-us",
+                "wannacry",
+                "state-kp",
+                summary="The US attributes WannaCry.",
+            ),
+            claim("claim-us-evil", "state-us", "notpetya", "evil"),
+        ],
+        SYSTEM,
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A uvicorn server on a free loopback port over a seeded SQLite database."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+    kb = KnowledgeBase(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'accord.db'}")
+    kb.initialise()
+    _seed(kb)
+    app = create_app(Settings(secure_cookies=False), kb=kb)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        kb.close()
+        patch.undo()
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _page(browser: Browser, **options: Any) -> Page:
+    context = browser.new_context(**options)
+    return context.new_page()
+
+
+def _sign_in(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}/signin")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+    assert page.get_by_role("button", name="Sign out").is_visible()
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_sign_in_search_and_open_an_incident(browser: Browser, server: str) -> None:
+    page = _page(browser, viewport={"width": 1280, "height": 900})
+    _sign_in(page, server, "intel@sec.example")
+    _shot(page, "home")
+    page.goto(f"{server}/search")
+    page.get_by_label("Search Accord").fill("wanna")
+    results = page.locator("#results")
+    results.get_by_role(
+        "link", name="WannaCry", exact=True
+    ).wait_for()  # htmx swapped the results in
+    assert "q=wanna" in page.url
+    _shot(page, "search")
+    results.get_by_role("link", name="WannaCry", exact=True).click()
+    page.wait_for_url(f"{server}/incidents/wannacry")
+    assert page.get_by_role("heading", level=1).inner_text() == "WannaCry"
+    assert page.get_by_text("The US attributes WannaCry.").is_visible()
+    assert page.locator(".tlp-clear").first.is_visible()
+    _shot(page, "incident")
+    for path, name in [
+        ("/actors/state-kp", "actor"),
+        ("/norms/norm-paris-1", "norm"),
+        ("/initiatives/paris-call", "initiative"),
+        ("/landscape", "landscape"),
+        ("/network", "network"),
+        ("/governance", "governance"),
+    ]:
+        page.goto(server + path)
+        assert page.locator("main h1").is_visible()
+        _shot(page, name)
+
+
+def test_claim_of_one_organisation_is_hidden_from_another(browser: Browser, server: str) -> None:
+    page = _page(browser, viewport={"width": 1280, "height": 900})
+    _sign_in(page, server, "analyst@mfa.example")
+    page.goto(f"{server}/incidents/wannacry")
+    page.get_by_role("link", name="File a claim or dispute about this incident").click()
+    assert page.get_by_label("Incident (id)").input_value() == "wannacry"
+    page.get_by_label("Stance").select_option("disputes")
+    page.get_by_label("Accused actor (id)").fill("nobody-at-all")
+    page.get_by_label("Kind of claim").select_option("official_statement")
+    page.get_by_label("Date of the claim").fill("2018-01")
+    page.get_by_label("Summary (your own words)").fill("Ministry-only dispute text.")
+    page.get_by_label("Title").fill("Internal note")
+    page.get_by_label("Publisher").fill("Ministry of Test")
+    page.get_by_label("URL").fill("https://mfa.example/note")
+    page.get_by_label("TLP marking").select_option("AMBER+STRICT")
+    page.get_by_role("button", name="Save draft").click()
+    error = page.locator("#e-accused")
+    assert "nobody-at-all" in error.inner_text()  # explained next to the field
+    _shot(page, "claim-form-error")
+    page.get_by_label("Accused actor (id)").fill("state-kp")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_url(f"{server}/claims/**")
+    claim_url = page.url
+    assert page.locator(".tlp-amber-strict").first.is_visible()
+    _shot(page, "claim-draft")
+    page.goto(f"{server}/incidents/wannacry")
+    assert page.get_by_text("Ministry-only dispute text.").is_visible()
+
+    other = _page(browser, viewport={"width": 1280, "height": 900})
+    _sign_in(other, server, "intel@sec.example")
+    response = other.goto(claim_url)
+    assert response is not None
+    assert response.status == 404
+    other.goto(f"{server}/incidents/wannacry")
+    assert other.get_by_text("Ministry-only dispute text.").count() == 0
+    other.goto(f"{server}/search?q=dispute")
+    assert other.get_by_text("Ministry-only dispute text.").count() == 0
+
+
+def test_hostile_name_renders_as_text_on_a_narrow_screen(browser: Browser, server: str) -> None:
+    page = _page(browser, viewport={"width": 375, "height": 800})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{server}/actors/evil")
+    assert page.get_by_role("heading", level=1).inner_text() == SCRIPT
+    page.goto(f"{server}/incidents/notpetya")
+    assert page.get_by_role("link", name=SCRIPT).first.is_visible()
+    _shot(page, "narrow-incident")
+    assert dialogs == []
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, "the page scrolls sideways on a narrow screen"
+
+
+def test_keyboard_reaches_the_main_content(browser: Browser, server: str) -> None:
+    page = _page(browser, viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/")
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    assert skip.inner_text() == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"

@@ -1,0 +1,356 @@
+"""The web pages: every page renders, sharing rules hold on every page, user text is escaped,
+sign-in, CSRF and the contribution flow (draft → publish, edit with history)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+
+from accord import accounts
+from accord.access import SYSTEM
+from accord.domain.vocab import Sector, UserRole
+from accord.kb import KnowledgeBase
+from accord.web.app import create_app
+from accord.web.settings import Settings
+from tests.conftest import actor, claim, incident, source
+
+PASSWORD = "correct horse battery staple"
+SCRIPT = "<script>alert(1)</script>"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+@dataclass
+class World:
+    kb: KnowledgeBase
+    ministry: str
+    company: str
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real argon2, with cheap test parameters (the default costs ~0.8 s a hash here)."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+
+
+@pytest.fixture
+def world(kb: KnowledgeBase) -> World:
+    """Two organisations with users, a small public dataset and one AMBER claim of the
+    ministry about WannaCry that the company may not see."""
+    ministry = accounts.create_org(kb, "Ministry of Test", Sector.GOVERNMENT)
+    company = accounts.create_org(kb, "Test Security Co", Sector.PRIVATE)
+    accounts.create_user(
+        kb, "analyst@mfa.example", ministry, UserRole.CONTRIBUTOR, password=PASSWORD
+    )
+    accounts.create_user(kb, "chief@mfa.example", ministry, UserRole.REVIEWER, password=PASSWORD)
+    accounts.create_user(kb, "intel@sec.example", company, UserRole.CONTRIBUTOR, password=PASSWORD)
+    kb.bulk_create(
+        [
+            actor("state-kp", "North Korea"),
+            actor("state-us", "United States"),
+            actor("evil", SCRIPT, kind="threat_group"),
+            incident("wannacry", "WannaCry", start="2017-05-12"),
+            {
+                "id": "paris-call",
+                "kind": "initiative",
+                "data": {
+                    "name": "Paris Call",
+                    "kind": "multistakeholder",
+                    "status": "active",
+                    "binding": False,
+                    "start": "2018-11",
+                },
+                "sources": [source()],
+            },
+            {
+                "id": "norm-paris-1",
+                "kind": "norm",
+                "data": {"code": "1", "title": "Protect individuals", "initiative": "paris-call"},
+                "sources": [source()],
+            },
+            {
+                "id": "part-us-paris",
+                "kind": "participation",
+                "data": {"actor": "state-us", "initiative": "paris-call", "role": "supporter"},
+                "sources": [source()],
+            },
+            {
+                "id": "assess-wannacry-paris-1",
+                "kind": "assessment",
+                "data": {
+                    "assessor": "state-us",
+                    "incident": "wannacry",
+                    "norm": "norm-paris-1",
+                    "rationale": "Hit hospitals.",
+                },
+                "sources": [source()],
+            },
+            claim(
+                "claim-us-wannacry",
+                "state-us",
+                "wannacry",
+                "state-kp",
+                summary="The US attributes WannaCry.",
+            ),
+            claim("claim-us-evil", "state-us", "wannacry", "evil"),
+        ],
+        SYSTEM,
+    )
+    analyst = accounts.find_user(kb, "analyst@mfa.example").viewer
+    secret = claim(
+        "claim-ministry-secret",
+        ministry,
+        "wannacry",
+        "state-kp",
+        summary="Sensitive ministry assessment.",
+    )
+    kb.create({**secret, "marking": "AMBER"}, analyst)
+    return World(kb, ministry, company)
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[TestClient]:
+    app = create_app(Settings(), kb=world.kb)
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as c:
+        yield c
+
+
+def csrf_of(client: TestClient, path: str = "/signin") -> str:
+    html = client.get(path).text
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, f"no CSRF field on {path}"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, email: str) -> None:
+    response = client.post(
+        "/signin",
+        data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(client), "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+PAGES = [
+    "/",
+    "/search",
+    "/search?q=wannacry",
+    "/search?kind=incident",
+    "/incidents/wannacry",
+    "/incidents/wannacry/history",
+    "/actors/state-kp",
+    "/actors/evil",
+    "/norms/norm-paris-1",
+    "/initiatives/paris-call",
+    "/claims/claim-us-wannacry",
+    "/participations/part-us-paris",
+    "/assessments/assess-wannacry-paris-1",
+    "/landscape",
+    "/network",
+    "/governance",
+    "/signin",
+]
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+def test_every_page_renders(client: TestClient, signed_in: bool) -> None:
+    if signed_in:
+        sign_in(client, "intel@sec.example")
+    for path in PAGES:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.text[:500])
+        assert response.headers["content-type"].startswith("text/html")
+        assert "<main" in response.text
+        if (
+            path.startswith(("/incidents/", "/actors/", "/norms/", "/claims/"))
+            and "/history" not in path
+        ):
+            assert "TLP:CLEAR" in response.text
+            assert 'href="https://example.org/statement"' in response.text
+    assert ("Sign out" in client.get("/").text) is signed_in
+
+
+def test_unknown_record_is_an_html_404(client: TestClient) -> None:
+    response = client.get("/incidents/nope")
+    assert response.status_code == 404
+    assert "text/html" in response.headers["content-type"]
+    assert "no such record" in response.text
+    assert client.get("/actors/wannacry").status_code == 404
+
+
+@pytest.mark.parametrize("who", [None, "intel@sec.example"], ids=["anonymous", "other-org"])
+def test_amber_claim_never_appears_to_others(client: TestClient, who: str | None) -> None:
+    if who:
+        sign_in(client, who)
+    for path in [
+        "/",
+        "/incidents/wannacry",
+        "/actors/state-kp",
+        "/search?q=sensitive",
+        "/search?q=wannacry",
+        "/search?kind=claim",
+    ]:
+        html = client.get(path).text
+        assert "claim-ministry-secret" not in html, path
+        assert "Sensitive ministry assessment" not in html, path
+    assert client.get("/claims/claim-ministry-secret").status_code == 404
+    home = client.get("/").text
+    assert re.search(r'<span class="stat">2</span> <a href="/search\?kind=claim"', home)
+
+
+def test_amber_claim_shown_to_its_organisation(client: TestClient) -> None:
+    sign_in(client, "analyst@mfa.example")
+    html = client.get("/incidents/wannacry").text
+    assert "Sensitive ministry assessment" in html
+    assert "TLP:AMBER" in html
+    assert re.search(
+        r'<span class="stat">3</span> <a href="/search\?kind=claim"', client.get("/").text
+    )
+
+
+def test_facet_counts_count_only_visible_records(client: TestClient) -> None:
+    html = client.get("/search?q=wannacry").text
+    assert "TLP:AMBER" not in html
+    claims_facet = re.search(r'kind=claim">claim</a> <span class="muted">\((\d+)\)', html)
+    assert claims_facet
+    assert claims_facet.group(1) == "2"
+    sign_in(client, "analyst@mfa.example")
+    html = client.get("/search?q=wannacry").text
+    claims_facet = re.search(r'kind=claim">claim</a> <span class="muted">\((\d+)\)', html)
+    assert claims_facet
+    assert claims_facet.group(1) == "3"
+    assert "TLP:AMBER</a>" in html
+
+
+def test_script_in_a_name_renders_as_text(client: TestClient) -> None:
+    for path in ["/actors/evil", "/incidents/wannacry", "/search?q=evil", "/search?kind=actor"]:
+        html = client.get(path).text
+        assert SCRIPT not in html, path
+        assert ESCAPED in html, path
+
+
+def test_session_cookie_flags(client: TestClient) -> None:
+    cookie = client.get("/").headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" in cookie
+
+
+def test_wrong_password_is_explained_on_the_form(client: TestClient) -> None:
+    response = client.post(
+        "/signin",
+        data={
+            "email": "intel@sec.example",
+            "password": "wrong password!!",
+            "csrf_token": csrf_of(client),
+        },
+    )
+    assert response.status_code == 401
+    assert "wrong email or password" in response.text
+    assert "Sign out" not in response.text
+
+
+def test_post_without_csrf_token_is_refused(client: TestClient) -> None:
+    response = client.post("/signin", data={"email": "intel@sec.example", "password": PASSWORD})
+    assert response.status_code == 403
+    sign_in(client, "analyst@mfa.example")
+    response = client.post("/contribute/claim", data={"incident": "wannacry"})
+    assert response.status_code == 403
+
+
+def test_api_write_with_session_cookie_alone_is_anonymous(client: TestClient) -> None:
+    sign_in(client, "analyst@mfa.example")
+    body = {"data": {"name": "Forged", "kind": "state"}, "sources": [source()]}
+    response = client.post("/api/v1/actors", json=body)
+    assert response.status_code == 403
+    token = csrf_of(client, "/contribute")
+    response = client.post("/api/v1/actors", json=body, headers={"X-CSRF-Token": token})
+    assert response.status_code == 201
+
+
+def _claim_form(client: TestClient, **fields: str) -> dict[str, str]:
+    base = {
+        "csrf_token": csrf_of(client, "/contribute/claim"),
+        "incident": "wannacry",
+        "claimant": "ministry-of-test",
+        "accused": "state-kp",
+        "stance": "disputes",
+        "kind": "official_statement",
+        "date": "2018-01",
+        "source_title": "Our statement",
+        "source_publisher": "Ministry of Test",
+        "source_url": "https://mfa.example/statement",
+        "marking": "AMBER",
+        "shares": "",
+    }
+    base.update(fields)
+    return base
+
+
+def test_claim_form_explains_errors_next_to_the_field(client: TestClient) -> None:
+    sign_in(client, "analyst@mfa.example")
+    response = client.post("/contribute/claim", data=_claim_form(client, accused="nobody"))
+    assert response.status_code == 422
+    assert re.search(r'id="e-accused" role="alert">[^<]*nobody', response.text)
+    assert 'value="Our statement"' in response.text
+    response = client.post("/contribute/claim", data=_claim_form(client, shares="no-such-org"))
+    assert response.status_code == 422
+    assert re.search(r'id="e-shares" role="alert">[^<]*no-such-org', response.text)
+    response = client.post("/contribute/claim", data=_claim_form(client, date="2018-13"))
+    assert re.search(r'id="e-date" role="alert">', response.text)
+
+
+def test_dispute_draft_review_publish_and_edit(client: TestClient, world: World) -> None:
+    sign_in(client, "analyst@mfa.example")
+    response = client.post(
+        "/contribute/claim",
+        data=_claim_form(client, shares="test-security-co", summary="We dispute it."),
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    page_url = response.headers["location"]
+    html = client.get(page_url).text
+    assert "draft" in html
+    assert "TLP:AMBER" in html
+    assert "Publish it" not in html
+    assert "Shared with: test-security-co" in html
+    assert f'href="{page_url}"' in client.get("/contribute").text
+
+    other = TestClient(client.app, base_url="https://testserver")
+    sign_in(other, "intel@sec.example")
+    assert other.get(page_url).status_code == 404  # a draft is its organisation's only
+
+    reviewer = TestClient(client.app, base_url="https://testserver")
+    sign_in(reviewer, "chief@mfa.example")
+    token = csrf_of(reviewer, page_url)
+    assert "Publish it" in reviewer.get(page_url).text
+    assert reviewer.post(f"{page_url}/publish", data={"csrf_token": token}).status_code == 200
+    assert other.get(page_url).status_code == 200  # published, AMBER shared with the company
+    assert "Shared with" not in other.get(page_url).text
+
+    edit = client.get(f"{page_url}/edit").text
+    assert "History" in edit
+    response = client.post(
+        f"{page_url}/edit",
+        data={
+            "csrf_token": csrf_of(client, f"{page_url}/edit"),
+            "summary": "We still dispute it.",
+            "marking": "AMBER",
+            "shares": "test-security-co",
+            "revision": "2",
+        },
+    )
+    assert response.status_code == 200
+    assert response.url.path.endswith("/history")
+    assert response.text.count("<tr>") >= 4  # header + three revisions
+    assert "We still dispute it." in client.get(page_url).text
+
+
+def test_anonymous_cannot_contribute(client: TestClient) -> None:
+    response = client.get("/contribute/claim")
+    assert response.status_code == 401
+    assert "Sign in" in response.text

@@ -1,0 +1,53 @@
+"""The windowed SQLite search returns exactly what ranking every visible match returns."""
+
+from __future__ import annotations
+
+import pytest
+from benchmarks import synthetic
+
+from accord import access
+from accord.access import ANONYMOUS, SYSTEM
+from accord.kb import KnowledgeBase
+from accord.store import search
+
+QUERIES = ["ransomware", "ra", "espionage ministry", "operation", "ka", "zzzz"]
+
+
+@pytest.fixture
+def world(kb: KnowledgeBase) -> synthetic.World:
+    """A small synthetic world with mixed markings, drafts, shares and named readers."""
+    built, _ = synthetic.build(kb, 250, seed=7)
+    return built
+
+
+@pytest.mark.parametrize(("first", "most"), [(4, 64), (2, 8), (200, 12_800)])
+def test_windowed_search_matches_full_ranking(
+    kb: KnowledgeBase,
+    world: synthetic.World,
+    monkeypatch: pytest.MonkeyPatch,
+    first: int,
+    most: int,
+) -> None:
+    monkeypatch.setattr(search, "FIRST_WINDOW", first)
+    monkeypatch.setattr(search, "MAX_WINDOW", most)
+    viewers = [ANONYMOUS, SYSTEM, world.reader_of(), world.writers[world.orgs[0]]]
+    with kb.engine.connect() as conn:
+        for viewer in viewers:
+            where = access.visible(viewer)
+            for text in QUERIES:
+                for kinds in ([], ["incident", "claim"]):
+                    for limit in (1, 20):
+                        full = search.search_query(conn.dialect.name, text, where, kinds, limit)
+                        expected = [(str(r), float(s)) for r, s in conn.execute(full)]
+                        got = search.run_search(conn, text, where, kinds, limit)
+                        assert got == expected, (viewer, text, kinds, limit)
+
+
+def test_search_finds_only_visible_records(kb: KnowledgeBase, world: synthetic.World) -> None:
+    reader = world.reader_of()
+    hits = kb.search("ransomware", reader, limit=200)
+    assert hits
+    visible = {r.id for r in kb.get_many([h.record.id for h in hits], reader).values()}
+    assert {h.record.id for h in hits} == visible
+    anonymous = kb.search("ransomware", ANONYMOUS, limit=200)
+    assert all(h.record.marking.value == "CLEAR" for h in anonymous)
