@@ -23,7 +23,7 @@ from accord.domain.inputs import Page, RecordInput, parse_input, parse_payload, 
 from accord.domain.records import PAYLOADS, Record
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
 from accord.errors import BadRequest, Conflict, InvalidInput, NotFound, StoreUnavailable
-from accord.store import audit, migrate, rows
+from accord.store import audit, rows
 from accord.store.engine import make_engine
 from accord.store.schema import organisations, records, revisions, users
 from accord.store.search import run_search
@@ -79,6 +79,7 @@ class KnowledgeBase:
     def initialise(self) -> None:
         """Create or migrate the schema and the built-in curators organisation. Writes."""
         from accord.accounts import ensure_curators
+        from accord.store import migrate
 
         try:
             migrate.upgrade(self.engine)
@@ -88,6 +89,8 @@ class KnowledgeBase:
 
     def require_schema(self) -> None:
         """Raise a clear error unless the database has been initialised and is current."""
+        from accord.store import migrate  # Alembic is heavy: import it only when needed
+
         try:
             current = migrate.is_current(self.engine)
         except (OperationalError, DBAPIError) as exc:

@@ -1,0 +1,197 @@
+"""The CLI end to end: init, search, errors as one line, and sharing set up from the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from accord.cli import main
+from accord.kb import KnowledgeBase
+from accord.web.app import create_app
+from accord.web.settings import Settings
+from tests.conftest import source
+
+
+@dataclass
+class Run:
+    """What one CLI invocation printed and returned."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def accord(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Run]:
+    """Run the CLI's entry point in process (as the console script does) and capture it."""
+
+    def run(*args: str, db: str) -> Run:
+        monkeypatch.setattr(sys, "argv", ["accord", *args, "--db", db])
+        capsys.readouterr()
+        code = 0
+        try:
+            main()
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out = capsys.readouterr()
+        return Run(code, out.out, out.err)
+
+    return run
+
+
+@pytest.fixture
+def initialised(db_url: str, accord: Callable[..., Run]) -> str:
+    done = accord("init", db=db_url)
+    assert done.returncode == 0, done.stderr
+    assert "records created" in done.stdout
+    return db_url
+
+
+def test_init_then_search_wanna_json(accord: Callable[..., Run], initialised: str) -> None:
+    found = accord("search", "wanna", "--json", db=initialised)
+    assert found.returncode == 0, found.stderr
+    hits = json.loads(found.stdout)
+    assert hits[0]["id"] == "wannacry"
+    assert all(hit["marking"] == "CLEAR" for hit in hits)
+
+
+def test_init_twice_changes_nothing(accord: Callable[..., Run], initialised: str) -> None:
+    again = accord("init", db=initialised)
+    assert again.returncode == 0
+    assert "0 records created, 0 updated" in again.stdout
+
+
+def test_show_history_and_export(
+    accord: Callable[..., Run], initialised: str, tmp_path: Path
+) -> None:
+    shown = json.loads(accord("show", "notpetya", "--json", db=initialised).stdout)
+    assert shown["kind"] == "incident"
+    history = json.loads(accord("history", "notpetya", "--json", db=initialised).stdout)
+    assert [h["revision"] for h in history] == [1]
+    out = tmp_path / "export.json"
+    assert accord("export", "--format", "json", "--out", str(out), db=initialised).returncode == 0
+    exported = json.loads(out.read_text())["records"]
+    assert any(r["id"] == "notpetya" for r in exported)
+
+
+def test_errors_are_one_line_without_traceback(
+    accord: Callable[..., Run], initialised: str, tmp_path: Path
+) -> None:
+    missing = subprocess.run(
+        [sys.executable, "-m", "accord", "show", "no-such-record", "--db", initialised],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines() == ["error: no such record (record no-such-record)"]
+    uninitialised = accord("search", "x", db=f"sqlite:///{tmp_path / 'new.db'}")
+    assert uninitialised.returncode == 1
+    assert "run 'accord init'" in uninitialised.stderr
+    assert "Traceback" not in uninitialised.stderr + missing.stderr
+
+
+def test_data_check_passes() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "accord", "data", "check", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+    assert json.loads(done.stdout)["problems"] == []
+
+
+def test_two_orgs_share_amber_claim_and_not_with_a_third(
+    accord: Callable[..., Run], initialised: str
+) -> None:
+    for name, sector in (
+        ("Ministry A", "government"),
+        ("Firm B", "private"),
+        ("NGO C", "civil_society"),
+    ):
+        assert accord("org", "create", name, "--sector", sector, db=initialised).returncode == 0
+    tokens = {}
+    for email, org in (
+        ("a@a.example", "ministry-a"),
+        ("b@b.example", "firm-b"),
+        ("c@c.example", "ngo-c"),
+    ):
+        assert (
+            accord(
+                "user", "create", email, "--org", org, "--role", "contributor", db=initialised
+            ).returncode
+            == 0
+        )
+        issued = accord("token", "create", "--user", email, "--expires", "30", db=initialised)
+        assert issued.returncode == 0, issued.stderr
+        tokens[org] = issued.stdout.strip()
+    kb = KnowledgeBase(initialised)
+    try:
+        with TestClient(create_app(Settings(), kb=kb)) as client:
+
+            def auth(org: str) -> dict[str, str]:
+                return {"Authorization": f"Bearer {tokens[org]}"}
+
+            body = {
+                "id": "claim-ministry-a-notpetya",
+                "marking": "AMBER",
+                "shares": ["firm-b"],
+                "data": {
+                    "claimant": "ministry-a",
+                    "incident": "notpetya",
+                    "accused": "state-ru",
+                    "stance": "attributes",
+                    "kind": "technical_report",
+                    "date": "2018-02",
+                    "evidence": "technical",
+                },
+                "sources": [source()],
+            }
+            created = client.post("/api/v1/claims", json=body, headers=auth("ministry-a"))
+            assert created.status_code == 201, created.text
+            path = "/api/v1/claims/claim-ministry-a-notpetya"
+            assert client.get(path, headers=auth("firm-b")).json()["marking"] == "AMBER"
+            assert client.get(path, headers=auth("ngo-c")).status_code == 404
+            assert client.get(path).status_code == 404
+            listed = client.get(
+                "/api/v1/claims", params={"limit": 500}, headers=auth("ngo-c")
+            ).json()
+            assert "claim-ministry-a-notpetya" not in {r["id"] for r in listed["items"]}
+            assert client.get(path, headers=auth("firm-b")).json()["shares"] == []
+            assert client.get(path, headers=auth("ministry-a")).json()["shares"] == ["firm-b"]
+    finally:
+        kb.close()
+
+
+def test_revoked_token_is_refused(accord: Callable[..., Run], initialised: str) -> None:
+    accord("org", "create", "Ministry A", "--sector", "government", db=initialised)
+    accord("user", "create", "a@a.example", "--org", "ministry-a", db=initialised)
+    issued = accord("token", "create", "--user", "a@a.example", db=initialised)
+    token = issued.stdout.strip()
+    token_id = issued.stderr.split()[1]
+    assert accord("token", "revoke", token_id, db=initialised).returncode == 0
+    kb = KnowledgeBase(initialised)
+    try:
+        with TestClient(create_app(Settings(), kb=kb)) as client:
+            response = client.get("/api/v1/actors", headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 401
+    finally:
+        kb.close()
+
+
+def test_audit_verify_reports_intact_chain(accord: Callable[..., Run], initialised: str) -> None:
+    done = accord("audit", "verify", "--json", db=initialised)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ok"] is True
