@@ -28,12 +28,13 @@ from benchmarks import synthetic
 SIZES = [int(s) for s in os.environ.get("ACCORD_BENCH_SIZES", "1000,100000").split(",")]
 INSERT_SIZE = int(os.environ.get("ACCORD_BENCH_INSERT_SIZE", "10000"))
 
-#: Search texts: a rare name, a broad term, two terms, and a short (2-letter) prefix.
-SEARCHES = {
-    "search rare name": None,  # filled from the world: an incident's name
+#: Search texts; None ones are taken from the world (a threat group's alias, an incident's name).
+SEARCHES: dict[str, str | None] = {
+    "search alias (selective)": None,
+    "search incident name (2 words)": None,
     "search broad term": "ransomware",
-    "search two terms": "espionage ministry",
-    "search short prefix": "ra",
+    "search two broad terms": "espionage ministry",
+    "search 2-letter prefix": "ra",
 }
 
 
@@ -45,7 +46,7 @@ class CoreScenarios:
     world: synthetic.World
     client: TestClient
     headers: dict[str, str]
-    rare_name: str
+    texts: dict[str, str]
 
     @classmethod
     def open(cls, path: Path) -> CoreScenarios:
@@ -57,9 +58,12 @@ class CoreScenarios:
         email = f"reader0@{synthetic.MID_SIZE_ORG}.example"
         _, token = accounts.create_token(kb, email)
         client = TestClient(create_app(kb=kb))
-        incidents = kb.list_records(viewer, kind=Kind.INCIDENT, after="inc-", limit=5).items
-        rare = incidents[-1].name
-        return cls(kb, world, client, {"Authorization": f"Bearer {token}"}, rare)
+        group = kb.list_records(viewer, kind=Kind.ACTOR, after="apt-", limit=1).items[0]
+        incident = kb.list_records(viewer, kind=Kind.INCIDENT, after="inc-", limit=1).items[0]
+        texts = {label: text or "" for label, text in SEARCHES.items()}
+        texts["search alias (selective)"] = group.data.aliases[0]  # type: ignore[attr-defined]
+        texts["search incident name (2 words)"] = incident.name
+        return cls(kb, world, client, {"Authorization": f"Bearer {token}"}, texts)
 
     def close(self) -> None:
         """Release the client and the database."""
@@ -80,9 +84,8 @@ class CoreScenarios:
             return call
 
         ops: dict[str, Callable[[], Any]] = {}
-        for label, text in SEARCHES.items():
-            query = text or self.rare_name
-            ops[label] = lambda q=query: kb.search(q, viewer)
+        for label, text in self.texts.items():
+            ops[label] = lambda q=text: kb.search(q, viewer)  # type: ignore[misc]
         ops.update(
             {
                 "list first page (all kinds)": lambda: kb.list_records(viewer),

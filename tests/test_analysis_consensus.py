@@ -242,7 +242,14 @@ def test_hidden_records_change_nothing_a_reader_sees(kb: KnowledgeBase) -> None:
         ],
         writer,
     )
-    kb.create(claim("c-on-secret", "fbi", "secret-op", "state-kp"), writer)
+    kb.create(hidden(actor("secret-firm", kind="security_firm"), marking="AMBER"), writer)
+    kb.bulk_create(  # public claims whose incident or claimant is hidden are hidden too
+        [
+            claim("c-on-secret", "fbi", "secret-op", "state-kp"),
+            claim("c-by-secret", "secret-firm", "sony", "state-kp", stance="disputes"),
+        ],
+        writer,
+    )
     assert consensus.for_incident(kb, reader, "sony").to_json() == before_one
     assert consensus.all_incidents(kb, reader).to_json() == before_all
     with pytest.raises(NotFound):

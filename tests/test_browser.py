@@ -192,6 +192,10 @@ def test_sign_in_search_and_open_an_incident(browser: Browser, server: str) -> N
     ]:
         page.goto(server + path)
         assert page.locator("main h1").is_visible()
+        if name == "network":
+            page.locator("#graph svg.network").wait_for()  # loaded by htmx
+            page.locator("svg.network .nodes a").first.hover()
+            assert page.locator("svg.network.focus").count() == 1  # graph.js highlights
         _shot(page, name)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from accord import accounts
 from accord.access import SYSTEM
 from accord.domain.vocab import Sector, UserRole
+from accord.errors import BadRequest
 from accord.kb import KnowledgeBase
 from accord.web.app import create_app
 from accord.web.settings import Settings
@@ -151,6 +153,7 @@ PAGES = [
     "/assessments/assess-wannacry-paris-1",
     "/landscape",
     "/network",
+    "/network/graph",
     "/governance",
     "/signin",
 ]
@@ -347,6 +350,7 @@ def test_dispute_draft_review_publish_and_edit(client: TestClient, world: World)
     assert response.status_code == 200
     assert response.url.path.endswith("/history")
     assert response.text.count("<tr>") >= 4  # header + three revisions
+    assert "<td>summary</td>" in response.text  # what the edit changed
     assert "We still dispute it." in client.get(page_url).text
 
 
@@ -354,3 +358,21 @@ def test_anonymous_cannot_contribute(client: TestClient) -> None:
     response = client.get("/contribute/claim")
     assert response.status_code == 401
     assert "Sign in" in response.text
+
+
+def test_briefing_report_has_every_section_with_charts_and_sources(
+    world: World, tmp_path: Path
+) -> None:
+    from accord import report
+
+    html = report.build(world.kb)
+    for anchor in ("landscape", "norms", "saydo", "contested", "divide", "sources"):
+        assert f'<section id="{anchor}">' in html
+    assert html.count("<svg") >= 5
+    assert 'href="https://example.org/statement"' in html
+    assert "Sensitive ministry assessment" not in html
+    assert SCRIPT not in html
+    out = report.write(world.kb, tmp_path / "briefing.pdf", fmt="pdf")
+    assert out.read_bytes().startswith(b"%PDF")
+    with pytest.raises(BadRequest):
+        report.write(world.kb, tmp_path / "briefing.doc", fmt="doc")

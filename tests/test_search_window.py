@@ -51,3 +51,29 @@ def test_search_finds_only_visible_records(kb: KnowledgeBase, world: synthetic.W
     assert {h.record.id for h in hits} == visible
     anonymous = kb.search("ransomware", ANONYMOUS, limit=200)
     assert all(h.record.marking.value == "CLEAR" for h in anonymous)
+
+
+def test_ties_across_the_window_edge_are_broken_by_id(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Equal scores are ordered by id even when FTS5 cut the window among them by rowid."""
+    monkeypatch.setattr(search, "FIRST_WINDOW", 1)
+    names = [f"twin-{n:02d}" for n in range(12, 0, -1)]  # inserted in reverse id order
+    kb.bulk_create(
+        [
+            {
+                "id": rid,
+                "kind": "actor",
+                "data": {"name": "Quillfeather Collective", "kind": "civil_society"},
+                "sources": [
+                    {"title": "t", "publisher": "p", "url": "https://example.org/", "date": "2020"}
+                ],
+            }
+            for rid in names
+        ],
+        SYSTEM,
+    )
+    with kb.engine.connect() as conn:
+        for limit in (1, 2, 3):
+            got = search.run_search(conn, "quillfeather", access.visible(ANONYMOUS), [], limit)
+            assert [rid for rid, _ in got] == sorted(names)[:limit]

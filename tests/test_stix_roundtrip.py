@@ -42,8 +42,10 @@ def test_export_import_export_is_lossless_and_matches_golden(
     with KnowledgeBase(f"sqlite:///{tmp_path / 'empty.db'}", clock=FrozenClock()) as empty:
         empty.initialise()
         report = import_bundle(empty, path, SYSTEM)
-        assert report.ok and report.written
-        assert report.invalid == [] and report.notes == []
+        assert report.ok
+        assert report.written
+        assert report.invalid == []
+        assert report.notes == []
         second = export_bytes(empty)
     assert second == first
 
@@ -54,5 +56,6 @@ def test_reimport_into_the_same_database_changes_nothing(kb: KnowledgeBase, tmp_
     path = tmp_path / "bundle.json"
     path.write_bytes(first)
     report = import_bundle(kb, path, SYSTEM)
-    assert report.written and report.created == 0
+    assert report.written
+    assert report.created == 0
     assert export_bytes(kb) == first

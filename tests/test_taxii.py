@@ -73,7 +73,9 @@ def test_wrong_accept_is_406_in_the_taxii_error_shape(
     response = client.get("/taxii2/", headers=headers)
     assert response.status_code == 406
     body = response.json()
-    assert body["http_status"] == "406" and body["title"] and body["description"]
+    assert body["http_status"] == "406"
+    assert body["title"]
+    assert body["description"]
     assert "error" not in body
 
 
@@ -103,7 +105,8 @@ def test_public_collection_holds_clear_records_only(
     body = client.get(f"/taxii2/accord/collections/{public}/objects/", headers=H).json()
     records = {o["extensions"][m.PROPS_EXT]["record_id"] for o in body["objects"]}
     assert "wannacry" in records
-    assert "fbi" not in records and "evidence-gb-wannacry" not in records
+    assert "fbi" not in records
+    assert "evidence-gb-wannacry" not in records
     ids = {o["id"] for o in body["objects"]}
     for obj in body["objects"]:
         assert obj["object_marking_refs"] == [m.TLP_IDS[m.Marking.CLEAR]]
@@ -153,7 +156,8 @@ def test_single_object_and_versions(
     body = client.get(base, headers=H).json()
     assert [o["description"] for o in body["objects"]] == ["Revised."]
     versions = client.get(base + "versions/", headers=H).json()
-    assert len(versions["versions"]) == 2 and versions["more"] is False
+    assert len(versions["versions"]) == 2
+    assert versions["more"] is False
     every = client.get(base, headers=H, params={"match[version]": "all"}).json()
     assert [o["modified"] for o in every["objects"]] == versions["versions"]
     first = client.get(base, headers=H, params={"match[version]": "first"}).json()
@@ -186,14 +190,33 @@ def test_added_objects_are_validated_marked_and_reported(
     t = "2024-02-01T00:00:00.000Z"
     envelope = {
         "objects": [
-            {"type": "intrusion-set", "spec_version": "2.1", "id": group, "created": t,
-             "modified": t, "name": "Shared Group", "x_source_score": 3},
-            {"type": "intrusion-set", "spec_version": "2.1",
-             "id": "intrusion-set--3b0e7c55-4a5e-4e5b-9a6d-0c7f3c1f2a10", "created": "bad",
-             "modified": t, "name": "Broken"},
-            {"type": "indicator", "spec_version": "2.1",
-             "id": "indicator--4b0e7c55-4a5e-4e5b-9a6d-0c7f3c1f2a10", "created": t,
-             "modified": t, "pattern": "[x]", "pattern_type": "stix", "valid_from": t},
+            {
+                "type": "intrusion-set",
+                "spec_version": "2.1",
+                "id": group,
+                "created": t,
+                "modified": t,
+                "name": "Shared Group",
+                "x_source_score": 3,
+            },
+            {
+                "type": "intrusion-set",
+                "spec_version": "2.1",
+                "id": "intrusion-set--3b0e7c55-4a5e-4e5b-9a6d-0c7f3c1f2a10",
+                "created": "bad",
+                "modified": t,
+                "name": "Broken",
+            },
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": "indicator--4b0e7c55-4a5e-4e5b-9a6d-0c7f3c1f2a10",
+                "created": t,
+                "modified": t,
+                "pattern": "[x]",
+                "pattern_type": "stix",
+                "valid_from": t,
+            },
         ]
     }
     headers = {**auth(world["token"]), "Content-Type": TAXII}
@@ -206,7 +229,8 @@ def test_added_objects_are_validated_marked_and_reported(
     assert status["successes"] == [{"id": group, "version": t}]
     assert status["failure_count"] == 2
     stored = kb.get(group, accounts.find_user(kb, "analyst@mfa.example").viewer)
-    assert stored.marking is m.Marking.AMBER_STRICT and stored.owner == world["org"]
+    assert stored.marking is m.Marking.AMBER_STRICT
+    assert stored.owner == world["org"]
     again = client.get(f"/taxii2/accord/status/{status['id']}/", headers=auth(world["token"]))
     assert again.json() == status
     assert client.get(f"/taxii2/accord/status/{status['id']}/", headers=H).status_code == 404
@@ -280,8 +304,19 @@ def test_taxii2_client_pages_through_a_collection(
     t = "2024-02-01T00:00:00.000Z"
     group = "intrusion-set--5b0e7c55-4a5e-4e5b-9a6d-0c7f3c1f2a10"
     status = mine.add_objects(
-        {"objects": [{"type": "intrusion-set", "spec_version": "2.1", "id": group,
-                      "created": t, "modified": t, "name": "Client Group"}]}
+        {
+            "objects": [
+                {
+                    "type": "intrusion-set",
+                    "spec_version": "2.1",
+                    "id": group,
+                    "created": t,
+                    "modified": t,
+                    "name": "Client Group",
+                }
+            ]
+        }
     )
-    assert status.status == "complete" and status.success_count == 1
+    assert status.status == "complete"
+    assert status.success_count == 1
     assert mine.get_object(group)["objects"][0]["name"] == "Client Group"

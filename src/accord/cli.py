@@ -535,7 +535,10 @@ def import_stix(
 def main() -> None:
     """Entry point: run the CLI and turn Accord errors into one line on stderr."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns (not raises) the code of a typer.Exit.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except AccordError as exc:
         render.error(str(exc))
         sys.exit(1)

@@ -185,14 +185,15 @@ def _sector_pairs(g: nx.Graph) -> tuple[SectorPair, ...]:
     return tuple(pairs)
 
 
-def _bridges(g: nx.Graph, top: int) -> tuple[tuple[Bridge, ...], bool]:
+def bridges(g: nx.Graph, top: int) -> tuple[tuple[Bridge, ...], bool]:
+    """The ``top`` actors by betweenness, and whether it was estimated by sampling. Pure."""
     sampled = g.number_of_nodes() > EXACT_BETWEENNESS_NODES
     centrality = nx.betweenness_centrality(
         g, k=SAMPLED_SOURCES if sampled else None, seed=0 if sampled else None
     )
     actors = [n for n, d in g.nodes(data=True) if d["node_type"] == "actor"]
     actors.sort(key=lambda n: (-centrality[n], n))
-    bridges = tuple(
+    ranked = tuple(
         Bridge(
             n,
             g.nodes[n]["name"],
@@ -203,10 +204,11 @@ def _bridges(g: nx.Graph, top: int) -> tuple[tuple[Bridge, ...], bool]:
         for n in actors[:top]
         if centrality[n] > 0
     )
-    return bridges, sampled
+    return ranked, sampled
 
 
-def _governance(kb: KnowledgeBase, viewer: Viewer) -> tuple[GovernanceBody, ...]:
+def governance(kb: KnowledgeBase, viewer: Viewer) -> tuple[GovernanceBody, ...]:
+    """The visible internet-governance bodies and how they work. Read-only."""
     with kb.engine.connect() as conn:
         actors = load.actors(conn, viewer)
     return tuple(
@@ -231,8 +233,8 @@ def analyse(kb: KnowledgeBase, viewer: Viewer, *, top: int = 10) -> Network:
             actor, initiative = initiative, actor
         joined[initiative].add(g.nodes[actor]["sector"])
     both = sum(1 for s in joined.values() if {Sector.GOVERNMENT.value, Sector.PRIVATE.value} <= s)
-    bridges, sampled = _bridges(g, top)
-    governance = _governance(kb, viewer)
+    found, sampled = bridges(g, top)
+    bodies = governance(kb, viewer)
     return Network(
         actors=sum(1 for _, d in g.nodes(data=True) if d["node_type"] == "actor"),
         initiatives=sum(1 for _, d in g.nodes(data=True) if d["node_type"] == "initiative"),
@@ -241,18 +243,23 @@ def analyse(kb: KnowledgeBase, viewer: Viewer, *, top: int = 10) -> Network:
         public_private=both,
         public_private_share=both / len(joined) if joined else None,
         sector_pairs=_sector_pairs(g),
-        bridges=bridges,
+        bridges=found,
         betweenness_sampled=sampled,
-        governance=governance,
+        governance=bodies,
         governance_counts=dict(
             sorted(
                 Counter(
                     f"{b.frame}/{b.stakeholder_model}/{'binding' if b.binding else 'non-binding'}"
-                    for b in governance
+                    for b in bodies
                 ).items()
             )
         ),
     )
+
+
+# The pages (accord.web.pages.analyses) call these by their first, private names.
+_bridges = bridges
+_governance = governance
 
 
 def write_graphml(g: nx.Graph, path: Path) -> None:

@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from accord.domain.inputs import parse_payload
-from accord.domain.records import PAYLOADS, Source
-from accord.domain.vocab import Kind, Marking, Stance
+from accord.domain.inputs import RecordInput, parse_payload
+from accord.domain.records import ID_PATTERN, PAYLOADS, Source
+from accord.domain.vocab import Kind, Marking, Stance, Status
 from accord.interop import stix_mapping as m
 
 #: TLP 1.0 marking definitions (fixed ids), read as their TLP 2.0 equivalents.
@@ -132,36 +132,40 @@ class Context:
 
     resolve: Resolve
     attributions: Mapping[str, tuple[str, str]]
-    fallback_source: Mapping[str, Any]
+    fallback_source: Source
     default_marking: Marking
+    country_of: Callable[[str], str | None]
 
 
-def convert(
-    obj: Mapping[str, Any], planned: Plan, ctx: Context
-) -> tuple[dict[str, Any], list[str]]:
-    """The record input for a planned object, and notes on what was dropped. Raises Invalid."""
+def convert(obj: Mapping[str, Any], planned: Plan, ctx: Context) -> tuple[RecordInput, list[str]]:
+    """The record input (validated) for a planned object, and notes on what was dropped.
+    Raises Invalid."""
+    if not ID_PATTERN.match(planned.record_id):
+        raise Invalid(f"'{planned.record_id[:140]}' is not a valid Accord record id")
     own = own_ext(obj)
     notes: list[str] = []
     if own is not None:
         data, leftover = _accord_fields(obj, own, planned.kind, ctx.resolve, notes)
     else:
         data, leftover = _foreign_fields(obj, planned.kind, ctx, notes)
+        country = ctx.country_of(obj["id"]) if planned.kind is Kind.ACTOR else None
+        if country:
+            data["country"] = country
     marking = marking_of(obj, ctx.default_marking, notes)
     sources = _sources(obj, own, ctx.fallback_source)
     try:
         payload = parse_payload(planned.kind, data, planned.record_id)
-        checked = [Source.model_validate(s) for s in sources]
     except (ValidationError, ValueError) as exc:
         raise Invalid(str(exc)) from None
+    dumped = payload.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     kept: dict[str, Any] = {
         "created": obj["created"],
         "modified": obj.get("modified", obj["created"]),
-        "digest": m.content_digest(payload, marking, checked),
+        "digest": m.digest_of(dumped, marking, sources),
     }
     if obj["id"] != m.stable_id(obj["type"], planned.record_id):
         kept["id"] = obj["id"]
     props = {k: v for k, v in leftover.items() if not _dropped(k, v, notes)}
-    dumped = payload.model_dump(mode="json", by_alias=True)
     exact = {
         prop: obj[prop]
         for name, prop in m.STANDARD_FIELDS.get(obj["type"], {}).items()
@@ -173,17 +177,21 @@ def convert(
         kept["props"] = props
     if own is None and obj.get("external_references"):
         kept["external_references"] = obj["external_references"]
-    data["extra"] = {"stix": kept}
-    raw = {
-        "id": planned.record_id,
-        "kind": planned.kind.value,
-        "data": data,
-        "sources": sources,
-        "marking": marking.value,
-    }
-    if own is not None and own.get("status"):
-        raw["status"] = own["status"]
-    return raw, notes
+    dumped["extra"] = {"stix": kept}
+    status = Status.DRAFT if own is not None and own.get("status") == "draft" else Status.PUBLISHED
+    # Validated above: kind, payload, sources, marking and id; the KnowledgeBase checks the
+    # payload again when it builds the record.
+    record = RecordInput.model_construct(
+        id=planned.record_id,
+        kind=planned.kind,
+        data=dumped,
+        sources=tuple(sources),
+        marking=marking,
+        status=status,
+        shares=(),
+        readers=(),
+    )
+    return record, notes
 
 
 def _dropped(key: str, value: Any, notes: list[str]) -> bool:
@@ -329,13 +337,13 @@ def _foreign_claim(obj: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def _sources(
-    obj: Mapping[str, Any], own: Mapping[str, Any] | None, fallback: Mapping[str, Any]
-) -> list[dict[str, Any]]:
+    obj: Mapping[str, Any], own: Mapping[str, Any] | None, fallback: Source
+) -> list[Source]:
     """Sources from the external references (with Accord's dates and reliability when it
     exported them), else the bundle file itself."""
     refs = [r for r in obj.get("external_references") or () if isinstance(r, Mapping)]
     details = list((own or {}).get("source_details") or ())
-    out: list[dict[str, Any]] = []
+    out: list[Source] = []
     for i, ref in enumerate(refs):
         url = ref.get("url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
@@ -345,8 +353,7 @@ def _sources(
         if own is not None and i < len(details) and isinstance(details[i], Mapping):
             source.update(details[i])
         try:
-            Source.model_validate(source)
+            out.append(Source.model_validate(source))
         except ValidationError:
             continue
-        out.append(source)
-    return out or [dict(fallback)]
+    return out or [fallback]

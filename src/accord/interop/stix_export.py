@@ -80,7 +80,9 @@ def to_stix(record: Record, ctx: StixContext) -> dict[str, Any]:
     data = record.data
     stype = m.stix_type_of(record.kind, data)
     kept: dict[str, Any] = data.extra.get("stix", {})
-    unchanged = kept.get("digest") == m.content_digest(data, record.marking, record.sources)
+    unchanged = "digest" in kept and kept["digest"] == m.content_digest(
+        data, record.marking, record.sources
+    )
     created = kept.get("created") or m.timestamp(record.created_at)
     if unchanged and kept.get("modified"):
         modified = kept["modified"]

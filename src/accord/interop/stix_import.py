@@ -25,8 +25,9 @@ import ijson
 import orjson
 
 from accord.access import Viewer
-from accord.domain.records import PAYLOADS
-from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking
+from accord.domain.inputs import RecordInput
+from accord.domain.records import PAYLOADS, Source
+from accord.domain.vocab import RELATIONSHIP_KINDS, Marking
 from accord.errors import AccordError
 from accord.interop import stix_convert as sc
 from accord.interop import stix_mapping as m
@@ -173,6 +174,11 @@ class _Index:
     countries: dict[str, str] = field(default_factory=dict)
     located: dict[str, str] = field(default_factory=dict)
 
+    def country_of(self, stix_id: str) -> str | None:
+        """The country of the location an object is located at / originates from."""
+        country = self.countries.get(self.located.get(stix_id, ""))
+        return country if country and re.match(r"^[A-Z]{2}$", country) else None
+
 
 @dataclass(frozen=True)
 class ObjectSource:
@@ -302,13 +308,13 @@ def import_objects(
     if not report.ok and not skip_invalid:
         return report
     _prune(index, report)
-    fallback = {
-        "title": f"STIX bundle {source.name}",
-        "publisher": "STIX import",
-        "url": f"https://accord.invalid/stix-bundles/{quote(source.name)}",
-    }
+    fallback = Source(
+        title=f"STIX bundle {source.name}"[:500],
+        publisher="STIX import",
+        url=f"https://accord.invalid/stix-bundles/{quote(source.name)}",
+    )
     records = {sid: p.record_id for sid, p in index.plans.items()}
-    ctx = sc.Context(records.get, index.attributions, fallback, default_marking)
+    ctx = sc.Context(records.get, index.attributions, fallback, default_marking, index.country_of)
     writer = _Writer(kb, viewer, report)
     try:
         with kb.transaction():
@@ -337,7 +343,6 @@ def _write_all(
             if not skip_invalid:
                 raise _Abort from None
             continue
-        _add_country(obj, raw, index)
         for text in notes:
             writer.report.note(obj["id"], text)
         writer.add(raw, [records[n] for n in planned.needs if n in records], planned)
@@ -348,42 +353,34 @@ class _Abort(Exception):
     """Raised inside the transaction to roll it back when an object proves invalid."""
 
 
-def _add_country(obj: Mapping[str, Any], raw: dict[str, Any], index: _Index) -> None:
-    if raw["kind"] != "actor" or "country" in raw["data"]:
-        return
-    country = index.countries.get(index.located.get(obj["id"], ""))
-    if country and re.match(r"^[A-Z]{2}$", country):
-        raw["data"]["country"] = country
-
-
 class _Writer:
     """Batches record inputs for ``bulk_create``, holding back any whose references point to
     records not yet placed in a batch."""
 
     def __init__(self, kb: KnowledgeBase, viewer: Viewer, report: StixImportReport) -> None:
         self.kb, self.viewer, self.report = kb, viewer, report
-        self.batch: list[dict[str, Any]] = []
+        self.batch: list[RecordInput] = []
         self.placed: set[str] = set()
-        self.waiting: dict[str, list[tuple[dict[str, Any], list[str]]]] = {}
+        self.waiting: dict[str, list[tuple[RecordInput, list[str]]]] = {}
         self.done: set[str] = set()
         self.failed: set[str] = set()
 
-    def add(self, raw: dict[str, Any], needs: list[str], planned: sc.Plan) -> None:
+    def add(self, raw: RecordInput, needs: list[str], planned: sc.Plan) -> None:
         """Queue a record; it waits while a record it points to is not placed yet."""
         targets = needs + _soft_targets(raw, planned)
-        blocker = next((t for t in targets if t not in self.placed and t != raw["id"]), None)
+        blocker = next((t for t in targets if t not in self.placed and t != raw.id), None)
         if blocker is not None:
             self.waiting.setdefault(blocker, []).append((raw, targets))
             return
         self._place(raw)
 
-    def _place(self, raw: dict[str, Any]) -> None:
+    def _place(self, raw: RecordInput) -> None:
         ready = [raw]
         while ready:
             item = ready.pop()
             self.batch.append(item)
-            self.placed.add(item["id"])
-            for waiter, targets in self.waiting.pop(item["id"], []):
+            self.placed.add(str(item.id))
+            for waiter, targets in self.waiting.pop(str(item.id), []):
                 blocker = next((t for t in targets if t not in self.placed), None)
                 if blocker is None:
                     ready.append(waiter)
@@ -398,8 +395,8 @@ class _Writer:
         while any(blocker in self.failed for blocker in self.waiting):
             for blocker in [b for b in self.waiting if b in self.failed]:
                 for raw, _ in self.waiting.pop(blocker):
-                    self.report.refuse(raw["id"], f"points to the invalid record '{blocker}'")
-                    self.failed.add(raw["id"])
+                    self.report.refuse(str(raw.id), f"points to the invalid record '{blocker}'")
+                    self.failed.add(str(raw.id))
         for items in self.waiting.values():
             self.batch.extend(raw for raw, _ in items)
         self.waiting.clear()
@@ -415,10 +412,10 @@ class _Writer:
         self.batch = []
 
 
-def _soft_targets(raw: Mapping[str, Any], planned: sc.Plan) -> list[str]:
-    data = raw["data"]
+def _soft_targets(raw: RecordInput, planned: sc.Plan) -> list[str]:
+    data = raw.data
     out: list[str] = []
-    for name, spec in PAYLOADS[Kind(raw["kind"])].REFS.items():
+    for name, spec in PAYLOADS[raw.kind].REFS.items():
         value = data.get(name)
         if isinstance(value, str):
             out.append(value)

@@ -158,16 +158,20 @@ def parse_timestamp(text: Any) -> dt.datetime:
 def content_digest(payload: Payload, marking: Marking, sources: Sequence[Source]) -> str:
     """A short fingerprint of a record's content (payload without ``extra``, marking,
     sources): an object unchanged since import is exported exactly as it was imported."""
-    data = payload.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    data.pop("extra", None)
+    return digest_of(
+        payload.model_dump(mode="json", by_alias=True, exclude_defaults=True), marking, sources
+    )
+
+
+def digest_of(dumped: Mapping[str, Any], marking: Marking, sources: Sequence[Source]) -> str:
+    """:func:`content_digest` of an already dumped payload."""
     body = {
-        "data": data,
+        "data": {k: v for k, v in dumped.items() if k != "extra"},
         "marking": marking.value,
         "sources": [s.model_dump(mode="json", exclude_none=True) for s in sources],
     }
-    return hashlib.blake2b(
-        orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=12
-    ).hexdigest()
+    text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(text, digest_size=12).hexdigest()
 
 
 def holds_refs(value: Any) -> bool:

@@ -69,7 +69,7 @@ records = Table(
     Column("search_text", Text, nullable=False),
     Column("search_name", Text, nullable=False, server_default=""),
     Index("ix_records_kind_id", "kind", "id"),
-    Index("ix_records_owner", "owner"),
+    Index("ix_records_owner_id", "owner", "id"),
 )
 
 record_refs = Table(

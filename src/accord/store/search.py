@@ -49,7 +49,7 @@ def terms_of(text: str) -> list[str]:
 
 def _fts_match(text: str) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
     match = " ".join(f'"{t}"*' for t in terms_of(text))
-    fts = literal_column("records_fts")
+    fts: ColumnElement[Any] = literal_column("records_fts")
     return fts.op("MATCH")(match), func.bm25(fts, 10.0, 1.0)
 
 
@@ -84,7 +84,7 @@ def search_query(
         # Weights {D, C, B, A}: the name (A) counts ten times the text (B), as on SQLite.
         # ts_rank alone can rank a long text that repeats the words above a record whose own
         # name matches; a record whose names (weight A) match every term ranks first.
-        weights = literal_column("'{0.01, 0.02, 0.1, 1.0}'::float4[]")
+        weights: ColumnElement[Any] = literal_column("'{0.01, 0.02, 0.1, 1.0}'::float4[]")
         names = func.ts_filter(vector, literal_column("'{a}'::\"char\"[]"))
         score = func.ts_rank(weights, vector, tsquery, 1) + case(
             (names.op("@@")(tsquery), 1.0), else_=0.0

@@ -8,6 +8,7 @@ viewer sees. This module only arranges those results and draws them (:mod:`chart
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import Counter, OrderedDict, defaultdict
 from typing import Any
 
@@ -27,6 +28,7 @@ SECTORS = [s.value for s in Sector] + ["none"]
 KINDS = [k.value for k in InitiativeKind]
 _LAYOUTS: OrderedDict[str, dict[str, tuple[float, float]]] = OrderedDict()
 _LAYOUT_CACHE_SIZE = 16
+_LAYOUT_LOCK = threading.Lock()
 
 
 def consensus(kb: KnowledgeBase, viewer: Viewer, incident_id: str) -> Any:
@@ -129,9 +131,10 @@ def _layout(g: nx.Graph) -> dict[str, tuple[float, float]]:
     signature = hashlib.sha256(
         repr((sorted(g.nodes), sorted(tuple(sorted(e)) for e in g.edges))).encode()
     ).hexdigest()
-    if signature in _LAYOUTS:
-        _LAYOUTS.move_to_end(signature)
-        return _LAYOUTS[signature]
+    with _LAYOUT_LOCK:
+        if signature in _LAYOUTS:
+            _LAYOUTS.move_to_end(signature)
+            return _LAYOUTS[signature]
     size = max(g.number_of_nodes(), 1)
     raw = (
         nx.spring_layout(g, seed=7, iterations=80, k=2.5 / size**0.5) if g.number_of_nodes() else {}
@@ -143,19 +146,38 @@ def _layout(g: nx.Graph) -> dict[str, tuple[float, float]]:
         str(n): ((float(p[0]) - min(xs)) / span_x, (float(p[1]) - min(ys)) / span_y)
         for n, p in raw.items()
     }
-    _LAYOUTS[signature] = scaled
-    if len(_LAYOUTS) > _LAYOUT_CACHE_SIZE:
-        _LAYOUTS.popitem(last=False)
+    with _LAYOUT_LOCK:
+        _LAYOUTS[signature] = scaled
+        if len(_LAYOUTS) > _LAYOUT_CACHE_SIZE:
+            _LAYOUTS.popitem(last=False)
     return scaled
 
 
 def network(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
-    """The actor-initiative graph (bridges outlined) and the bridging metrics."""
+    """The bridging metrics of the actor-initiative network (bridges, sector pairs)."""
     metrics = network_analysis.analyse(kb, viewer)
+    return {
+        "metrics": metrics,
+        "pair_chart": charts.hbar(
+            [
+                (f"{words(p.a)} + {words(p.b)}", round(p.index, 2))
+                for p in metrics.sector_pairs
+                if p.index is not None
+            ],
+            title="How often two sectors share an initiative, against chance (1 = chance)",
+        ),
+    }
+
+
+def network_graph(kb: KnowledgeBase, viewer: Viewer, top: int = 10) -> dict[str, Any]:
+    """The actor-initiative graph drawn with the bridges outlined (initiatives nobody joined
+    are left out of the drawing)."""
     g = network_analysis.graph(kb, viewer)
+    # The same bridges as the network analysis reports, from the graph already built here.
+    found, _ = network_analysis._bridges(g, top)
+    bridges = {b.actor for b in found}
     g.remove_nodes_from([n for n, degree in list(g.degree()) if degree == 0])
     where = _layout(g)
-    bridges = {b.actor for b in metrics.bridges}
     groups = ["initiative", *[words(s) for s in SECTORS]]
     nodes = []
     for node_id, data in g.nodes(data=True):
@@ -175,30 +197,23 @@ def network(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
             )
         )
     return {
-        "metrics": metrics,
+        "nodes": len(nodes),
         "graph_chart": charts.network(
             nodes,
             [(str(a), str(b)) for a, b in g.edges()],
             groups,
             title="Actors and the initiatives they take part in",
         ),
-        "pair_chart": charts.hbar(
-            [
-                (f"{words(p.a)} + {words(p.b)}", round(p.index, 2))
-                for p in metrics.sector_pairs
-                if p.index is not None
-            ],
-            title="How often two sectors share an initiative, against chance (1 = chance)",
-        ),
     }
 
 
 def governance(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
     """The internet-governance map: bodies by frame and stakeholder model, binding or not."""
-    metrics = network_analysis.analyse(kb, viewer)
-    frames = sorted({b.frame for b in metrics.governance})
-    models = sorted({b.stakeholder_model for b in metrics.governance})
+    # Only the governance part of the network analysis: betweenness is not needed here.
+    bodies = network_analysis._governance(kb, viewer)
+    frames = sorted({b.frame for b in bodies})
+    models = sorted({b.stakeholder_model for b in bodies})
     cells: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for body in metrics.governance:
+    for body in bodies:
         cells[(body.frame, body.stakeholder_model)].append(body)
-    return {"bodies": metrics.governance, "frames": frames, "models": models, "cells": cells}
+    return {"bodies": bodies, "frames": frames, "models": models, "cells": cells}

@@ -46,7 +46,7 @@ def _fmt(value: float) -> str:
 
 
 def hbar(
-    rows: Sequence[tuple[str, float]], *, title: str, width: int = 640, label_width: int = 220
+    rows: Sequence[tuple[str, float]], *, title: str, width: int = 640, label_width: int = 240
 ) -> Markup:
     """A horizontal bar chart: one bar per (label, value)."""
     bar_h, gap, top = 20, 6, 6
@@ -58,7 +58,7 @@ def hbar(
         w = max(1.0, span * value / peak) if value else 0.0
         parts.append(
             f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end" class="lbl">'
-            f"{escape(_clip(label))}</text>"
+            f"{escape(_clip(label, label_width // 8))}</text>"
             f'<rect x="{label_width}" y="{y}" width="{w:.1f}" height="{bar_h}" '
             f'fill="{colour(0)}"><title>{escape(label)}: {_fmt(value)}</title></rect>'
             f'<text x="{label_width + w + 4:.1f}" y="{y + 15}" class="val">{_fmt(value)}</text>'
@@ -86,7 +86,7 @@ def grouped_hbar(
         y0 = legend_h + i * group_h
         parts.append(
             f'<text x="{label_width - 6}" y="{y0 + bar_h * len(series) / 2 + 5:.1f}" '
-            f'text-anchor="end" class="lbl">{escape(_clip(label))}</text>'
+            f'text-anchor="end" class="lbl">{escape(_clip(label, label_width // 8))}</text>'
         )
         for j, name in enumerate(series):
             value = values.get(name, 0)

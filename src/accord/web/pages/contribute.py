@@ -22,6 +22,7 @@ from accord.kb import KnowledgeBase
 from accord.web.api.records import PLURALS
 from accord.web.deps import KB, CurrentViewer
 from accord.web.pages import forms
+from accord.web.pages.records import changes
 from accord.web.pages.related import drafts
 from accord.web.pages.routing import page_router
 from accord.web.pages.templating import page, record_url
@@ -190,7 +191,7 @@ def _register_edit(router: APIRouter, kind: Kind, plural: str) -> None:
             errors=errors,
             editable=[f for f in forms.EDITABLE if f in _edit_values(record)],
             choices=CHOICES if kind is Kind.CLAIM else {"marking": CHOICES["marking"]},
-            revisions=list(reversed(kb.history(record.id, viewer))),
+            revisions=changes(kb.history(record.id, viewer)),
         )
 
     @router.get(f"/{plural}/{{record_id}}/edit", response_class=HTMLResponse)

@@ -17,7 +17,7 @@ from accord.access import Viewer
 from accord.domain.records import Actor, Claim, Participation, Record
 from accord.domain.vocab import Kind, Stance
 from accord.errors import NotFound
-from accord.kb import KnowledgeBase
+from accord.kb import KnowledgeBase, RevisionView
 from accord.web.api.records import PLURALS
 from accord.web.deps import KB, CurrentViewer
 from accord.web.pages import analyses
@@ -45,6 +45,26 @@ def can_edit(viewer: Viewer, record: Record) -> bool:
     except Exception:
         return False
     return True
+
+
+def changes(views: list[RevisionView]) -> list[tuple[RevisionView, list[str]]]:
+    """Each revision (newest first) with what changed since the one before it that the viewer
+    may see: payload fields, sources, marking, status and share list. Pure."""
+    out: list[tuple[RevisionView, list[str]]] = []
+    previous: dict[str, Any] | None = None
+    for view in views:
+        record = view.record
+        now = {
+            **record.data.model_dump(mode="json", by_alias=True),
+            "sources": [s.model_dump(mode="json") for s in record.sources],
+            "marking": record.marking.value,
+            "status": record.status.value,
+            "shared with": list(record.shares),
+        }
+        changed = ["created"] if previous is None else [k for k in now if now[k] != previous.get(k)]
+        out.append((view, changed))
+        previous = now
+    return list(reversed(out))
 
 
 def _of_kind(kb: KnowledgeBase, viewer: Viewer, record_id: str, kind: Kind) -> Record:
@@ -197,7 +217,7 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
             viewer=viewer,
             record=record,
             label=LABELS[kind],
-            revisions=list(reversed(kb.history(record_id, viewer))),
+            revisions=changes(kb.history(record_id, viewer)),
         )
 
 

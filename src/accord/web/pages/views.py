@@ -12,7 +12,7 @@ from accord.web.pages.templating import page
 
 
 def build_router() -> APIRouter:
-    """GET /landscape, /network and /governance."""
+    """GET /landscape, /network (+ /network/graph, loaded by htmx) and /governance."""
     router = page_router()
 
     @router.get("/landscape", response_class=HTMLResponse)
@@ -22,6 +22,12 @@ def build_router() -> APIRouter:
     @router.get("/network", response_class=HTMLResponse)
     def network(request: Request, kb: KB, viewer: CurrentViewer) -> Response:
         return page(request, "network.html", viewer=viewer, **analyses.network(kb, viewer))
+
+    @router.get("/network/graph", response_class=HTMLResponse)
+    def network_graph(request: Request, kb: KB, viewer: CurrentViewer) -> Response:
+        return page(
+            request, "network_graph.html", viewer=viewer, **analyses.network_graph(kb, viewer)
+        )
 
     @router.get("/governance", response_class=HTMLResponse)
     def governance(request: Request, kb: KB, viewer: CurrentViewer) -> Response:

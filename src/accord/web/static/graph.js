@@ -2,6 +2,8 @@
 (function () {
   "use strict";
   function wire(svg) {
+    if (svg.getAttribute("data-wired")) { return; }
+    svg.setAttribute("data-wired", "1");
     var links = Array.prototype.slice.call(svg.querySelectorAll(".edges line"));
     var nodes = {};
     svg.querySelectorAll(".nodes a").forEach(function (a) { nodes[a.getAttribute("data-id")] = a; });
@@ -29,5 +31,7 @@
       a.addEventListener("blur", off);
     });
   }
-  document.querySelectorAll("svg.network").forEach(wire);
+  function wireAll() { document.querySelectorAll("svg.network").forEach(wire); }
+  wireAll();
+  document.addEventListener("htmx:afterSettle", wireAll);
 })();

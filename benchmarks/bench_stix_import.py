@@ -1,0 +1,158 @@
+"""STIX import speed: `stix2.parse` alone vs Accord's whole import (parse, check, write).
+
+Generates a synthetic STIX 2.1 bundle (identities, intrusion sets, attributed-to claims and
+skipped indicators), times `stix2.parse(bundle, allow_custom=True)` on it, then times
+`accord.interop.stix_import.import_bundle` into a fresh SQLite database, and prints both and
+the ratio. Peak RSS of the import runs is printed too (measured in a child process).
+
+    .venv/bin/python benchmarks/bench_stix_import.py [--objects 50000] [--skip-stix2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+T = "2024-01-01T00:00:00.000Z"
+CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+
+
+def _id(stype: str, n: int) -> str:
+    return f"{stype}--{uuid.uuid5(uuid.NAMESPACE_URL, f'{stype}{n}')}"
+
+
+def synthetic(count: int) -> list[dict[str, Any]]:
+    """A bundle's objects: per 10 objects 2 identities, 2 intrusion sets, 3 claims, 3
+    indicators (the last are skipped by Accord)."""
+    common = {"spec_version": "2.1", "created": T, "modified": T, "object_marking_refs": [CLEAR]}
+    ref = [{"source_name": "bench", "url": "https://example.org/report", "description": "r"}]
+    out: list[dict[str, Any]] = []
+    for n in range(count // 10):
+        ids = [_id("identity", 2 * n + k) for k in range(2)]
+        groups = [_id("intrusion-set", 2 * n + k) for k in range(2)]
+        for k, i in enumerate(ids):
+            out.append(
+                {
+                    "type": "identity",
+                    "id": i,
+                    "name": f"Org {n}-{k}",
+                    "identity_class": "organization",
+                    "external_references": ref,
+                    **common,
+                }
+            )
+        for k, g in enumerate(groups):
+            out.append(
+                {
+                    "type": "intrusion-set",
+                    "id": g,
+                    "name": f"Group {n}-{k}",
+                    "aliases": [f"G{n}-{k}"],
+                    "x_bench_score": n,
+                    **common,
+                }
+            )
+        for k in range(3):
+            out.append(
+                {
+                    "type": "relationship",
+                    "id": _id("relationship", 3 * n + k),
+                    "relationship_type": "attributed-to",
+                    "source_ref": groups[k % 2],
+                    "target_ref": ids[(k + 1) % 2],
+                    "created_by_ref": ids[k % 2],
+                    "confidence": 50,
+                    **common,
+                }
+            )
+        for k in range(3):
+            out.append(
+                {
+                    "type": "indicator",
+                    "id": _id("indicator", 3 * n + k),
+                    "pattern": f"[ipv4-addr:value = '10.0.{n % 250}.{k}']",
+                    "pattern_type": "stix",
+                    "valid_from": T,
+                    **common,
+                }
+            )
+    return out
+
+
+def run_import(path: str) -> None:
+    """Child process: import the bundle into a fresh SQLite database, print timing + RSS."""
+    from accord.access import SYSTEM
+    from accord.interop.stix_import import import_bundle
+    from accord.kb import KnowledgeBase
+
+    with tempfile.TemporaryDirectory() as tmp, KnowledgeBase(f"sqlite:///{tmp}/b.db") as kb:
+        kb.initialise()
+        start = time.perf_counter()
+        report = import_bundle(kb, Path(path), SYSTEM)
+        took = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "seconds": took,
+                "created": report.created,
+                "objects": report.objects,
+                "written": report.written,
+                "peak_mb": peak,
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--objects", type=int, default=50_000)
+    parser.add_argument("--skip-stix2", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_import(args.child)
+        return
+    objects = synthetic(args.objects)
+    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bundle.json"
+        text = json.dumps(bundle)
+        path.write_text(text)
+        size_mb = len(text) / 1e6
+        print(f"bundle: {len(objects)} objects, {size_mb:.1f} MB")
+        stix2_s = None
+        if not args.skip_stix2:
+            import stix2
+
+            start = time.perf_counter()
+            stix2.parse(text, allow_custom=True)
+            stix2_s = time.perf_counter() - start
+            print(f"stix2.parse alone:    {stix2_s:7.2f} s  {len(objects) / stix2_s:9.0f} obj/s")
+        del text
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", str(path)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        result = json.loads(child.stdout.strip().splitlines()[-1])
+        took = result["seconds"]
+        print(
+            f"accord import (all): {took:7.2f} s  {len(objects) / took:9.0f} obj/s "
+            f"({result['created']} records written, peak RSS {result['peak_mb']:.0f} MB)"
+        )
+        if stix2_s:
+            print(f"ratio: accord import is {stix2_s / took:.1f}x faster than stix2.parse alone")
+
+
+if __name__ == "__main__":
+    main()
