@@ -125,7 +125,7 @@ def _store(kb: KnowledgeBase, world: list[RefRecord]) -> None:
     with kb.engine.begin() as conn:
         for table in (audit_log, revisions, record_readers, record_shares, record_refs):
             conn.execute(sa.delete(table))
-        conn.execute(sa.delete(records).where(records.c.id.not_in(ORGS + ("accord-curators",))))
+        conn.execute(sa.delete(records).where(records.c.id.not_in((*ORGS, "accord-curators"))))
         rows.insert_records(conn, built, None)
 
 
@@ -147,7 +147,8 @@ def _check_viewer(
                 f"soft ref {rid}->{target}"
             )
         if got.owner != (user.org if user else None):
-            assert got.shares == () and got.readers == (), "share list leaked"
+            assert got.shares == (), "share list leaked"
+            assert got.readers == (), "readers leaked"
         assert [h.revision for h in kb.history(rid, viewer)] == [1]
     found = {h.record.id for h in kb.search("alpha", viewer, limit=500)}
     assert found == expected - (set(ORGS) | {"accord-curators"}), "search"

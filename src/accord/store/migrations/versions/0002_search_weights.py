@@ -22,12 +22,10 @@ RELATIONSHIPS = "('claim', 'response', 'participation', 'assessment', 'evidence'
 
 
 def upgrade() -> None:
-    op.add_column(
-        "records", sa.Column("search_name", sa.Text, nullable=False, server_default="")
-    )
-    op.execute(f"UPDATE records SET search_name = name WHERE kind NOT IN {RELATIONSHIPS}")  # noqa: S608
+    op.add_column("records", sa.Column("search_name", sa.Text, nullable=False, server_default=""))
+    op.execute(f"UPDATE records SET search_name = name WHERE kind NOT IN {RELATIONSHIPS}")
     op.execute(
-        f"UPDATE records SET search_text = name || ' ' || search_text WHERE kind IN {RELATIONSHIPS}"  # noqa: S608
+        f"UPDATE records SET search_text = name || ' ' || search_text WHERE kind IN {RELATIONSHIPS}"
     )
     if op.get_bind().dialect.name == "sqlite":
         _sqlite()
