@@ -206,3 +206,40 @@ def test_reference_to_a_record_the_author_cannot_see_is_unknown(
     with pytest.raises(InvalidInput) as err:
         kb.create(claim("c1", "fbi", "secret", "state-kp"), people.firm)
     assert "does not exist" in err.value.message
+
+
+def test_claim_hidden_again_when_its_end_is_remarked(kb: KnowledgeBase, people: People) -> None:
+    kb.create(_marked("victim", Marking.CLEAR), people.ministry)
+    kb.bulk_create([actor("fbi"), incident("sony")], SYSTEM)
+    kb.create(claim("c1", "fbi", "sony", "victim"), people.firm)
+    kb.create(
+        {
+            "id": "ev1",
+            "kind": "evidence",
+            "data": {"about": "c1", "content": "overlap"},
+            "sources": [source()],
+        },
+        people.firm,
+    )
+    assert _sees(kb, ANONYMOUS, "c1")
+    assert _sees(kb, ANONYMOUS, "ev1")
+    kb.set_marking("victim", people.ministry, Marking.AMBER)
+    assert not _sees(kb, ANONYMOUS, "c1")
+    assert not _sees(kb, ANONYMOUS, "ev1")
+    assert not _sees(kb, people.ngo, "ev1")
+    assert _sees(kb, people.ministry, "ev1")
+    kb.set_marking("victim", people.ministry_reviewer, Marking.GREEN)
+    assert not _sees(kb, ANONYMOUS, "ev1")
+    assert _sees(kb, people.ngo, "ev1")
+    kb.set_marking("victim", people.ministry_reviewer, Marking.CLEAR)
+    assert _sees(kb, ANONYMOUS, "ev1")
+
+
+def test_claim_on_a_draft_end_follows_publication(kb: KnowledgeBase, people: People) -> None:
+    kb.bulk_create([actor("fbi"), actor("state-kp")], SYSTEM)
+    kb.create({**incident("leak"), "status": "draft"}, people.ministry)
+    kb.create(claim("c1", "fbi", "leak", "state-kp"), people.ministry)
+    assert not _sees(kb, people.ngo, "c1")
+    kb.publish("leak", people.ministry_reviewer)
+    assert _sees(kb, people.ngo, "c1")
+    assert _sees(kb, ANONYMOUS, "c1")

@@ -15,17 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from accord import access
 from accord.access import ANONYMOUS, Viewer
 from accord.domain.inputs import Page, RecordInput, parse_input, parse_payload, require_sources
 from accord.domain.records import PAYLOADS, Record
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
-from accord.errors import BadRequest, Conflict, InvalidInput, NotFound, StoreUnavailable
+from accord.errors import BadRequest, Conflict, NotFound, StoreUnavailable
 from accord.store import audit, rows
+from accord.store.connections import guarded
 from accord.store.engine import make_engine
-from accord.store.schema import organisations, records, revisions, users
+from accord.store.integrity import check_references, check_sharing
+from accord.store.schema import records, revisions
 from accord.store.search import run_search
 
 Clock = Callable[[], dt.datetime]
@@ -173,10 +175,10 @@ class KnowledgeBase:
                     old = self._get_visible(conn, rid, viewer)
                     access.check_can_edit(viewer, old.owner, rid)
                     changed.append((old, self._next_revision(old, record, viewer)))
-            names = self._check_refs(conn, viewer, [*fresh, *(n for _, n in changed)], built)
+            names = check_references(conn, viewer, [*fresh, *(n for _, n in changed)], built)
             fresh = [_named(r, names) for r in fresh]
             changed = [(old, _named(new, names)) for old, new in changed]
-            self._check_sharing(conn, [*fresh, *(new for _, new in changed)])
+            check_sharing(conn, [*fresh, *(new for _, new in changed)])
             rows.insert_records(conn, fresh, viewer.user_id)
             for _, new in changed:
                 rows.replace_record(conn, new, viewer.user_id)
@@ -451,8 +453,8 @@ class KnowledgeBase:
                     record=record_id,
                 )
             new = self._next_revision(old, change(old), viewer)
-            new = _named(new, self._check_refs(conn, viewer, [new], {}))
-            self._check_sharing(conn, [new])
+            new = _named(new, check_references(conn, viewer, [new], {}))
+            check_sharing(conn, [new])
             rows.replace_record(conn, new, viewer.user_id)
             audit.append(conn, [self._audit(action, new, old, viewer)])
         return self.get(record_id, viewer)
@@ -475,76 +477,6 @@ class KnowledgeBase:
         if row is None:
             raise NotFound("no such record", record=record_id)
         return rows.load_records(conn, [row])[0]
-
-    def _check_refs(
-        self,
-        conn: Connection,
-        viewer: Viewer,
-        batch: Sequence[Record],
-        pending: Mapping[str, Record],
-    ) -> dict[str, str]:
-        """Each reference exists (in the batch or visible to the viewer), of the right kind.
-
-        Returns the display names of the referenced records, by id. Read-only.
-        """
-        wanted = {target for r in batch for _, target in r.data.refs() if target not in pending}
-        kinds = {rid: rec.kind.value for rid, rec in pending.items()}
-        names = {rid: rec.name for rid, rec in pending.items()}
-        for start in range(0, len(wanted), rows.BATCH):
-            chunk = sorted(wanted)[start : start + rows.BATCH]
-            query = select(records.c.id, records.c.kind, records.c.name).where(
-                access.visible_ids(viewer, chunk)
-            )
-            for rid, kind, name in conn.execute(query):
-                kinds[rid] = kind
-                names[rid] = name
-        for record in batch:
-            for name, target in record.data.refs():
-                spec = record.data.REFS[name]
-                if target not in kinds:
-                    raise InvalidInput(
-                        f"references a record that does not exist: '{target}'",
-                        record=record.id,
-                        field=f"data.{name}",
-                    )
-                if kinds[target] not in {k.value for k in spec.kinds}:
-                    expected = " or ".join(k.value for k in spec.kinds)
-                    raise InvalidInput(
-                        f"'{target}' is a {kinds[target]}, expected {expected}",
-                        record=record.id,
-                        field=f"data.{name}",
-                    )
-        return names
-
-    def _check_sharing(self, conn: Connection, batch: Sequence[Record]) -> None:
-        orgs = {o for r in batch for o in r.shares}
-        people = {u for r in batch for u in r.readers}
-        known_orgs = (
-            {
-                o
-                for (o,) in conn.execute(
-                    select(organisations.c.id).where(organisations.c.id.in_(orgs))
-                )
-            }
-            if orgs
-            else set()
-        )
-        known_users = (
-            {u for (u,) in conn.execute(select(users.c.id).where(users.c.id.in_(people)))}
-            if people
-            else set()
-        )
-        for record in batch:
-            for org in record.shares:
-                if org not in known_orgs:
-                    raise InvalidInput(
-                        f"no organisation '{org}' to share with", record=record.id, field="shares"
-                    )
-            for user in record.readers:
-                if user not in known_users and user != access.SYSTEM.user_id:
-                    raise InvalidInput(
-                        f"no user '{user}' to name as a reader", record=record.id, field="readers"
-                    )
 
     def _present(self, conn: Connection, viewer: Viewer, batch: Sequence[Record]) -> list[Record]:
         """Hide from entity records the references to records the viewer may not see, and
@@ -589,34 +521,11 @@ class KnowledgeBase:
 
     def _read(self) -> Any:
         joined = self._tx.get()
-        return contextlib.nullcontext(joined) if joined else _guarded(self.engine.connect())
+        return contextlib.nullcontext(joined) if joined else guarded(self.engine.connect())
 
     def _write(self) -> Any:
         joined = self._tx.get()
-        return contextlib.nullcontext(joined) if joined else _guarded(self.engine.begin())
-
-
-class _guarded:
-    """A connection context that turns driver errors into Accord errors."""
-
-    def __init__(self, ctx: Any) -> None:
-        self._ctx = ctx
-
-    def __enter__(self) -> Connection:
-        try:
-            return self._ctx.__enter__()  # type: ignore[no-any-return]
-        except OperationalError as exc:
-            raise StoreUnavailable(f"cannot reach the database: {exc.orig}") from exc
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        try:
-            self._ctx.__exit__(exc_type, exc, tb)
-        except IntegrityError as err:
-            raise Conflict("the write conflicts with stored data") from err
-        if isinstance(exc, IntegrityError):
-            raise Conflict("the write conflicts with stored data") from exc
-        if isinstance(exc, OperationalError):
-            raise StoreUnavailable("the database failed the operation") from exc
+        return contextlib.nullcontext(joined) if joined else guarded(self.engine.begin())
 
 
 def _without_refs(record: Record, hidden: set[str]) -> Any:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, Table, delete, insert, select, update
 
 from accord.domain.records import PAYLOADS, Record, Source
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
+from accord.store import ends
 from accord.store.schema import record_readers, record_refs, record_shares, records, revisions
 
 BATCH = 2_000
@@ -181,6 +182,7 @@ def insert_records(conn: Connection, batch: Sequence[Record], changed_by: str | 
                 for r in chunk
             ],
         )
+    ends.refresh_new(conn, [r.id for r in batch if r.kind in RELATIONSHIP_KINDS])
 
 
 def replace_record(conn: Connection, record: Record, changed_by: str | None) -> None:
@@ -200,6 +202,7 @@ def replace_record(conn: Connection, record: Record, changed_by: str | None) -> 
             snapshot=snapshot_of(record),
         )
     )
+    ends.refresh(conn, [record.id])
 
 
 def _insert_links(conn: Connection, batch: Sequence[Record]) -> None:

@@ -68,6 +68,7 @@ records = Table(
     Column("body", Text, nullable=False),
     Column("search_text", Text, nullable=False),
     Column("search_name", Text, nullable=False, server_default=""),
+    Column("ends", String(8), nullable=False, server_default="CLEAR"),
     Index("ix_records_kind_id", "kind", "id"),
     Index("ix_records_owner_id", "owner", "id"),
 )

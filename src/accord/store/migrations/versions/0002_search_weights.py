@@ -23,20 +23,22 @@ RELATIONSHIPS = "('claim', 'response', 'participation', 'assessment', 'evidence'
 
 def upgrade() -> None:
     op.add_column("records", sa.Column("search_name", sa.Text, nullable=False, server_default=""))
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:  # drop the index first so the backfill below does not rewrite it row by row
+        for trigger in ("records_fts_ai", "records_fts_ad", "records_fts_au"):
+            op.execute(f"DROP TRIGGER {trigger}")
+        op.execute("DROP TABLE records_fts")
     op.execute(f"UPDATE records SET search_name = name WHERE kind NOT IN {RELATIONSHIPS}")
     op.execute(
         f"UPDATE records SET search_text = name || ' ' || search_text WHERE kind IN {RELATIONSHIPS}"
     )
-    if op.get_bind().dialect.name == "sqlite":
+    if sqlite:
         _sqlite()
     else:
         _postgres()
 
 
 def _sqlite() -> None:
-    for trigger in ("records_fts_ai", "records_fts_ad", "records_fts_au"):
-        op.execute(f"DROP TRIGGER {trigger}")
-    op.execute("DROP TABLE records_fts")
     op.execute(
         "CREATE VIRTUAL TABLE records_fts USING fts5(search_name, search_text, content='records', "
         "content_rowid='pk', tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
