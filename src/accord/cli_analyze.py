@@ -14,6 +14,7 @@ import typer
 from accord import render
 from accord.access import Viewer
 from accord.analysis import consensus, landscape, network, saydo
+from accord.cli_common import As, Db, Json, open_kb, viewer_for
 from accord.kb import KnowledgeBase
 
 analyze_app = typer.Typer(
@@ -21,19 +22,6 @@ analyze_app = typer.Typer(
     no_args_is_help=True,
 )
 
-# The same options as the other commands (declared here: accord.cli imports this module).
-Db = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL or SQLite path (default: $ACCORD_DATABASE_URL, else ./accord.db).",
-    ),
-]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-As = Annotated[
-    str | None,
-    typer.Option("--as", help="Read as this user (email); default: anonymous, CLEAR only."),
-]
 Threshold = Annotated[
     float | None,
     typer.Option(
@@ -46,10 +34,8 @@ Threshold = Annotated[
 
 
 def _session(db: str | None, email: str | None) -> tuple[KnowledgeBase, Viewer]:
-    from accord.cli import _open, _viewer
-
-    kb = _open(db)
-    return kb, _viewer(kb, email)
+    kb = open_kb(db)
+    return kb, viewer_for(kb, email)
 
 
 def _score(value: float) -> str:

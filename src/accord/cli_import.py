@@ -1,0 +1,215 @@
+"""``accord import``: bring public datasets and STIX bundles in (parse → importer → report)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from accord import accounts, render
+from accord.cli_common import As, Db, Json, open_kb
+from accord.domain.vocab import Marking
+
+import_app = typer.Typer(help="Import public datasets and STIX bundles.", no_args_is_help=True)
+
+
+SkipInvalid = Annotated[
+    bool,
+    typer.Option("--skip-invalid", help="Import the valid rows and report the invalid ones."),
+]
+
+
+SHOWN = 40
+
+
+def _run_import(db: str | None, as_user: str | None, json: bool, run: Any) -> None:
+    """Open the database, run one importer with a progress bar, print its report."""
+    from accord.access import SYSTEM
+    from accord.interop.importing import ImportInvalid, ImportReport, rich_progress
+
+    with open_kb(db) as kb, rich_progress() as progress:
+        viewer = accounts.find_user(kb, as_user).viewer if as_user else SYSTEM
+        try:
+            report: ImportReport = run(kb, viewer, progress)
+        except ImportInvalid as exc:
+            report = exc.report
+    if json:
+        render.emit_json(report.to_json())
+    else:
+        render.table(
+            f"Import {report.dataset}" + ("" if report.written else " (nothing written)"),
+            ["result", "count"],
+            [
+                ("created", len(report.created)),
+                ("updated", len(report.updated)),
+                ("unchanged", len(report.unchanged)),
+                ("kept (other sources)", len(report.kept)),
+                ("skipped", len(report.skipped)),
+                ("invalid", len(report.invalid)),
+            ],
+        )
+        lines = [f"skipped {p}" for p in report.skipped] + [f"note {n}" for n in report.notes]
+        for line in lines[:SHOWN]:
+            render.console.print(line, highlight=False, markup=False, soft_wrap=True)
+        if len(lines) > SHOWN:
+            render.console.print(f"... and {len(lines) - SHOWN} more lines (see --json)")
+        for problem in report.invalid:
+            render.error(f"invalid {problem}")
+    if not report.written:
+        raise typer.Exit(1)
+
+
+@import_app.command("misp-galaxy")
+def import_misp_galaxy(
+    path: Annotated[
+        Path | None, typer.Argument(help="threat-actor.json (default: pymispgalaxies' copy).")
+    ] = None,
+    db: Db = None,
+    json: Json = False,
+    as_user: As = None,
+    skip_invalid: SkipInvalid = False,
+    date: Annotated[
+        str | None, typer.Option(help="Date the dataset was read (default: file date).")
+    ] = None,
+) -> None:
+    """Import MISP galaxy threat actors and their CFR suspected state sponsors."""
+    from accord.interop.misp_galaxy import import_misp_galaxy as run
+
+    _run_import(
+        db,
+        as_user,
+        json,
+        lambda kb, viewer, progress: run(
+            kb, viewer, path, date=date, skip_invalid=skip_invalid, progress=progress
+        ),
+    )
+
+
+@import_app.command("attack")
+def import_attack(
+    path: Path,
+    db: Db = None,
+    json: Json = False,
+    as_user: As = None,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """Import MITRE ATT&CK groups, campaigns and MITRE's attributions from a STIX bundle."""
+    from accord.interop.attack import import_attack as run
+
+    _run_import(
+        db,
+        as_user,
+        json,
+        lambda kb, viewer, progress: run(
+            kb, viewer, path, skip_invalid=skip_invalid, progress=progress
+        ),
+    )
+
+
+@import_app.command("paris-call")
+def import_paris_call(
+    path: Path,
+    db: Db = None,
+    json: Json = False,
+    as_user: As = None,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """Import the Paris Call supporters (JSON or CSV) as participations."""
+    from accord.interop.paris_call import import_paris_call as run
+
+    _run_import(
+        db,
+        as_user,
+        json,
+        lambda kb, viewer, progress: run(
+            kb, viewer, path, skip_invalid=skip_invalid, progress=progress
+        ),
+    )
+
+
+@import_app.command("eu-sanctions")
+def import_eu_sanctions(
+    path: Path,
+    db: Db = None,
+    json: Json = False,
+    as_user: As = None,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """Import the EU cyber-sanctions listings (JSON or CSV) as sanction responses."""
+    from accord.interop.eu_sanctions import import_eu_sanctions as run
+
+    _run_import(
+        db,
+        as_user,
+        json,
+        lambda kb, viewer, progress: run(
+            kb, viewer, path, skip_invalid=skip_invalid, progress=progress
+        ),
+    )
+
+
+@import_app.command("eurepoc")
+def import_eurepoc(
+    path: Path,
+    db: Db = None,
+    json: Json = False,
+    as_user: As = None,
+    skip_invalid: SkipInvalid = False,
+    attributions: Annotated[
+        Path | None, typer.Option("--attributions", help="The EuRepoC attribution CSV.")
+    ] = None,
+) -> None:
+    """Import EuRepoC incidents and responses (and claims from --attributions)."""
+    from accord.interop.eurepoc import import_eurepoc as run
+
+    _run_import(
+        db,
+        as_user,
+        json,
+        lambda kb, viewer, progress: run(
+            kb,
+            viewer,
+            path,
+            attributions=attributions,
+            skip_invalid=skip_invalid,
+            progress=progress,
+        ),
+    )
+
+
+@import_app.command("stix")
+def import_stix(
+    path: Path,
+    db: Db = None,
+    json: Json = False,
+    as_user: As = None,
+    skip_invalid: SkipInvalid = False,
+    marking: Annotated[
+        Marking, typer.Option(help="Marking of objects that carry no TLP marking.")
+    ] = Marking.GREEN,
+) -> None:
+    """Import a STIX 2.0/2.1 bundle (streamed; nothing is written if an object is invalid)."""
+    from accord.access import SYSTEM
+    from accord.interop.stix_import import import_bundle
+
+    with open_kb(db) as kb:
+        viewer = accounts.find_user(kb, as_user).viewer if as_user else SYSTEM
+        report = import_bundle(kb, path, viewer, skip_invalid=skip_invalid, default_marking=marking)
+    if json:
+        render.emit_json(report.to_json())
+    else:
+        counts = [("objects read", report.objects), ("created", report.created)]
+        counts += [("updated", report.updated), ("unchanged", report.unchanged)]
+        counts += [(f"skipped: {k}", n) for k, n in sorted(report.skipped.items())]
+        render.table(f"STIX import of {path.name}", ["result", "count"], counts)
+        for problem in report.notes[:SHOWN]:
+            render.console.print(f"note {problem}", highlight=False, markup=False)
+        for problem in report.invalid:
+            render.error(f"invalid {problem}")
+        if report.invalid_total > len(report.invalid):
+            render.error(f"... {report.invalid_total} invalid objects in all")
+        if not report.written:
+            render.error("nothing was written")
+    if not report.written:
+        raise typer.Exit(1)
