@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -86,67 +87,48 @@ def import_misp_galaxy(
     )
 
 
-@import_app.command("attack")
-def import_attack(
-    path: Path,
-    db: Db = None,
-    json: Json = False,
-    as_user: As = None,
-    skip_invalid: SkipInvalid = False,
-) -> None:
-    """Import MITRE ATT&CK groups, campaigns and MITRE's attributions from a STIX bundle."""
-    from accord.interop.attack import import_attack as run
+def _file_importer(name: str, module: str, function: str, summary: str) -> None:
+    """Register ``accord import NAME PATH`` for an importer that takes one file."""
 
-    _run_import(
-        db,
-        as_user,
-        json,
-        lambda kb, viewer, progress: run(
-            kb, viewer, path, skip_invalid=skip_invalid, progress=progress
-        ),
-    )
+    def command(
+        path: Path,
+        db: Db = None,
+        json: Json = False,
+        as_user: As = None,
+        skip_invalid: SkipInvalid = False,
+    ) -> None:
+        run = getattr(importlib.import_module(module), function)
+        _run_import(
+            db,
+            as_user,
+            json,
+            lambda kb, viewer, progress: run(
+                kb, viewer, path, skip_invalid=skip_invalid, progress=progress
+            ),
+        )
 
-
-@import_app.command("paris-call")
-def import_paris_call(
-    path: Path,
-    db: Db = None,
-    json: Json = False,
-    as_user: As = None,
-    skip_invalid: SkipInvalid = False,
-) -> None:
-    """Import the Paris Call supporters (JSON or CSV) as participations."""
-    from accord.interop.paris_call import import_paris_call as run
-
-    _run_import(
-        db,
-        as_user,
-        json,
-        lambda kb, viewer, progress: run(
-            kb, viewer, path, skip_invalid=skip_invalid, progress=progress
-        ),
-    )
+    command.__doc__ = summary
+    import_app.command(name)(command)
 
 
-@import_app.command("eu-sanctions")
-def import_eu_sanctions(
-    path: Path,
-    db: Db = None,
-    json: Json = False,
-    as_user: As = None,
-    skip_invalid: SkipInvalid = False,
-) -> None:
-    """Import the EU cyber-sanctions listings (JSON or CSV) as sanction responses."""
-    from accord.interop.eu_sanctions import import_eu_sanctions as run
-
-    _run_import(
-        db,
-        as_user,
-        json,
-        lambda kb, viewer, progress: run(
-            kb, viewer, path, skip_invalid=skip_invalid, progress=progress
-        ),
-    )
+_file_importer(
+    "attack",
+    "accord.interop.attack",
+    "import_attack",
+    "Import MITRE ATT&CK groups, campaigns and MITRE's attributions from a STIX bundle.",
+)
+_file_importer(
+    "paris-call",
+    "accord.interop.paris_call",
+    "import_paris_call",
+    "Import the Paris Call supporters (JSON or CSV) as participations.",
+)
+_file_importer(
+    "eu-sanctions",
+    "accord.interop.eu_sanctions",
+    "import_eu_sanctions",
+    "Import the EU cyber-sanctions listings (JSON or CSV) as sanction responses.",
+)
 
 
 @import_app.command("eurepoc")
