@@ -167,3 +167,13 @@ def test_hidden_records_change_nothing_and_hidden_state_is_not_found(kb: Knowled
     # The writer's organisation sees its own government claim on inc8.
     mine = saydo.for_state(kb, writer, "state-ru")
     assert "inc8" in {b.incident for b in mine.breaches}
+
+
+def test_equivalent_norms_breach_one_commitment_once(kb: KnowledgeBase) -> None:
+    _world(kb)
+    # inc1 is also assessed against n2, the crosswalk equivalent of n1: two assessed norms,
+    # one commitment (n1 through init-a) broken once.
+    kb.bulk_create([assessment("a1-bis", "inc1", "n2")], SYSTEM)
+    row = saydo.for_state(kb, SYSTEM, "state-ru").row
+    assert row.breaches_per_norm == {"n1": 1, "n2": 2, "n4": 1}
+    assert row.breaches == 3  # (inc1, n1), (inc4, n4), (inc6, n1)

@@ -13,6 +13,9 @@ Rules (reasons in docs/methods.md):
 - A *breach* is an attributed incident that a norm assessment says breaches norm N, where the
   state endorsed N, or a norm the crosswalk lists as N's direct equivalent, certainly before the
   incident began (dates compared at their precision) and had not certainly left by then.
+  The row's ``breaches`` counts distinct (incident, endorsed norm) pairs, so an incident assessed
+  against two equivalent norms breaks the one commitment once; ``breaches_per_norm`` counts
+  each assessed norm.
 
 Everything is read under ``access.visible(viewer)``.
 """
@@ -302,7 +305,9 @@ def _row(state: str, world: _World, breaches: list[Breach]) -> StateRow:
         undated=sum(1 for p in parts if p.joined is None),
         norms_endorsed=len({n for i in current for n in world.norms_of.get(i, ())}),
         assessed_incidents=len(world.attributed.get(state, {})),
-        breaches=len(breaches),
+        # One commitment broken once: an incident assessed against two equivalent norms
+        # (13(f) and Paris Call 1) through the same endorsement counts once.
+        breaches=len({(b.incident, b.endorsed_norm) for b in breaches}),
         breaches_per_norm=dict(sorted(per_norm.items())),
     )
 

@@ -55,8 +55,12 @@ def say_do(kb: KnowledgeBase, viewer: Viewer, actor_id: str, kind: ActorKind) ->
         ("Breaches of endorsed norms", row.breaches),
     ]
     per_norm = sorted(row.breaches_per_norm.items(), key=lambda kv: (-kv[1], kv[0]))
+    mentioned = {norm for norm, _ in per_norm}
+    for breach in detail.breaches:
+        mentioned.update((breach.norm, breach.endorsed_norm, breach.initiative, *breach.basis))
     return {
         "detail": detail,
+        "names": kb.get_many(mentioned, viewer),
         "rows": rows,
         "chart": charts.hbar(rows, title=f"Say-do gap of {row.name}"),
         "per_norm": per_norm,
