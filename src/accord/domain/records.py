@@ -226,9 +226,15 @@ class Claim(Payload):
 
     def title(self, names: Mapping[str, str] = _NO_NAMES) -> str:
         """E.g. "FBI attributes Sony Pictures hack to North Korea"."""
-        about = self.incident or self.subject or ""
-        verb = self.stance.value.replace("_", "-")
-        return f"{_n(names, self.claimant)} {verb} {_n(names, about)} to {_n(names, self.accused)}"
+        who, about = _n(names, self.claimant), _n(names, self.incident or self.subject or "")
+        accused = _n(names, self.accused)
+        if self.stance is Stance.DENIES:
+            return f"{who} denies involvement in {about}"
+        if self.stance is Stance.DISPUTES:
+            return f"{who} disputes that {accused} was behind {about}"
+        if self.stance is Stance.SELF_ATTRIBUTES:
+            return f"{who} claims {about}"
+        return f"{who} attributes {about} to {accused}"
 
 
 class Response(Payload):
