@@ -102,3 +102,11 @@ def test_script_and_sql_strings_are_stored_verbatim(client: TestClient, token: s
     created = client.post("/api/v1/actors", json=body, headers={"Authorization": f"Bearer {token}"})
     assert created.status_code == 201, created.text
     assert client.get("/api/v1/actors/evil").json()["data"]["name"] == name
+
+
+def test_responses_carry_security_headers(client: TestClient) -> None:
+    response = client.get("/api/v1/incidents")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in client.get("/api/v1/docs").headers
