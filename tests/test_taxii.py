@@ -92,7 +92,7 @@ def test_unknown_collection_is_404_in_the_taxii_error_shape(client: TestClient) 
 def test_collections_follow_the_viewer(client: TestClient, world: dict[str, str]) -> None:
     assert list(collection_ids(client, H)) == ["Public"]
     mine = collection_ids(client, auth(world["token"]))
-    assert list(mine) == ["Public", "Community", world["org"]]
+    assert list(mine) == ["Public", "Community", world["org"], f"Shared with {world['org']}"]
     community = mine["Community"]
     response = client.get(f"/taxii2/accord/collections/{community}/objects/", headers=H)
     assert response.status_code == 404  # anonymous callers have no community collection
@@ -291,7 +291,7 @@ def test_taxii2_client_pages_through_a_collection(
     root = server.default
     assert root is not None
     titles = {c.title: c for c in root.collections}
-    assert set(titles) == {"Public", "Community", world["org"]}
+    assert set(titles) == {"Public", "Community", world["org"], f"Shared with {world['org']}"}
     public = titles["Public"]
     pages = list(as_pages(public.get_objects, per_request=10))
     ids = [o["id"] for page in pages for o in page.get("objects", [])]
@@ -320,3 +320,33 @@ def test_taxii2_client_pages_through_a_collection(
     assert status.status == "complete"
     assert status.success_count == 1
     assert mine.get_object(group)["objects"][0]["name"] == "Client Group"
+
+
+def test_shared_collection_holds_what_others_shared_with_the_org(
+    kb: KnowledgeBase, client: TestClient, world: dict[str, str]
+) -> None:
+    partner = accounts.create_org(kb, "Partner Firm", Sector.PRIVATE)
+    accounts.create_user(kb, "cti@partner.example", partner, UserRole.CONTRIBUTOR)
+    outsider = accounts.create_org(kb, "Outsider", Sector.CIVIL_SOCIETY)
+    accounts.create_user(kb, "x@outsider.example", outsider, UserRole.CONTRIBUTOR)
+    author = accounts.find_user(kb, "cti@partner.example").viewer
+    kb.create(
+        {
+            **actor("shared-group", kind="threat_group"),
+            "marking": "AMBER",
+            "shares": [world["org"]],
+        },
+        author,
+    )
+    kb.create({**actor("kept-group", kind="threat_group"), "marking": "AMBER"}, author)
+
+    def shared_records(token: str, org: str) -> set[str]:
+        collection = collection_ids(client, auth(token))[f"Shared with {org}"]
+        body = client.get(
+            f"/taxii2/accord/collections/{collection}/objects/", headers=auth(token)
+        ).json()
+        return {o["extensions"][m.PROPS_EXT]["record_id"] for o in body.get("objects", [])}
+
+    assert shared_records(world["token"], world["org"]) == {"shared-group"}
+    other = accounts.create_token(kb, "x@outsider.example")[1]
+    assert shared_records(other, outsider) == set()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 
 from accord import access
 from accord.access import Viewer
@@ -24,7 +24,7 @@ from accord.errors import BadRequest
 from accord.interop import stix_mapping as m
 from accord.interop.stix_export import build_context, to_stix
 from accord.kb import KnowledgeBase
-from accord.store.schema import records
+from accord.store.schema import record_shares, records
 
 MAX_LIMIT = 1_000
 _KINDS_OF_TYPE: dict[str, tuple[Kind, ...]] = {
@@ -41,10 +41,12 @@ _KINDS_OF_TYPE: dict[str, tuple[Kind, ...]] = {
 
 @dataclass(frozen=True)
 class Scope:
-    """Which records a collection holds: by marking and/or owning organisation."""
+    """Which records a collection holds: by marking, owning organisation, or the organisation
+    they are shared with (AMBER share lists)."""
 
     marking: Marking | None = None
     owner: str | None = None
+    shared_with: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,13 @@ def _scope_filter(scope: Scope) -> list[ColumnElement[bool]]:
         out.append(records.c.marking == scope.marking.value)
     if scope.owner is not None:
         out.append(records.c.owner == scope.owner)
+    if scope.shared_with is not None:
+        out.append(
+            exists().where(
+                record_shares.c.record_id == records.c.id,
+                record_shares.c.org_id == scope.shared_with,
+            )
+        )
     return out
 
 

@@ -43,7 +43,9 @@ class Collection:
 
 def collections_for(viewer: Viewer) -> list[Collection]:
     """Public (CLEAR) for everyone; community (GREEN) when signed in; the viewer's own
-    organisation's records (any marking it may see), writable by its contributors."""
+    organisation's records (any marking it may see), writable by its contributors; and the
+    records other organisations shared with it. Every collection is also filtered by
+    ``access.visible``, so a scope never widens what the viewer may read."""
     out = [
         Collection("public", "Public", "Records marked TLP:CLEAR.", Scope(marking=Marking.CLEAR))
     ]
@@ -65,6 +67,14 @@ def collections_for(viewer: Viewer) -> list[Collection]:
                 "marking are marked TLP:AMBER+STRICT.",
                 Scope(owner=viewer.org_id),
                 can_write=bool(viewer.role and viewer.role.can_write),
+            )
+        )
+        out.append(
+            Collection(
+                f"shared:{viewer.org_id}",
+                f"Shared with {viewer.org_id}",
+                "TLP:AMBER records other organisations shared with yours.",
+                Scope(shared_with=viewer.org_id),
             )
         )
     return out
