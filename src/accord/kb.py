@@ -27,7 +27,7 @@ from accord.store import audit, rows
 from accord.store.connections import guarded
 from accord.store.engine import make_engine
 from accord.store.integrity import check_references, check_sharing
-from accord.store.schema import records, revisions
+from accord.store.schema import record_refs, records, revisions
 from accord.store.search import run_search
 
 Clock = Callable[[], dt.datetime]
@@ -333,6 +333,36 @@ class KnowledgeBase:
                 return
             after = page.next_cursor
 
+    def referrers(
+        self,
+        targets: str | Iterable[str],
+        viewer: Viewer = ANONYMOUS,
+        *,
+        kind: Kind,
+        fields: Sequence[str] = (),
+    ) -> list[Record]:
+        """Visible records of ``kind`` whose ``fields`` (any, when empty) point to a target,
+        e.g. the claims about an incident; ordered by date, then id. Read-only."""
+        target_ids = [targets] if isinstance(targets, str) else list(dict.fromkeys(targets))
+        if not target_ids:
+            return []
+        query = (
+            select(records.c.id)
+            .join(record_refs, record_refs.c.record_id == records.c.id)
+            .where(
+                record_refs.c.target_id.in_(target_ids),
+                records.c.kind == kind.value,
+                access.visible(viewer),
+            )
+            .distinct()
+        )
+        if fields:
+            query = query.where(record_refs.c.field.in_(list(fields)))
+        with self._read() as conn:
+            ids = [rid for (rid,) in conn.execute(query)]
+        found = self.get_many(ids, viewer)
+        return sorted(found.values(), key=lambda r: (r.data.date_key() or "", r.id))
+
     def count(self, viewer: Viewer = ANONYMOUS, *, by: str = "kind") -> dict[str, int]:
         """Visible records counted by ``kind``, ``marking`` or ``owner``. Read-only."""
         if by not in ("kind", "marking", "owner"):
@@ -500,7 +530,8 @@ class KnowledgeBase:
             )
             if hidden:
                 record = record.model_copy(update={"data": _without_refs(record, hidden)})
-            if not access.may_see_share_list(viewer, record.owner):
+            hides_sharing = record.shares or record.readers
+            if hides_sharing and not access.may_see_share_list(viewer, record.owner):
                 record = record.model_copy(update={"shares": (), "readers": ()})
             out.append(record)
         return out

@@ -69,7 +69,8 @@ def build_context(kb: KnowledgeBase, viewer: Viewer, records: Iterable[Record]) 
         r.data for r in batch if isinstance(r.data, Claim) and r.data.stance in m.OPINION_OF_STANCE
     ]
     if disputes:
-        for claim in kb.iter_records(viewer, kind=Kind.CLAIM):
+        about = {t for d in disputes for t in (d.incident, d.subject) if t}
+        for claim in kb.referrers(about, viewer, kind=Kind.CLAIM, fields=("incident", "subject")):
             if claim.id not in ctx.ids:
                 ctx.add(claim)
     return ctx

@@ -71,6 +71,7 @@ records = Table(
     Column("ends", String(8), nullable=False, server_default="CLEAR"),
     Index("ix_records_kind_id", "kind", "id"),
     Index("ix_records_owner_id", "owner", "id"),
+    Index("ix_records_updated_id", "updated_at", "id"),
 )
 
 record_refs = Table(

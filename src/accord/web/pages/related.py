@@ -17,7 +17,7 @@ from accord.access import Viewer
 from accord.domain.records import Record
 from accord.domain.vocab import Kind, Status
 from accord.kb import KnowledgeBase
-from accord.store.schema import record_refs, records
+from accord.store.schema import records
 
 
 def referrers(
@@ -27,29 +27,8 @@ def referrers(
     kind: Kind,
     fields: Sequence[str] = (),
 ) -> list[Record]:
-    """Visible records of ``kind`` whose ``fields`` (any field when empty) point to a target.
-
-    Ordered by date, then id. Read-only.
-    """
-    target_ids = [targets] if isinstance(targets, str) else list(dict.fromkeys(targets))
-    if not target_ids:
-        return []
-    query = (
-        select(records.c.id)
-        .join(record_refs, record_refs.c.record_id == records.c.id)
-        .where(
-            record_refs.c.target_id.in_(target_ids),
-            records.c.kind == kind.value,
-            access.visible(viewer),
-        )
-        .distinct()
-    )
-    if fields:
-        query = query.where(record_refs.c.field.in_(list(fields)))
-    with kb.engine.connect() as conn:
-        ids = [rid for (rid,) in conn.execute(query)]
-    found = kb.get_many(ids, viewer)
-    return sorted(found.values(), key=lambda r: (r.data.date_key() or "", r.id))
+    """Visible records of ``kind`` pointing to a target (see KnowledgeBase.referrers)."""
+    return kb.referrers(targets, viewer, kind=kind, fields=fields)
 
 
 def names(kb: KnowledgeBase, viewer: Viewer, batch: Iterable[Record]) -> dict[str, Record]:
