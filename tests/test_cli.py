@@ -195,3 +195,18 @@ def test_audit_verify_reports_intact_chain(accord: Callable[..., Run], initialis
     done = accord("audit", "verify", "--json", db=initialised)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["ok"] is True
+
+
+def test_deactivated_user_token_is_refused(accord: Callable[..., Run], initialised: str) -> None:
+    accord("org", "create", "Ministry A", "--sector", "government", db=initialised)
+    accord("user", "create", "a@a.example", "--org", "ministry-a", db=initialised)
+    token = accord("token", "create", "--user", "a@a.example", db=initialised).stdout.strip()
+    kb = KnowledgeBase(initialised)
+    try:
+        with TestClient(create_app(Settings(), kb=kb)) as client:
+            headers = {"Authorization": f"Bearer {token}"}
+            assert client.get("/api/v1/actors", headers=headers).status_code == 200
+            assert accord("user", "deactivate", "a@a.example", db=initialised).returncode == 0
+            assert client.get("/api/v1/actors", headers=headers).status_code == 401
+    finally:
+        kb.close()

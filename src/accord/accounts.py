@@ -151,13 +151,26 @@ def _user_from_row(row: object) -> User:
     return User(id=row.id, email=row.email, org_id=row.org_id, role=UserRole(row.role))  # type: ignore[attr-defined]
 
 
-def find_user(kb: KnowledgeBase, email: str) -> User:
-    """The user with this email. Read-only."""
+def find_user(kb: KnowledgeBase, email: str, *, active_only: bool = False) -> User:
+    """The user with this email (only if still active, with ``active_only``). Read-only."""
+    query = select(users).where(users.c.email == email.lower())
+    if active_only:
+        query = query.where(users.c.active.is_(True))
     with kb.engine.connect() as conn:
-        row = conn.execute(select(users).where(users.c.email == email.lower())).first()
+        row = conn.execute(query).first()
     if row is None:
         raise NotFound(f"no user with email {email}", field="email")
     return _user_from_row(row)
+
+
+def deactivate_user(kb: KnowledgeBase, email: str) -> None:
+    """Deactivate a user: their tokens and web sessions stop working at once. Writes."""
+    with kb.engine.begin() as conn:
+        done = conn.execute(
+            update(users).where(users.c.email == email.lower()).values(active=False)
+        )
+    if done.rowcount == 0:
+        raise NotFound(f"no user with email {email}", field="email")
 
 
 def check_password(kb: KnowledgeBase, email: str, password: str) -> User:

@@ -265,6 +265,14 @@ def user_create(
     render.console.print(f"Created user {user.email} ({user.id}).")
 
 
+@user_app.command("deactivate")
+def user_deactivate(email: str, db: Db = None) -> None:
+    """Deactivate a user: their API tokens and web sessions stop working at once."""
+    with open_kb(db) as kb:
+        accounts.deactivate_user(kb, email)
+    render.console.print(f"Deactivated {email}.")
+
+
 @token_app.command("create")
 def token_create(
     user: Annotated[str, typer.Option("--user", help="The user's email.")],

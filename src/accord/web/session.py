@@ -112,7 +112,9 @@ class SessionMiddleware:
         if not session.user_id or not session.email:
             return None
         try:
-            user: accounts.User | None = accounts.find_user(self.kb, session.email)
+            user: accounts.User | None = accounts.find_user(
+                self.kb, session.email, active_only=True
+            )
         except NotFound:
             user = None
         if user is None or user.id != session.user_id:
