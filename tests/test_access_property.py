@@ -32,6 +32,7 @@ from tests.reference_access import RefRecord, RefUser, visible_ids
 EXAMPLES = int(os.environ.get("ACCORD_PROPERTY_EXAMPLES", "40"))
 ORGS = ("org-a", "org-b", "org-c")
 MARKINGS = [m.value for m in Marking]
+WEIGHTED_MARKINGS = ["CLEAR", "CLEAR", "CLEAR", "GREEN", "GREEN", *MARKINGS[2:]]
 WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 SOURCE = Source.model_validate({"title": "t", "publisher": "p", "url": "https://example.org/"})
 
@@ -52,8 +53,10 @@ def worlds(draw: st.DrawFn, user_ids: list[str]) -> list[RefRecord]:
     envelope = st.fixed_dictionaries(
         {
             "owner": st.sampled_from(ORGS),
-            "marking": st.sampled_from(MARKINGS),
-            "published": st.booleans(),
+            # Mostly public and published, so that links whose ends are all public (and then
+            # re-marked) are common; every marking and drafts still occur.
+            "marking": st.sampled_from(WEIGHTED_MARKINGS),
+            "published": st.sampled_from([True, True, True, False]),
             "shares": st.sets(st.sampled_from(ORGS), max_size=2),
             "readers": st.sets(st.sampled_from(user_ids), max_size=3),
         }
@@ -149,7 +152,12 @@ def _check_viewer(
         if got.owner != (user.org if user else None):
             assert got.shares == (), "share list leaked"
             assert got.readers == (), "readers leaked"
-        assert [h.revision for h in kb.history(rid, viewer)] == [1]
+        history = kb.history(rid, viewer)
+        assert history[-1].revision == got.revision, f"history of {rid}"
+        for view in history:
+            for target in world[rid].soft_refs:
+                if target not in expected:
+                    assert target not in str(view.record.data.model_dump()), "history link"
     found = {h.record.id for h in kb.search("alpha", viewer, limit=500)}
     assert found == expected - (set(ORGS) | {"accord-curators"}), "search"
     counts = kb.count(viewer)
@@ -166,6 +174,23 @@ def _check_viewer(
             assert f'"{rid}"' not in exported, f"export mentions hidden {rid}"
 
 
+def _tighten(
+    kb: KnowledgeBase, record: RefRecord, marking: str, contributors: dict[str, Viewer]
+) -> None:
+    """Re-mark a record more strictly through the library, as its owner's contributor, and
+    mirror the change in the reference world (links to it must follow at once)."""
+    if Marking(marking).rank <= Marking(record.marking).rank:
+        return
+    author = contributors[record.owner]
+    try:
+        kb.set_marking(record.id, author, Marking(marking))
+    except NotFound:  # the contributor cannot see it (RED without being named)
+        return
+    record.marking = marking
+    if marking == "RED" and author.user_id:
+        record.readers.add(author.user_id)
+
+
 def test_every_read_path_matches_reference_model(kb: KnowledgeBase) -> None:
     people = _users(kb)
     user_ids = [u.id for u in people]
@@ -174,11 +199,15 @@ def test_every_read_path_matches_reference_model(kb: KnowledgeBase) -> None:
         for u, role in zip(people, ["reader", "contributor"] * len(ORGS), strict=True)
     ]
 
+    contributors = {u.org: v for u, v in viewers[1:] if v.role is UserRole.CONTRIBUTOR}
+
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(worlds(user_ids))
-    def check(world_list: list[RefRecord]) -> None:
+    @given(worlds(user_ids), st.lists(st.tuples(st.integers(0, 50), st.sampled_from(MARKINGS))))
+    def check(world_list: list[RefRecord], remarks: list[tuple[int, str]]) -> None:
         _store(kb, world_list)
         world = {r.id: r for r in world_list}
+        for index, marking in remarks:
+            _tighten(kb, world_list[index % len(world_list)], marking, contributors)
         for user, viewer in viewers:
             _check_viewer(kb, world, user, viewer)
 

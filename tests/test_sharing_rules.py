@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+import sqlalchemy as sa
 
 from accord import accounts
 from accord.access import ANONYMOUS, SYSTEM, Viewer
 from accord.domain.vocab import Marking, Sector, UserRole
-from accord.errors import Forbidden, NotFound
+from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.kb import KnowledgeBase
+from accord.store.schema import record_refs
 from tests.conftest import actor, claim, incident, source
 
 
@@ -243,3 +245,23 @@ def test_claim_on_a_draft_end_follows_publication(kb: KnowledgeBase, people: Peo
     kb.publish("leak", people.ministry_reviewer)
     assert _sees(kb, people.ngo, "c1")
     assert _sees(kb, ANONYMOUS, "c1")
+
+
+def test_owner_can_still_remark_a_record_pointing_to_what_they_no_longer_see(
+    kb: KnowledgeBase, people: People
+) -> None:
+    kb.create(_marked("victim", Marking.AMBER, shares=["firm"]), people.ministry)
+    kb.create(incident("hack", target_actors=["victim"]), people.firm)
+    kb.set_sharing("victim", people.ministry, shares=[])
+    tightened = kb.set_marking("hack", people.firm, Marking.AMBER)
+    assert tightened.marking is Marking.AMBER
+    assert kb.history("hack", people.firm)[-1].record.data.model_dump()["target_actors"] == ()
+    edited = kb.update("hack", people.firm, data={"aliases": ["the hack"]})
+    assert edited.revision == 3
+    with pytest.raises(InvalidInput):  # a *new* link must still be visible to its author
+        kb.update("hack", people.firm, data={"target_actors": ["victim", "nowhere"]})
+    with kb.engine.connect() as conn:  # the link itself is kept for those who may see it
+        links = conn.execute(
+            sa.select(record_refs.c.target_id).where(record_refs.c.record_id == "hack")
+        ).all()
+    assert [t for (t,) in links] == ["victim"]

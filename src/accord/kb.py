@@ -384,7 +384,9 @@ class KnowledgeBase:
         return [SearchHit(found[rid], score) for rid, score in ranked if rid in found]
 
     def history(self, record_id: str, viewer: Viewer = ANONYMOUS) -> list[RevisionView]:
-        """The revisions of a record the viewer was entitled to see, oldest first. Read-only."""
+        """The revisions of a record the viewer was entitled to see, oldest first, each shown
+        as the viewer may see it today (no share lists of others, no links to hidden records).
+        Read-only."""
         with self._read() as conn:
             self._get_visible(conn, record_id, viewer)
             stored = conn.execute(
@@ -392,25 +394,23 @@ class KnowledgeBase:
                 .where(revisions.c.record_id == record_id)
                 .order_by(revisions.c.revision)
             ).all()
-        views: list[RevisionView] = []
-        for row in stored:
-            snap = rows.record_from_snapshot(row.snapshot)
-            if not access.may_see_envelope(
-                viewer,
-                marking=snap.marking,
-                owner=snap.owner,
-                status=snap.status,
-                shares=snap.shares,
-                readers=snap.readers,
-            ):
-                continue
-            if not access.may_see_share_list(viewer, snap.owner):
-                snap = snap.model_copy(update={"shares": (), "readers": ()})
-            changed_at = (
-                row.changed_at if row.changed_at.tzinfo else row.changed_at.replace(tzinfo=dt.UTC)
-            )
-            views.append(RevisionView(row.revision, changed_at, row.changed_by, snap))
-        return views
+            entitled = [
+                (row, snap)
+                for row, snap in ((r, rows.record_from_snapshot(r.snapshot)) for r in stored)
+                if access.may_see_envelope(
+                    viewer,
+                    marking=snap.marking,
+                    owner=snap.owner,
+                    status=snap.status,
+                    shares=snap.shares,
+                    readers=snap.readers,
+                )
+            ]
+            shown = self._present(conn, viewer, [snap for _, snap in entitled])
+        return [
+            RevisionView(row.revision, rows.as_utc(row.changed_at), row.changed_by, snap)
+            for (row, _), snap in zip(entitled, shown, strict=True)
+        ]
 
     def verify_audit(self) -> audit.Verification:
         """Check the audit log's hash chain and revision snapshots. Read-only."""
@@ -483,7 +483,10 @@ class KnowledgeBase:
                     record=record_id,
                 )
             new = self._next_revision(old, change(old), viewer)
-            new = _named(new, check_references(conn, viewer, [new], {}))
+            linked = {target for _, target in old.data.refs()}
+            names = check_references(conn, viewer, [new], {}, linked)
+            if new.data != old.data:
+                new = _named(new, names)
             check_sharing(conn, [new])
             rows.replace_record(conn, new, viewer.user_id)
             audit.append(conn, [self._audit(action, new, old, viewer)])

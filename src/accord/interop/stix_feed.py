@@ -24,6 +24,7 @@ from accord.errors import BadRequest
 from accord.interop import stix_mapping as m
 from accord.interop.stix_export import build_context, to_stix
 from accord.kb import KnowledgeBase
+from accord.store.rows import as_utc
 from accord.store.schema import record_shares, records
 
 MAX_LIMIT = 1_000
@@ -107,10 +108,10 @@ def page(kb: KnowledgeBase, viewer: Viewer, scope: Scope, query: Query) -> Page:
     if query.ids:
         where.append(records.c.id.in_(_candidates(kb, viewer, where, query.ids)))
     if query.added_after is not None:
-        where.append(records.c.updated_at > _utc(query.added_after))
+        where.append(records.c.updated_at > as_utc(query.added_after))
     if query.next:
         at, after_id = decode_cursor(query.next)
-        at = _utc(at)
+        at = as_utc(at)
         where.append(
             or_(
                 records.c.updated_at > at,
@@ -131,7 +132,7 @@ def page(kb: KnowledgeBase, viewer: Viewer, scope: Scope, query: Query) -> Page:
     out = Page(entries=_entries(kb, viewer, batch, query))
     if len(rows) > query.limit:
         last = chosen[-1]
-        out.next = encode_cursor(_utc(last.updated_at), last.id)
+        out.next = encode_cursor(as_utc(last.updated_at), last.id)
     return out
 
 
@@ -204,7 +205,3 @@ def versions(kb: KnowledgeBase, viewer: Viewer, record: Record) -> list[Entry]:
     """Every visible version of one record, oldest first. Read-only."""
     ctx = build_context(kb, viewer, [record])
     return [Entry(to_stix(v, ctx), added) for v, added in _versions(kb, viewer, record, ["all"])]
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

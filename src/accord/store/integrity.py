@@ -5,7 +5,7 @@ Read-only; raise InvalidInput naming the record and field of the first problem.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import Connection, select
 
@@ -22,10 +22,13 @@ def check_references(
     viewer: Viewer,
     batch: Sequence[Record],
     pending: Mapping[str, Record],
+    linked: Collection[str] = (),
 ) -> dict[str, str]:
     """Each reference exists (in the batch or visible to the viewer) and is of the right kind.
 
-    Returns the display names of the referenced records, by id. Read-only.
+    Targets in ``linked`` were checked when they were first linked and are not checked again:
+    a record stays editable by its owner after something it points to is hidden from them.
+    Returns the display names of the referenced records the viewer may see, by id. Read-only.
     """
     wanted = {target for r in batch for _, target in r.data.refs() if target not in pending}
     kinds = {rid: rec.kind.value for rid, rec in pending.items()}
@@ -41,6 +44,8 @@ def check_references(
     for record in batch:
         for name, target in record.data.refs():
             spec = record.data.REFS[name]
+            if target in linked and target not in kinds:
+                continue
             if target not in kinds:
                 raise InvalidInput(
                     f"references a record that does not exist: '{target}'",

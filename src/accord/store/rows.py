@@ -106,8 +106,9 @@ def record_from_snapshot(text: str) -> Record:
     return Record.model_validate(raw)
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A timestamp as an aware UTC datetime (SQLite returns stored ones naive)."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def record_from_row(
@@ -123,8 +124,8 @@ def record_from_row(
         owner=row.owner,
         status=Status(row.status),
         revision=row.revision,
-        created_at=_utc(row.created_at),
-        updated_at=_utc(row.updated_at),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
         created_by=row.created_by,
         updated_by=row.updated_by,
         sources=tuple(Source.model_validate(s) for s in body["sources"]),
