@@ -139,3 +139,40 @@ def claim(rid: str, claimant: str, incident_id: str, accused: str, **extra: Any)
         **extra,
     }
     return {"id": rid, "kind": "claim", "data": data, "sources": [source()]}
+
+
+def record(rid: str, record_kind: str, /, **data: Any) -> dict[str, Any]:
+    """Input for a record of any kind."""
+    return {"id": rid, "kind": record_kind, "data": data, "sources": [source()]}
+
+
+def initiative(rid: str, kind: str = "regional", start: str | None = "2015", **extra: Any) -> Any:
+    """Input for an initiative."""
+    data = {"name": rid, "kind": kind, "status": "active", "binding": False, **extra}
+    if start:
+        data["start"] = start
+    return record(rid, "initiative", **data)
+
+
+def norm(rid: str, initiative_id: str, **extra: Any) -> dict[str, Any]:
+    """Input for a norm set by an initiative."""
+    data = {"code": rid, "title": f"Norm {rid}", "initiative": initiative_id, **extra}
+    return record(rid, "norm", **data)
+
+
+def participation(rid: str, actor_id: str, initiative_id: str, **extra: Any) -> dict[str, Any]:
+    """Input for a participation (default role: signatory)."""
+    data = {"actor": actor_id, "initiative": initiative_id, "role": "signatory", **extra}
+    return record(rid, "participation", **data)
+
+
+def assessment(rid: str, incident_id: str, norm_id: str) -> dict[str, Any]:
+    """Input for a norm assessment by the curators."""
+    return record(
+        rid,
+        "assessment",
+        assessor="accord-curators",
+        incident=incident_id,
+        norm=norm_id,
+        rationale="Breaches the norm.",
+    )

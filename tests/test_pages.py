@@ -19,7 +19,7 @@ from accord.errors import BadRequest
 from accord.kb import KnowledgeBase
 from accord.web.app import create_app
 from accord.web.settings import Settings
-from tests.conftest import actor, claim, incident, source
+from tests.conftest import actor, claim, incident, initiative, norm, participation, source
 
 PASSWORD = "correct horse battery staple"
 SCRIPT = "<script>alert(1)</script>"
@@ -56,30 +56,9 @@ def world(kb: KnowledgeBase) -> World:
             actor("state-us", "United States"),
             actor("evil", SCRIPT, kind="threat_group"),
             incident("wannacry", "WannaCry", start="2017-05-12"),
-            {
-                "id": "paris-call",
-                "kind": "initiative",
-                "data": {
-                    "name": "Paris Call",
-                    "kind": "multistakeholder",
-                    "status": "active",
-                    "binding": False,
-                    "start": "2018-11",
-                },
-                "sources": [source()],
-            },
-            {
-                "id": "norm-paris-1",
-                "kind": "norm",
-                "data": {"code": "1", "title": "Protect individuals", "initiative": "paris-call"},
-                "sources": [source()],
-            },
-            {
-                "id": "part-us-paris",
-                "kind": "participation",
-                "data": {"actor": "state-us", "initiative": "paris-call", "role": "supporter"},
-                "sources": [source()],
-            },
+            initiative("paris-call", "multistakeholder", "2018-11", name="Paris Call"),
+            norm("norm-paris-1", "paris-call", code="1", title="Protect individuals"),
+            participation("part-us-paris", "state-us", "paris-call", role="supporter"),
             {
                 "id": "assess-wannacry-paris-1",
                 "kind": "assessment",
