@@ -14,7 +14,7 @@ from accord.cli_analyze import analyze_app
 from accord.cli_common import As, Db, Json, open_kb, viewer_for
 from accord.cli_import import import_app
 from accord.domain.vocab import Kind, Sector, UserRole
-from accord.errors import AccordError
+from accord.errors import AccordError, BadRequest
 from accord.kb import KnowledgeBase
 
 app = typer.Typer(
@@ -181,7 +181,7 @@ def export(
 ) -> None:
     """Export every record you may see to a file."""
     if format not in ("json", "stix"):
-        raise AccordError(f"unknown export format '{format}' (use json or stix)")
+        raise BadRequest(f"unknown export format '{format}' (use json or stix)")
     with open_kb(db) as kb:
         if format == "stix":
             from accord.interop.stix_export import write_bundle

@@ -241,7 +241,9 @@ class KnowledgeBase:
                 readers = (*readers, viewer.user_id)
             return old.model_copy(update={"marking": marking, "readers": readers})
 
-        action = "declassify" if _loosens(record_id, marking, self, viewer) else "remark"
+        def action(old: Record, new: Record) -> str:
+            return "declassify" if new.marking.rank < old.marking.rank else "remark"
+
         return self._revise(record_id, viewer, action, change)
 
     def set_sharing(
@@ -471,7 +473,7 @@ class KnowledgeBase:
         self,
         record_id: str,
         viewer: Viewer,
-        action: str,
+        action: str | Callable[[Record, Record], str],
         change: Callable[[Record], Record],
         expected_revision: int | None = None,
     ) -> Record:
@@ -489,7 +491,8 @@ class KnowledgeBase:
                 new = _named(new, names)
             check_sharing(conn, [new])
             rows.replace_record(conn, new, viewer.user_id)
-            audit.append(conn, [self._audit(action, new, old, viewer)])
+            done = action if isinstance(action, str) else action(old, new)
+            audit.append(conn, [self._audit(done, new, old, viewer)])
         return self.get(record_id, viewer)
 
     def _audit(
@@ -588,10 +591,3 @@ def _after(now: dt.datetime, previous: dt.datetime) -> dt.datetime:
 def _id_of(raw: Mapping[str, Any] | RecordInput) -> str | None:
     value = raw.id if isinstance(raw, RecordInput) else raw.get("id")
     return value if isinstance(value, str) else None
-
-
-def _loosens(record_id: str, marking: Marking, kb: KnowledgeBase, viewer: Viewer) -> bool:
-    try:
-        return kb.get(record_id, viewer).marking.rank > marking.rank
-    except NotFound:
-        return False
