@@ -19,7 +19,9 @@ class RecordInput(BaseModel):
 
     id: RecordId | None = None
     kind: Kind
-    data: dict[str, Any]
+    #: The payload's fields, or a payload an importer has already validated with
+    #: :func:`parse_payload` (then taken as it is, not validated twice).
+    data: dict[str, Any] | Payload
     sources: tuple[Source, ...] = ()
     marking: Marking = Marking.CLEAR
     status: Status = Status.PUBLISHED
@@ -56,8 +58,14 @@ def parse_input(raw: Mapping[str, Any]) -> RecordInput:
         raise invalid_from(exc, record) from None
 
 
-def parse_payload(kind: Kind, data: Mapping[str, Any], record: str | None) -> Payload:
-    """Validate a payload of the given kind. Raises InvalidInput naming the record and field."""
+def parse_payload(kind: Kind, data: Mapping[str, Any] | Payload, record: str | None) -> Payload:
+    """Validate a payload of the given kind (a validated payload of that kind is returned as
+    it is). Raises InvalidInput naming the record and field."""
+    if isinstance(data, Payload):
+        if not isinstance(data, PAYLOADS[kind]):
+            wrong = f"a {data.KIND.value} payload for a {kind.value} record"
+            raise InvalidInput(wrong, record=record, field="data")
+        return data
     try:
         return PAYLOADS[kind].model_validate(dict(data))
     except ValidationError as exc:

@@ -9,6 +9,7 @@ the sharing rules can hide a link whose other end the reader may not see.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
@@ -113,8 +114,8 @@ class Payload(_Frozen):
     def search_text(self) -> str:
         """Text indexed by full-text search besides the title."""
         parts: list[str] = []
-        for field in ("description", "summary", "rationale", "code", "content"):
-            value = getattr(self, field, None)
+        for field in _present(type(self), _TEXT_FIELDS):
+            value = getattr(self, field)
             if isinstance(value, tuple):
                 parts.extend(value)
             elif isinstance(value, str):
@@ -123,11 +124,22 @@ class Payload(_Frozen):
 
     def date_key(self) -> str | None:
         """The date the record is ordered by in timelines, or None."""
-        for field in ("start", "date", "joined", "founded"):
-            value = getattr(self, field, None)
+        for field in _present(type(self), _DATE_FIELDS):
+            value = getattr(self, field)
             if isinstance(value, PartialDate):
                 return value.value
         return None
+
+
+_TEXT_FIELDS = ("description", "summary", "rationale", "code", "content")
+_DATE_FIELDS = ("start", "date", "joined", "founded")
+
+
+@functools.cache
+def _present(model: type[Payload], fields: tuple[str, ...]) -> tuple[str, ...]:
+    """Those of ``fields`` the payload model has, in order (asking a pydantic model for an
+    attribute it lacks is slow: it raises inside ``__getattr__``)."""
+    return tuple(f for f in fields if f in model.model_fields)
 
 
 class Governance(_Frozen):

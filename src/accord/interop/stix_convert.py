@@ -177,14 +177,12 @@ def convert(obj: Mapping[str, Any], planned: Plan, ctx: Context) -> tuple[Record
         kept["props"] = props
     if own is None and obj.get("external_references"):
         kept["external_references"] = obj["external_references"]
-    dumped["extra"] = {"stix": kept}
     status = Status.DRAFT if own is not None and own.get("status") == "draft" else Status.PUBLISHED
-    # Validated above: kind, payload, sources, marking and id; the KnowledgeBase checks the
-    # payload again when it builds the record.
+    # Validated above: kind, payload, sources, marking and id.
     record = RecordInput.model_construct(
         id=planned.record_id,
         kind=planned.kind,
-        data=dumped,
+        data=payload.model_copy(update={"extra": {"stix": kept}}),
         sources=tuple(sources),
         marking=marking,
         status=status,

@@ -25,8 +25,8 @@ import ijson
 import orjson
 
 from accord.access import Viewer
-from accord.domain.inputs import RecordInput
-from accord.domain.records import PAYLOADS, Source
+from accord.domain.inputs import RecordInput, parse_payload
+from accord.domain.records import Source
 from accord.domain.vocab import RELATIONSHIP_KINDS, Marking
 from accord.errors import AccordError
 from accord.interop import stix_convert as sc
@@ -345,7 +345,7 @@ def _write_all(
             continue
         for text in notes:
             writer.report.note(obj["id"], text)
-        writer.add(raw, [records[n] for n in planned.needs if n in records], planned)
+        writer.add(raw, [records[n] for n in planned.needs if n in records])
     writer.finish()
 
 
@@ -365,9 +365,9 @@ class _Writer:
         self.done: set[str] = set()
         self.failed: set[str] = set()
 
-    def add(self, raw: RecordInput, needs: list[str], planned: sc.Plan) -> None:
+    def add(self, raw: RecordInput, needs: list[str]) -> None:
         """Queue a record; it waits while a record it points to is not placed yet."""
-        targets = needs + _soft_targets(raw, planned)
+        targets = needs + _soft_targets(raw)
         blocker = next((t for t in targets if t not in self.placed and t != raw.id), None)
         if blocker is not None:
             self.waiting.setdefault(blocker, []).append((raw, targets))
@@ -412,13 +412,6 @@ class _Writer:
         self.batch = []
 
 
-def _soft_targets(raw: RecordInput, planned: sc.Plan) -> list[str]:
-    data = raw.data
-    out: list[str] = []
-    for name, spec in PAYLOADS[raw.kind].REFS.items():
-        value = data.get(name)
-        if isinstance(value, str):
-            out.append(value)
-        elif spec.many and isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, str))
-    return out
+def _soft_targets(raw: RecordInput) -> list[str]:
+    """The records a converted (already validated) payload points at."""
+    return [target for _, target in parse_payload(raw.kind, raw.data, raw.id).refs()]

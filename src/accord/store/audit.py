@@ -11,8 +11,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
+from accord.store import bulk
 from accord.store.schema import audit_log, revisions
 
 GENESIS = "0" * 64
@@ -80,7 +81,7 @@ def append(conn: Connection, entries: Sequence[AuditEntry]) -> None:
         )
         prev = entry_hash
     for start in range(0, len(rows), 5_000):
-        conn.execute(insert(audit_log), rows[start : start + 5_000])
+        bulk.insert_rows(conn, audit_log, rows[start : start + 5_000])
 
 
 @dataclass(frozen=True)

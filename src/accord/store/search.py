@@ -140,3 +140,22 @@ def run_search(
             return ranked
     query = search_query(conn.dialect.name, text, where, kinds, limit)
     return [(str(rid), float(score)) for rid, score in conn.execute(query)]
+
+
+def index_new(conn: Connection, first_id: str) -> None:
+    """Add the records this transaction just inserted, from ``first_id`` on, to the full-text
+    index. Writes.
+
+    SQLite: one INSERT ... SELECT per batch into FTS5 (a per-row insert trigger cost several
+    times more; updates and deletes keep their triggers). Rows are numbered in insertion order
+    and the transaction has held the write lock since it inserted ``first_id``, so every row
+    from that one on is its own. PostgreSQL indexes a generated column by itself.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    first = conn.execute(select(records.c.pk).where(records.c.id == first_id)).scalar_one()
+    conn.exec_driver_sql(
+        "INSERT INTO records_fts(rowid, search_name, search_text) "
+        "SELECT pk, search_name, search_text FROM records WHERE pk >= ?",
+        (first,),
+    )
