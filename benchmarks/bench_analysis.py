@@ -2,13 +2,16 @@
 
 Usage::
 
-    .venv/bin/python -m benchmarks.bench_analysis --claims 100000 --db /tmp/analysis-100k.db
-    .venv/bin/python -m benchmarks.bench_analysis --claims 1000000 --db /tmp/analysis-1m.db
+    .venv/bin/python -m benchmarks.bench_analysis --claims 100000
+    .venv/bin/python -m benchmarks.bench_analysis --claims 1000000
+
+The world is cached in ``/tmp/accord-analysis-v{WORLD_VERSION}-{claims}.db`` (``--db`` to choose).
 
 The world reuses :mod:`benchmarks.synthetic` (organisations, users, marking mix, drafts, id and
 text generation) with the shape the analyses are specified for: ten claims per incident, 200
 states, and claims that carry evidence, joint statements, withdrawals and threat-group → state
-links. It is written once through ``KnowledgeBase.bulk_create`` (the real write path, so the
+links (each threat group has one sponsor state, a fifth of them two, as in real data). It is
+written once through ``KnowledgeBase.bulk_create`` (the real write path, so the
 visibility rows are real) and reused when the file exists. Timings are printed; nothing here is
 a pass/fail test. The viewer is a reader of a mid-size organisation, so TLP:AMBER shares, RED
 readers and other organisations' drafts are all filtered by ``access.visible``.
@@ -32,6 +35,9 @@ from accord.kb import KnowledgeBase
 from accord.store.schema import record_refs, records
 from benchmarks import synthetic
 
+#: Bumped whenever the generated world changes, so an old cached file is not reused.
+WORLD_VERSION = 2
+
 
 class _AnalysisWorld(synthetic._Generator):
     """The shared generator with analysis-shaped counts and richer claims and participations."""
@@ -51,6 +57,15 @@ class _AnalysisWorld(synthetic._Generator):
             "assessment": max(10, claims // 20),
             "participation": 20_000,
         }
+        self.sponsors: dict[str, list[str]] = {}
+
+    def sponsor(self, group: str) -> str:
+        """One of the group's sponsor states, fixed per group: one, or for a fifth two."""
+        states = self.sponsors.get(group)
+        if states is None:
+            public = self.pools.public["state"]
+            states = self.sponsors[group] = self.rng.sample(public, 1 + (self.rng.random() < 0.2))
+        return self.rng.choice(states)
 
     def claim(self, owner: str) -> dict[str, Any]:
         item = super().claim(owner)
@@ -60,7 +75,7 @@ class _AnalysisWorld(synthetic._Generator):
             # A threat group → state link ("APT-x is state-y").
             del data["incident"]
             data["subject"] = self.pools.pick(self.rng, ("threat_group",), owner)
-            data["accused"] = self.pools.pick(self.rng, ("state",), owner)
+            data["accused"] = self.sponsor(data["subject"])
         data["evidence"] = self.rng.choice(("none", "summary", "technical"))
         if self.rng.random() < 0.2:
             del data["confidence"]
@@ -139,7 +154,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--build-only", action="store_true", help="write the world and stop")
     args = parser.parse_args()
-    path = args.db or f"/tmp/accord-analysis-{args.claims}.db"
+    path = args.db or f"/tmp/accord-analysis-v{WORLD_VERSION}-{args.claims}.db"
     fresh = not os.path.exists(path)
     kb = KnowledgeBase(path)
     if fresh:

@@ -1,8 +1,9 @@
 """Read the rows the analyses need, straight from SQL, under ``access.visible(viewer)``.
 
 The analyses work on large worlds (a million claims), so they read only the columns they use
-(``id``, ``name``, ``date_key`` and the payload part of the JSON body) into small named tuples
-instead of building a pydantic :class:`~accord.domain.records.Record` per row. Every query here
+(``id``, ``name``, ``date_key`` and the payload part of the JSON body; for claims, the typed
+columns of ``claim_facts``) into small named tuples instead of building a pydantic
+:class:`~accord.domain.records.Record` per row. Every query here
 carries the sharing filter, so an analysis can only ever count what its caller may see. All
 functions are read-only.
 
@@ -24,7 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from accord import access
 from accord.access import Viewer
 from accord.domain.vocab import ActorKind, Kind, Sector, Stance
-from accord.store.schema import record_refs, records
+from accord.store.schema import claim_facts, record_refs, records
 
 _CHUNK = 900  # ids per IN (...) list: under SQLite's default limit of 999 bound parameters
 
@@ -136,6 +137,15 @@ def _select(conn: Connection, viewer: Viewer, kind: Kind) -> Select[Any]:
     )
 
 
+def _pointing(field: str, targets: Sequence[str]) -> Iterator[Select[Any]]:
+    """Subqueries of the ids of records whose ``field`` points at one of ``targets``."""
+    ids = sorted(set(targets))
+    for start in range(0, len(ids), _CHUNK):
+        yield select(record_refs.c.record_id).where(
+            record_refs.c.field == field, record_refs.c.target_id.in_(ids[start : start + _CHUNK])
+        )
+
+
 def _rows(
     conn: Connection,
     viewer: Viewer,
@@ -151,12 +161,7 @@ def _rows(
         for rid, name, date_key, data in conn.execute(query):
             yield rid, name, date_key, _decode(data)
         return
-    ids = sorted(set(targets))
-    for start in range(0, len(ids), _CHUNK):
-        pointing = select(record_refs.c.record_id).where(
-            record_refs.c.field == ref_field,
-            record_refs.c.target_id.in_(ids[start : start + _CHUNK]),
-        )
+    for pointing in _pointing(ref_field or "", targets):
         for rid, name, date_key, data in conn.execute(query.where(records.c.id.in_(pointing))):
             yield rid, name, date_key, _decode(data)
 
@@ -213,20 +218,27 @@ def incidents(
     }
 
 
-def _claim(rid: str, date_key: str | None, d: dict[str, Any]) -> ClaimRow:
-    return ClaimRow(
-        rid,
-        d["claimant"],
-        d.get("incident"),
-        d.get("subject"),
-        d["accused"],
-        d["stance"],
-        d["kind"],
-        date_key or _date(d["date"]) or "",
-        d.get("confidence"),
-        d.get("evidence", "none"),
-        d.get("joint_group"),
-        _date(d.get("withdrawn")),
+def _claims_select(viewer: Viewer) -> Select[Any]:
+    """Visible claims with their facts: the ``claim_facts`` row joined to the ``records`` row
+    that :func:`accord.access.visible` filters (index-only, see migration 0006)."""
+    facts = claim_facts.c
+    return (
+        select(
+            records.c.id,
+            facts.claimant,
+            facts.incident,
+            facts.subject,
+            facts.accused,
+            facts.stance,
+            facts.kind,
+            facts.date,
+            facts.confidence,
+            facts.evidence,
+            facts.joint_group,
+            facts.withdrawn,
+        )
+        .select_from(records.join(claim_facts, facts.record_pk == records.c.pk))
+        .where(records.c.kind == Kind.CLAIM.value, access.visible(viewer))
     )
 
 
@@ -238,20 +250,22 @@ def claims(
     subjects: Sequence[str] | None = None,
 ) -> list[ClaimRow]:
     """Visible claims: all of them, or those about the given incidents or threat groups."""
-    if incidents is not None:
-        found = _rows(conn, viewer, Kind.CLAIM, ref_field="incident", targets=incidents)
-    elif subjects is not None:
-        found = _rows(conn, viewer, Kind.CLAIM, ref_field="subject", targets=subjects)
-    else:
-        found = _rows(conn, viewer, Kind.CLAIM)
-    return [_claim(rid, date_key, d) for rid, _, date_key, d in found]
+    query = _claims_select(viewer)
+    if incidents is None and subjects is None:
+        return [ClaimRow(*row) for row in conn.execute(query)]
+    field, targets = ("incident", incidents) if incidents is not None else ("subject", subjects)
+    return [
+        ClaimRow(*row)
+        for pointing in _pointing(field, targets or ())
+        for row in conn.execute(query.where(records.c.id.in_(pointing)))
+    ]
 
 
 def subject_claims(conn: Connection, viewer: Viewer) -> list[ClaimRow]:
     """Visible claims about threat groups (``subject`` set): the group → sponsor links."""
     pointing = select(record_refs.c.record_id).where(record_refs.c.field == "subject")
-    query = _select(conn, viewer, Kind.CLAIM).where(records.c.id.in_(pointing))
-    return [_claim(rid, date_key, _decode(d)) for rid, _, date_key, d in conn.execute(query)]
+    query = _claims_select(viewer).where(records.c.id.in_(pointing))
+    return [ClaimRow(*row) for row in conn.execute(query)]
 
 
 def participations(

@@ -253,41 +253,49 @@ def _load(kb: KnowledgeBase, viewer: Viewer, threshold: float | None) -> _World:
     return world
 
 
+def _endorsements(state: str, world: _World) -> dict[str, list[tuple[ParticipationRow, str]]]:
+    """Norm N → the (participation, endorsed norm) pairs through which the state committed to
+    N: the norm itself or a direct crosswalk equivalent, in participation order."""
+    out: dict[str, list[tuple[ParticipationRow, str]]] = defaultdict(list)
+    for p in world.commitments.get(state, []):
+        for endorsed in world.norms_of.get(p.initiative, ()):
+            for norm in {endorsed} | world.equivalents.get(endorsed, set()):
+                out[norm].append((p, endorsed))
+    return out
+
+
 def _breaches(state: str, world: _World) -> list[Breach]:
     found: dict[tuple[str, str], Breach] = {}
-    parts = world.commitments.get(state, [])
+    endorsing = _endorsements(state, world)
     for incident_id, basis in sorted(world.attributed.get(state, {}).items()):
         incident = world.incidents.get(incident_id)
         if incident is None:
             continue
         for norm in sorted(world.breached.get(incident_id, ())):
-            for p in parts:
+            for p, endorsed in endorsing.get(norm, ()):
                 if p.joined is None or not load.certainly_before(p.joined, incident.start):
                     continue
                 if p.left is not None and not load.certainly_before(incident.start, p.left):
                     continue
-                for endorsed in world.norms_of.get(p.initiative, ()):
-                    if endorsed != norm and endorsed not in world.equivalents.get(norm, ()):
-                        continue
-                    key = (incident_id, norm)
-                    candidate = Breach(
-                        incident=incident_id,
-                        incident_name=incident.name,
-                        start=incident.start,
-                        norm=norm,
-                        endorsed_norm=endorsed,
-                        initiative=p.initiative,
-                        joined=p.joined,
-                        via_equivalent=endorsed != norm,
-                        basis=basis,
-                    )
-                    # Prefer the direct endorsement, then the earliest join.
-                    best = found.get(key)
-                    if best is None or (candidate.via_equivalent, p.joined) < (
-                        best.via_equivalent,
-                        best.joined,
-                    ):
-                        found[key] = candidate
+                key = (incident_id, norm)
+                candidate = Breach(
+                    incident=incident_id,
+                    incident_name=incident.name,
+                    start=incident.start,
+                    norm=norm,
+                    endorsed_norm=endorsed,
+                    initiative=p.initiative,
+                    joined=p.joined,
+                    via_equivalent=endorsed != norm,
+                    basis=basis,
+                )
+                # Prefer the direct endorsement, then the earliest join.
+                best = found.get(key)
+                if best is None or (candidate.via_equivalent, p.joined) < (
+                    best.via_equivalent,
+                    best.joined,
+                ):
+                    found[key] = candidate
     return [found[k] for k in sorted(found)]
 
 

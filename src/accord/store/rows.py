@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Row, Table, delete, insert, select, update
 
 from accord.domain.records import PAYLOADS, Record, Source
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
-from accord.store import bulk, ends, search
+from accord.store import bulk, claim_facts, ends, search
 from accord.store.schema import record_readers, record_refs, record_shares, records, revisions
 
 BATCH = 2_000
@@ -188,6 +188,7 @@ def insert_records(conn: Connection, batch: Sequence[Record], changed_by: str | 
     if batch:
         search.index_new(conn, batch[0].id)
     ends.refresh_new(conn, [r.id for r in batch if r.kind in RELATIONSHIP_KINDS])
+    claim_facts.write(conn, batch)
 
 
 def replace_record(conn: Connection, record: Record, changed_by: str | None) -> None:
@@ -208,6 +209,7 @@ def replace_record(conn: Connection, record: Record, changed_by: str | None) -> 
         )
     )
     ends.refresh(conn, [record.id])
+    claim_facts.write(conn, [record])
 
 
 def _insert_links(conn: Connection, batch: Sequence[Record]) -> None:

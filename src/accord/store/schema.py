@@ -69,9 +69,34 @@ records = Table(
     Column("search_text", Text, nullable=False),
     Column("search_name", Text, nullable=False, server_default=""),
     Column("ends", String(8), nullable=False, server_default="CLEAR"),
-    Index("ix_records_kind_id", "kind", "id"),
+    # (kind, id) for pages of one kind in id order; the sharing columns after them make the
+    # visibility check of a scan over one kind index-only (see accord.store.claim_facts).
+    Index("ix_records_kind_access", "kind", "id", "marking", "status", "owner", "ends"),
     Index("ix_records_owner_id", "owner", "id"),
     Index("ix_records_updated_id", "updated_at", "id"),
+)
+
+claim_facts = Table(
+    "claim_facts",
+    metadata,
+    Column(
+        "record_pk",
+        Integer,
+        ForeignKey("records.pk", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("claimant", String(128), nullable=False),
+    Column("incident", String(128), nullable=True),
+    Column("subject", String(128), nullable=True),
+    Column("accused", String(128), nullable=False),
+    Column("stance", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("date", String(10), nullable=False),
+    Column("confidence", Integer, nullable=True),
+    Column("evidence", String(16), nullable=False),
+    Column("joint_group", String(500), nullable=True),
+    Column("withdrawn", String(10), nullable=True),
 )
 
 record_refs = Table(

@@ -1,0 +1,80 @@
+"""Maintain ``claim_facts``: the payload fields of each claim that the analyses weigh, as typed
+columns beside its ``records`` row.
+
+The analyses read every visible claim; decoding a million JSON bodies (and reading the wide
+``records`` rows that hold them) dominated their time. Each claim therefore also keeps one narrow
+row keyed by ``records.pk``: claimant, incident or subject, accused, stance, kind, date,
+confidence, evidence, joint group and withdrawal date, exactly as its current payload states
+them. The row carries no sharing information: readers join it to ``records`` and filter with
+:func:`accord.access.visible` like every other read.
+
+Writes call :func:`write` with the records they inserted or replaced (in the same transaction);
+migration 0006 calls :func:`backfill` once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, delete, insert, select
+
+from accord.domain.records import Claim, Record
+from accord.domain.vocab import Kind
+from accord.store.schema import claim_facts, records
+
+_CHUNK = 900  # ids per IN (...) list: under SQLite's default limit of 999 bound parameters
+
+
+def values(pk: int, claim: Claim) -> dict[str, Any]:
+    """The ``claim_facts`` row of a claim payload stored as ``records.pk`` = ``pk``. Pure."""
+    return {
+        "record_pk": pk,
+        "claimant": claim.claimant,
+        "incident": claim.incident,
+        "subject": claim.subject,
+        "accused": claim.accused,
+        "stance": claim.stance.value,
+        "kind": claim.kind.value,
+        "date": claim.date.value,
+        "confidence": claim.confidence,
+        "evidence": claim.evidence.value,
+        "joint_group": claim.joint_group,
+        "withdrawn": claim.withdrawn.value if claim.withdrawn is not None else None,
+    }
+
+
+def write(conn: Connection, written: Sequence[Record]) -> None:
+    """Replace the facts of the claims among ``written`` (records just inserted or given a new
+    revision) with what their payloads now say. Writes ``claim_facts``; other kinds are
+    ignored."""
+    claims = {r.id: r.data for r in written if r.kind is Kind.CLAIM and isinstance(r.data, Claim)}
+    ids = list(claims)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        found = conn.execute(select(records.c.id, records.c.pk).where(records.c.id.in_(chunk)))
+        pks: dict[str, int] = {rid: pk for rid, pk in found}
+        conn.execute(delete(claim_facts).where(claim_facts.c.record_pk.in_(list(pks.values()))))
+        conn.execute(insert(claim_facts), [values(pks[rid], claims[rid]) for rid in chunk])
+
+
+def _stored(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    return [values(pk, Claim.model_validate(orjson.loads(body)["data"])) for pk, body in rows]
+
+
+def backfill(conn: Connection, batch: int = 5_000) -> None:
+    """Write the facts of every stored claim from its current body into the empty table (for
+    migrations). Writes."""
+    after = 0
+    while True:
+        page = conn.execute(
+            select(records.c.pk, records.c.body)
+            .where(records.c.kind == Kind.CLAIM.value, records.c.pk > after)
+            .order_by(records.c.pk)
+            .limit(batch)
+        ).all()
+        if not page:
+            return
+        conn.execute(insert(claim_facts), _stored(page))
+        after = page[-1].pk
