@@ -13,49 +13,29 @@ Everything is computed from rows read under ``access.visible(viewer)`` (see
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from accord.access import Viewer
-from accord.analysis import load
-from accord.analysis.load import ActorRow, ClaimRow, IncidentRow
-from accord.domain.vocab import ClaimKind, Evidence, Sector, Stance
+from accord.analysis import load, tally
+from accord.analysis.load import ClaimRow, IncidentRow
+from accord.analysis.scoring import (
+    SIGN,
+    Item,
+    Scorer,
+    Strength,
+    find,
+    items_by_accused,
+    position,
+    scorer,
+    sector_strengths,
+    strength,
+    voices,
+)
+from accord.domain.vocab import Sector
 from accord.errors import NotFound
 from accord.kb import KnowledgeBase
-
-#: Accountability ladder of claim kinds: who stakes what on being right (rank / 4).
-KIND_RANK = {
-    ClaimKind.ANONYMOUS_MEDIA.value: 1,
-    ClaimKind.TECHNICAL_REPORT.value: 2,
-    ClaimKind.OFFICIAL_STATEMENT.value: 3,
-    ClaimKind.LEGAL_ACTION.value: 4,
-}
-#: Evidence disclosed, as steps of a three-step ladder (rank / 3).
-EVIDENCE_RANK = {Evidence.NONE.value: 1, Evidence.SUMMARY.value: 2, Evidence.TECHNICAL.value: 3}
-#: A claim that states no confidence is taken at the middle of the 0-100 scale.
-UNSTATED_CONFIDENCE = 50
-
-_FACTOR = {
-    (kind, evidence): (k / len(KIND_RANK)) * (e / len(EVIDENCE_RANK))
-    for kind, k in KIND_RANK.items()
-    for evidence, e in EVIDENCE_RANK.items()
-}
-_SIGN = {
-    Stance.ATTRIBUTES.value: 1,
-    Stance.SELF_ATTRIBUTES.value: 1,
-    Stance.DISPUTES.value: -1,
-    Stance.DENIES.value: 0,  # the accused's own denial: listed, never weighed
-}
-
-
-def claim_weight(kind: str, evidence: str, confidence: int | None) -> float:
-    """The weight of one claim: kind rank/4 x evidence rank/3 x confidence/100."""
-    stated = UNSTATED_CONFIDENCE if confidence is None else confidence
-    return _FACTOR[(kind, evidence)] * stated / 100
-
 
 # -- results ----------------------------------------------------------------------------------
 
@@ -213,171 +193,7 @@ class Overview:
 # -- the computation --------------------------------------------------------------------------
 
 
-class _Item(NamedTuple):
-    claim: ClaimRow
-    weight: float
-    root: str
-    sign: int
-    sector: str | None
-    via: str | None
-    link: float
-
-
-class _Strength(NamedTuple):
-    support: float
-    dissent: float
-    supporting: int
-    disputing: int
-
-    @property
-    def score(self) -> float:
-        return self.support * (1 - self.dissent)
-
-
-_NOTHING = _Strength(0.0, 0.0, 0, 0)
-
-
-def _find(parent: dict[str, str], key: str) -> str:
-    while parent.setdefault(key, key) != key:
-        parent[key] = parent[parent[key]]
-        key = parent[key]
-    return key
-
-
-def _voices(items: Iterable[_Item]) -> dict[str, str]:
-    """Union-find over claimant roots and joint groups: one component is one voice."""
-    parent: dict[str, str] = {}
-    for it in items:
-        _find(parent, it.root)
-        if it.claim.joint_group:
-            a, b = _find(parent, it.root), _find(parent, "\x00" + it.claim.joint_group)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    return parent
-
-
-def _strength(items: Sequence[_Item]) -> _Strength:
-    """Noisy-OR of the strongest claim of each independent voice, for and against."""
-    if len(items) == 1:  # the common case, without the bookkeeping
-        it = items[0]
-        if it.sign > 0:
-            return _Strength(it.weight, 0.0, 1, 0)
-        return _Strength(0.0, it.weight, 0, 1) if it.sign < 0 else _NOTHING
-    parent = _voices(items) if any(it.claim.joint_group for it in items) else None
-    support: dict[str, float] = {}
-    dissent: dict[str, float] = {}
-    for it in items:
-        if it.sign == 0:
-            continue
-        key = it.root if parent is None else _find(parent, it.root)
-        bucket = support if it.sign > 0 else dissent
-        if it.weight > bucket.get(key, -1.0):
-            bucket[key] = it.weight
-    return _Strength(
-        1 - math.prod(1 - w for w in support.values()),
-        1 - math.prod(1 - w for w in dissent.values()),
-        len(support),
-        len(dissent),
-    )
-
-
-class Scorer:
-    """Visible actors and threat-group → sponsor links, with per-actor caches."""
-
-    def __init__(self, actors: dict[str, ActorRow], links: dict[str, dict[str, float]]) -> None:
-        self.actors = actors
-        self.links = links
-        self._root: dict[str, str] = {}
-        self._sector: dict[str, str | None] = {}
-        self._who: dict[str, tuple[str, str | None]] = {}
-        self._rollup: dict[str, list[tuple[str, float]]] = {}
-
-    def root(self, actor_id: str) -> str:
-        found = self._root.get(actor_id)
-        if found is None:
-            found = self._root[actor_id] = load.root(actor_id, self.actors)
-        return found
-
-    def sector(self, actor_id: str) -> str | None:
-        if actor_id not in self._sector:
-            row = self.actors.get(actor_id)
-            sector = load.sector_of(row.kind) if row else None
-            self._sector[actor_id] = sector.value if sector else None
-        return self._sector[actor_id]
-
-    def who(self, claimant: str) -> tuple[str, str | None]:
-        """The claimant's root (for independence) and sector, cached."""
-        found = self._who.get(claimant)
-        if found is None:
-            found = self._who[claimant] = (self.root(claimant), self.sector(claimant))
-        return found
-
-    def rollup(self, accused: str) -> list[tuple[str, float]]:
-        """Where claims about ``accused`` also count, and with what link strength."""
-        found = self._rollup.get(accused)
-        if found is None:
-            best: dict[str, float] = {a: 1.0 for a in load.chain(accused, self.actors)[1:]}
-            for sponsor, link in self.links.get(accused, {}).items():
-                for target in load.chain(sponsor, self.actors):
-                    if target != accused and link > best.get(target, 0.0):
-                        best[target] = link
-            found = self._rollup[accused] = sorted(best.items())
-        return found
-
-    def scores(self, claims: Iterable[ClaimRow]) -> dict[str, float]:
-        """Consensus score of every accused (roll-ups included) over these claims."""
-        return {a: _strength(items).score for a, items in _rows(claims, self).items()}
-
-    def top(self, accused: str) -> str:
-        """The actor ``accused`` ultimately stands for: its root, or its strongest sponsor's."""
-        links = self.links.get(accused)
-        if links:
-            sponsor = min(links.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-            return self.root(sponsor)
-        return self.root(accused)
-
-
-def _rows(claims: Iterable[ClaimRow], ctx: Scorer) -> dict[str, list[_Item]]:
-    """Claims (not withdrawn) grouped by accused, with roll-ups to sponsors and parents."""
-    rows: dict[str, list[_Item]] = defaultdict(list)
-    who = ctx.who
-    for c in claims:
-        if c.withdrawn is not None:
-            continue
-        weight = (
-            _FACTOR[(c.kind, c.evidence)]
-            * (UNSTATED_CONFIDENCE if c.confidence is None else c.confidence)
-            / 100
-        )
-        root, sector = who(c.claimant)
-        sign = _SIGN[c.stance]
-        if sign == 0:
-            weight = 0.0  # a denial is listed, never weighed
-        rows[c.accused].append(_Item(c, weight, root, sign, sector, None, 1.0))
-        for target, link in ctx.rollup(c.accused):
-            rows[target].append(_Item(c, weight * link, root, sign, sector, c.accused, link))
-    return rows
-
-
-def _sector_strengths(items: Sequence[_Item], whole: _Strength) -> dict[str, _Strength]:
-    sectors = {it.sector for it in items if it.sign != 0}
-    if len(sectors) == 1:
-        (only,) = sectors
-        return {only: whole} if only is not None else {}
-    by_sector: dict[str, list[_Item]] = defaultdict(list)
-    for it in items:
-        if it.sector is not None and it.sign != 0:
-            by_sector[it.sector].append(it)
-    return {sector: _strength(group) for sector, group in sorted(by_sector.items())}
-
-
-def _position(s: _Strength) -> str:
-    if s.support > s.dissent:
-        return "supports"
-    return "disputes" if s.dissent > s.support else "even"
-
-
-def _divergence(sectors: dict[str, dict[str, _Strength]], ctx: Scorer) -> tuple[str, ...]:
+def _divergence(sectors: dict[str, dict[str, Strength]], ctx: Scorer) -> tuple[str, ...]:
     """Why sectors disagree: one supports what another disputes, or they name different actors.
 
     ``sectors`` maps accused → sector → strength.
@@ -388,8 +204,8 @@ def _divergence(sectors: dict[str, dict[str, _Strength]], ctx: Scorer) -> tuple[
     leads: dict[str, tuple[float, str]] = {}
     for accused in sorted(sectors):
         by_sector = sectors[accused]
-        pro = [s for s, st in by_sector.items() if _position(st) == "supports"]
-        con = [s for s, st in by_sector.items() if _position(st) == "disputes"]
+        pro = [s for s, st in by_sector.items() if position(st) == "supports"]
+        con = [s for s, st in by_sector.items() if position(st) == "disputes"]
         if pro and con:
             reasons.append(f"{', '.join(pro)} support and {', '.join(con)} dispute {accused}")
         for sector in pro:
@@ -440,14 +256,14 @@ def _timing(claims: Iterable[ClaimRow], incident: IncidentRow | None, ctx: Score
 
 def _evaluate(
     claims: list[ClaimRow], ctx: Scorer
-) -> tuple[dict[str, list[_Item]], dict[str, _Strength], dict[str, dict[str, _Strength]]]:
-    rows = _rows(claims, ctx)
-    strengths = {accused: _strength(items) for accused, items in rows.items()}
-    sectors = {a: _sector_strengths(items, strengths[a]) for a, items in rows.items()}
+) -> tuple[dict[str, list[Item]], dict[str, Strength], dict[str, dict[str, Strength]]]:
+    rows = items_by_accused(claims, ctx)
+    strengths = {accused: strength(items) for accused, items in rows.items()}
+    sectors = {a: sector_strengths(items, strengths[a]) for a, items in rows.items()}
     return rows, strengths, sectors
 
 
-def _ranked(strengths: dict[str, _Strength]) -> list[str]:
+def _ranked(strengths: dict[str, Strength]) -> list[str]:
     return sorted(strengths, key=lambda a: (-strengths[a].score, a))
 
 
@@ -463,7 +279,7 @@ def _detail(
     accused_views = []
     for accused in _ranked(strengths):
         items, st = rows[accused], strengths[accused]
-        parent = _voices(items)
+        parent = voices(items)
         actor = ctx.actors.get(accused)
         accused_views.append(
             Accused(
@@ -477,7 +293,7 @@ def _detail(
                 disputing_voices=st.disputing,
                 claims=tuple(_view(it, ctx, parent) for it in items),
                 sectors=tuple(
-                    SectorPosition(s, v.support, v.dissent, _position(v))
+                    SectorPosition(s, v.support, v.dissent, position(v))
                     for s, v in sectors[accused].items()
                 ),
             )
@@ -492,16 +308,14 @@ def _detail(
         divergence=divergence,
         time_to_attribution=_timing(claims, incident, ctx),
         withdrawn=tuple(sorted(c.id for c in claims if c.withdrawn is not None)),
-        denials=tuple(sorted(c.id for c in claims if c.withdrawn is None and _SIGN[c.stance] == 0)),
+        denials=tuple(sorted(c.id for c in claims if c.withdrawn is None and SIGN[c.stance] == 0)),
     )
 
 
-def _view(it: _Item, ctx: Scorer, parent: dict[str, str]) -> ClaimView:
+def _view(it: Item, ctx: Scorer, parent: dict[str, str]) -> ClaimView:
     c = it.claim
-    voice_key = _find(parent, it.root)
-    members = sorted(
-        k for k in parent if not k.startswith("\x00") and _find(parent, k) == voice_key
-    )
+    voice_key = find(parent, it.root)
+    members = sorted(k for k in parent if not k.startswith("\x00") and find(parent, k) == voice_key)
     actor = ctx.actors.get(c.claimant)
     return ClaimView(
         id=c.id,
@@ -519,30 +333,6 @@ def _view(it: _Item, ctx: Scorer, parent: dict[str, str]) -> ClaimView:
         via=it.via,
         link=it.link,
     )
-
-
-def _links(subject_claims: list[ClaimRow], ctx: Scorer) -> dict[str, dict[str, float]]:
-    """Threat group → sponsor → consensus score of "this group is that sponsor"."""
-    by_group: dict[str, list[ClaimRow]] = defaultdict(list)
-    for c in subject_claims:
-        if c.subject is not None:
-            by_group[c.subject].append(c)
-    out: dict[str, dict[str, float]] = {}
-    for group, claims in by_group.items():
-        rows = _rows(claims, ctx)
-        scores = {a: _strength(items).score for a, items in rows.items() if a != group}
-        positive = {a: s for a, s in scores.items() if s > 0}
-        if positive:
-            out[group] = positive
-    return out
-
-
-def scorer(actors: dict[str, ActorRow], linking: Iterable[ClaimRow]) -> Scorer:
-    """A scorer over these (visible) actors, with threat-group → sponsor links computed from
-    the (visible) claims about threat groups in ``linking``. Pure."""
-    found = Scorer(actors, {})
-    found.links = _links(list(linking), found)
-    return found
 
 
 def _actor_ids(claims: Iterable[ClaimRow]) -> set[str]:
@@ -585,19 +375,43 @@ def for_group(kb: KnowledgeBase, viewer: Viewer, group_id: str) -> Consensus:
 
 
 def all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
-    """The consensus summary of every incident the viewer may see. Read-only."""
+    """The consensus summary of every incident the viewer may see. Read-only.
+
+    Scored on columns (:mod:`accord.analysis.tally`), with the same results as
+    :func:`for_incident` gives for each incident.
+    """
     with kb.engine.connect() as conn:
-        ctx = scorer(load.actors(conn, viewer), load.subject_claims(conn, viewer))
+        actors = load.actors(conn, viewer)
         incidents = load.incidents(conn, viewer)
-        by_incident: dict[str, list[ClaimRow]] = defaultdict(list)
-        for c in load.claims(conn, viewer):
-            if c.incident is not None:
-                by_incident[c.incident].append(c)
+        columns = load.claim_columns(conn, viewer)
+    ctx = scorer(actors, columns.about_groups())
+    ids = sorted(incidents)
+    counted = tally.tally(columns, ids, ctx)
+    leads = tally.leads(counted)
+    divergence = tally.divergence(counted, ctx)
+    firsts = tally.first_attributions(columns, ids, ctx)
+    scores = counted.groups.score.tolist()
+    supporting = counted.groups.supporting.tolist()
+    claims = counted.counted.tolist()
     summaries = []
-    for incident_id in sorted(incidents):
+    for code, incident_id in enumerate(ids):
         incident = incidents[incident_id]
-        claims = by_incident.get(incident_id, [])
-        summaries.append(_summary(incident, claims, ctx))
+        lead = leads.get(code)
+        reasons = divergence.get(code, ())
+        summaries.append(
+            Summary(
+                incident=incident_id,
+                name=incident.name,
+                start=incident.start,
+                claims=claims[code],
+                lead=None if lead is None else counted.actors[int(counted.group_actor[lead])],
+                score=0.0 if lead is None else scores[lead],
+                voices=0 if lead is None else supporting[lead],
+                divergent=bool(reasons),
+                divergence=reasons,
+                time_to_attribution=_first_timing(firsts.get(code), incident),
+            )
+        )
     gaps = sorted(
         (s.time_to_attribution.days_min + s.time_to_attribution.days_max) / 2
         for s in summaries
@@ -615,24 +429,18 @@ def all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
     )
 
 
-def _summary(incident: IncidentRow, claims: list[ClaimRow], ctx: Scorer) -> Summary:
-    if not claims:
-        return Summary(incident.id, incident.name, incident.start, 0, None, 0.0, 0, False, (), None)
-    _, strengths, sectors = _evaluate(claims, ctx)
-    ranked = _ranked(strengths)
-    lead = ranked[0] if ranked else None
-    divergence = _divergence(sectors, ctx)
-    return Summary(
-        incident=incident.id,
-        name=incident.name,
+def _first_timing(first: tally.First | None, incident: IncidentRow) -> Timing | None:
+    """The :class:`Timing` of a first attribution found on columns (as ``_timing``)."""
+    if first is None:
+        return None
+    start_lo, start_hi = load.span(incident.start)
+    return Timing(
+        first_claim=first.claim,
+        claimant=first.claimant,
+        claim_date=first.date,
         start=incident.start,
-        claims=sum(1 for c in claims if c.withdrawn is None),
-        lead=lead,
-        score=strengths[lead].score if lead else 0.0,
-        voices=strengths[lead].supporting if lead else 0,
-        divergent=bool(divergence),
-        divergence=divergence,
-        time_to_attribution=_timing(claims, incident, ctx),
+        days_min=max(0, first.first_day - start_hi.toordinal()),
+        days_max=max(0, first.latest_last_day - start_lo.toordinal()),
     )
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accord.access import Viewer
-from accord.analysis import consensus, load
+from accord.analysis import load, scoring, tally
 from accord.analysis.load import ActorRow, ClaimRow, NormRow, ParticipationRow
 from accord.domain.vocab import ActorKind, Role, Sector
 from accord.errors import BadRequest, NotFound
@@ -190,19 +190,19 @@ def _government_attributions(
 
 
 def _consensus_attributions(
-    claims: Iterable[ClaimRow], links: Iterable[ClaimRow], world: _World, threshold: float
+    columns: load.ClaimColumns, world: _World, threshold: float
 ) -> dict[str, dict[str, tuple[str, ...]]]:
-    scorer = consensus.scorer(world.actors, links)
-    by_incident: dict[str, list[ClaimRow]] = defaultdict(list)
-    for c in claims:
-        if c.incident is not None:
-            by_incident[c.incident].append(c)
+    """State → incident → basis, where the state's consensus score on an assessed incident
+    (roll-ups included) reaches ``threshold``."""
+    links = columns.about_groups()
+    ids = sorted(world.incidents)
+    counted = tally.tally(columns, ids, scoring.scorer(world.actors, links))
     out: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
-    for incident, group in by_incident.items():
-        for accused, score in scorer.scores(group).items():
-            row = world.actors.get(accused)
-            if row is not None and row.kind == ActorKind.STATE.value and score >= threshold:
-                out[accused][incident] = (f"consensus {score:.3f}",)
+    for g, score in enumerate(counted.scores().tolist()):
+        accused = counted.actors[int(counted.group_actor[g])]
+        row = world.actors.get(accused)
+        if row is not None and row.kind == ActorKind.STATE.value and score >= threshold:
+            out[accused][ids[int(counted.group_incident[g])]] = (f"consensus {score:.3f}",)
     return out
 
 
@@ -222,8 +222,7 @@ def _load(kb: KnowledgeBase, viewer: Viewer, threshold: float | None) -> _World:
         for a in load.assessments(conn, viewer):
             breached[a.incident].add(a.norm)
         incidents = load.incidents(conn, viewer, sorted(breached))
-        claims = load.claims(conn, viewer, incidents=sorted(incidents))
-        links = load.subject_claims(conn, viewer)
+        columns = load.claim_columns(conn, viewer)
     norms_of: dict[str, list[str]] = defaultdict(list)
     equivalents: dict[str, set[str]] = defaultdict(set)
     for n in norms.values():
@@ -245,11 +244,11 @@ def _load(kb: KnowledgeBase, viewer: Viewer, threshold: float | None) -> _World:
         breached=breached,
         incidents=incidents,
     )
-    world.attributed = (
-        _government_attributions(claims, links, world)
-        if threshold is None
-        else _consensus_attributions(claims, links, world, threshold)
-    )
+    if threshold is None:
+        claims = columns.about_incidents(incidents)
+        world.attributed = _government_attributions(claims, columns.about_groups(), world)
+    else:
+        world.attributed = _consensus_attributions(columns, world, threshold)
     return world
 
 

@@ -1,0 +1,178 @@
+"""The columnar scoring of every incident (``accord.analysis.tally``) gives exactly what the
+claim-by-claim path gives for each incident, on random worlds with joint statements, units,
+threat-group sponsors, denials, withdrawals, month and year dates, and hidden records."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from accord.access import SYSTEM, Viewer
+from accord.analysis import consensus, load, saydo, tally
+from accord.analysis.scoring import scorer
+from accord.kb import KnowledgeBase
+from tests.test_analysis_world import actor, claim, hidden, incident, record, two_orgs
+
+_ACTORS = [
+    actor("state-a"),
+    actor("state-b"),
+    actor("state-c"),
+    actor("agency-a", kind="government_body", parent="state-a"),
+    actor("unit-a", kind="government_body", parent="agency-a"),
+    actor("agency-b", kind="government_body", parent="state-b"),
+    actor("firm-x", kind="security_firm"),
+    actor("firm-y", kind="security_firm"),
+    actor("ngo", kind="civil_society"),
+    actor("group-1", kind="threat_group"),
+    actor("group-2", kind="threat_group"),
+]
+_CLAIMANTS = ["state-a", "state-b", "agency-a", "agency-b", "unit-a", "firm-x", "firm-y", "ngo"]
+_ACCUSED = ["state-a", "state-b", "state-c", "unit-a", "agency-b", "group-1", "group-2"]
+
+
+def _date(rng: random.Random) -> str:
+    year = rng.choice((2016, 2017))
+    return rng.choice(
+        (str(year), f"{year}-{rng.randint(1, 12):02d}", f"{year}-03-0{rng.randint(1, 9)}")
+    )
+
+
+def _claim(rng: random.Random, rid: str, about: dict[str, str]) -> dict[str, Any]:
+    extra: dict[str, Any] = {
+        "stance": rng.choices(
+            ("attributes", "disputes", "denies", "self_attributes"), (6, 3, 1, 1)
+        )[0],
+        "kind": rng.choice(
+            ("anonymous_media", "technical_report", "official_statement", "legal_action")
+        ),
+        "evidence": rng.choice(("none", "summary", "technical")),
+        "date": _date(rng),
+    }
+    if rng.random() < 0.8:
+        extra["confidence"] = rng.choice((10, 50, 70, 90, 100))
+    if rng.random() < 0.25:
+        extra["joint_group"] = rng.choice(("j1", "j2", "j3"))
+    if rng.random() < 0.1:
+        extra["withdrawn"] = "2018"
+    raw = claim(rid, rng.choice(_CLAIMANTS), "", rng.choice(_ACCUSED), **extra)
+    raw["data"].pop("incident")
+    raw["data"].update(about)
+    return raw
+
+
+def _world(kb: KnowledgeBase, seed: int, writer: Viewer) -> None:
+    rng = random.Random(seed)
+    items = [*_ACTORS, *(incident(f"inc-{n}", start=_date(rng)) for n in range(8))]
+    for n in range(4):  # threat group → sponsor links
+        raw = _claim(rng, f"link-{n}", {"subject": rng.choice(("group-1", "group-2"))})
+        raw["data"]["accused"] = rng.choice(("state-a", "state-b", "unit-a"))
+        items.append(raw)
+    items += [_claim(rng, f"c-{n}", {"incident": f"inc-{rng.randrange(8)}"}) for n in range(70)]
+    kb.bulk_create(items, SYSTEM)
+    secret = [_claim(rng, f"s-{n}", {"incident": f"inc-{rng.randrange(8)}"}) for n in range(10)]
+    secret.append(hidden(incident("inc-hidden"), marking="AMBER"))
+    secret.append(hidden(record("s-x", "claim", **{**secret[0]["data"], "incident": "inc-hidden"})))
+    kb.bulk_create([hidden(s, marking="AMBER") for s in secret], writer)
+
+
+def _expected(kb: KnowledgeBase, viewer: Viewer, incident_id: str) -> dict[str, Any]:
+    """What the claim-by-claim path says about one incident, in a summary's terms."""
+    detail = consensus.for_incident(kb, viewer, incident_id)
+    lead = detail.accused[0] if detail.accused else None
+    counted = sum(len({c.id for c in a.claims if c.via is None}) for a in detail.accused)
+    return {
+        "claims": counted,
+        "lead": lead.actor if lead else None,
+        "score": lead.score if lead else 0.0,
+        "voices": lead.supporting_voices if lead else 0,
+        "divergence": detail.divergence,
+        "time_to_attribution": detail.time_to_attribution,
+    }
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_all_incidents_agree_with_each_incident_in_detail(kb: KnowledgeBase, seed: int) -> None:
+    writer, reader = two_orgs(kb)
+    _world(kb, seed, writer)
+    for viewer in (reader, SYSTEM, writer):
+        overview = consensus.all_incidents(kb, viewer)
+        assert overview.incidents
+        for summary in overview.incidents:
+            found = {k: getattr(summary, k) for k in _expected(kb, viewer, summary.incident)}
+            assert found == _expected(kb, viewer, summary.incident), summary.incident
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tallied_scores_equal_the_scores_of_each_incidents_claims(
+    kb: KnowledgeBase, seed: int
+) -> None:
+    writer, reader = two_orgs(kb)
+    _world(kb, seed, writer)
+    for viewer in (reader, SYSTEM):
+        with kb.engine.connect() as conn:
+            columns = load.claim_columns(conn, viewer)
+            ids = sorted(load.incidents(conn, viewer))
+            ctx = scorer(load.actors(conn, viewer), columns.about_groups())
+        counted = tally.tally(columns, ids, ctx)
+        found: dict[str, dict[str, float]] = {}
+        for g, score in enumerate(counted.scores().tolist()):
+            incident_id = ids[int(counted.group_incident[g])]
+            found.setdefault(incident_id, {})[counted.actors[int(counted.group_actor[g])]] = score
+        rows = columns.rows()
+        for incident_id in ids:
+            claims = [c for c in rows if c.incident == incident_id]
+            assert found.get(incident_id, {}) == ctx.scores(claims), incident_id
+
+
+def test_say_do_threshold_rule_matches_consensus_of_each_incident(kb: KnowledgeBase) -> None:
+    writer, reader = two_orgs(kb)
+    _world(kb, 0, writer)
+    kb.bulk_create(
+        [
+            record(
+                "init",
+                "initiative",
+                name="init",
+                kind="regional",
+                status="active",
+                binding=False,
+                start="2010",
+            ),
+            record("n1", "norm", code="n1", title="Norm", initiative="init"),
+            *(
+                record(
+                    f"p-{s}",
+                    "participation",
+                    actor=s,
+                    initiative="init",
+                    role="signatory",
+                    joined="2012",
+                )
+                for s in ("state-a", "state-b", "state-c")
+            ),
+            *(
+                record(
+                    f"a-{n}",
+                    "assessment",
+                    assessor="ngo",
+                    incident=f"inc-{n}",
+                    norm="n1",
+                    rationale="r",
+                )
+                for n in range(8)
+            ),
+        ],
+        SYSTEM,
+    )
+    for threshold in (0.05, 0.3):
+        table = saydo.table(kb, reader, threshold=threshold)
+        for row in table.states:
+            expected = {
+                f"inc-{n}"
+                for n in range(8)
+                for a in consensus.for_incident(kb, reader, f"inc-{n}").accused
+                if a.actor == row.state and a.score >= threshold
+            }
+            assert row.assessed_incidents == len(expected), (threshold, row.state)
