@@ -350,3 +350,23 @@ def test_shared_collection_holds_what_others_shared_with_the_org(
     assert shared_records(world["token"], world["org"]) == {"shared-group"}
     other = accounts.create_token(kb, "x@outsider.example")[1]
     assert shared_records(other, outsider) == set()
+
+
+def test_paging_through_records_written_in_one_batch_sees_each_once(
+    kb: KnowledgeBase, client: TestClient
+) -> None:
+    """Records of one bulk write share their timestamp: the cursor must still move on."""
+    kb.bulk_create([actor(f"state-b{i}", f"Batch {i}") for i in range(7)], SYSTEM)
+    public = collection_ids(client, H)["Public"]
+    url = f"/taxii2/accord/collections/{public}/objects/"
+    seen: list[str] = []
+    params: dict[str, Any] = {"limit": 3}
+    for _ in range(10):
+        body = client.get(url, headers=H, params=params).json()
+        seen += [o["id"] for o in body.get("objects", [])]
+        if not body["more"]:
+            break
+        params = {"limit": 3, "next": body["next"]}
+    batch = {m.stable_id("identity", f"state-b{i}") for i in range(7)}
+    assert len(seen) == len(set(seen))
+    assert batch <= set(seen)

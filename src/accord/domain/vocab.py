@@ -38,7 +38,10 @@ class Marking(StrEnum):
     @property
     def rank(self) -> int:
         """0 for CLEAR up to 4 for RED: a higher rank is more restrictive."""
-        return list(Marking).index(self)
+        return _MARKING_RANK[self]
+
+
+_MARKING_RANK = {marking: rank for rank, marking in enumerate(Marking)}
 
 
 class Status(StrEnum):

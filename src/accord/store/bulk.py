@@ -37,7 +37,8 @@ def _converters(
 ) -> list[tuple[int, Callable[[Any], Any]]]:
     out: list[tuple[int, Callable[[Any], Any]]] = []
     for position, name in enumerate(columns):
-        processor = table.c[name].type.bind_processor(conn.dialect)
+        column_type = table.c[name].type.dialect_impl(conn.dialect)
+        processor = column_type.bind_processor(conn.dialect)
         if processor is not None:
             out.append((position, processor))
     return out
