@@ -1,8 +1,9 @@
 """TAXII paging speed: page through a whole collection over HTTP (live uvicorn, real client).
 
-Fills a fresh SQLite database with N CLEAR actor records (bulk_create, not timed), serves the
-app with uvicorn on a free local port, then pages through the public collection with
-`taxii2-client` (`as_pages`, 1,000 objects a page) and prints objects/s.
+Fills a fresh SQLite database with N CLEAR actor records (bulk_create, not timed), starts
+``accord serve`` on it in its own process (as deployed: uvicorn, one worker) on a free local
+port, then pages through the public collection with `taxii2-client` (`as_pages`, 1,000 objects
+a page) from this process and prints objects/s and the CPU time each side spent.
 
     .venv/bin/python benchmarks/bench_taxii.py [--records 100000]
 """
@@ -10,18 +11,19 @@ app with uvicorn on a free local port, then pages through the public collection 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
+import subprocess
+import sys
 import tempfile
-import threading
 import time
+from pathlib import Path
 
-import uvicorn
+import requests
 from taxii2client.v21 import Server, as_pages
 
 from accord.access import SYSTEM
 from accord.kb import KnowledgeBase
-from accord.web.app import create_app
-from accord.web.settings import Settings
 
 SOURCE = {"title": "Bench", "publisher": "Bench", "url": "https://example.org/bench"}
 
@@ -56,28 +58,51 @@ def main() -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        app = create_app(Settings(secure_cookies=False), kb=kb)
-        server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="error"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
+        accord = Path(sys.executable).with_name("accord")
+        server = subprocess.Popen(
+            [str(accord), "serve", "--db", f"{tmp}/t.db", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
-            root = Server(f"http://127.0.0.1:{port}/taxii2/").default
+            url = f"http://127.0.0.1:{port}/taxii2/"
+            _wait_until_up(url)
+            root = Server(url).default
             public = next(c for c in root.collections if c.title == "Public")
+            server_cpu = _cpu_seconds(server.pid)
+            client_cpu = time.process_time()
             start = time.perf_counter()
             seen = sum(
                 len(page.get("objects", []))
                 for page in as_pages(public.get_objects, per_request=args.page)
             )
             took = time.perf_counter() - start
+            client_cpu = time.process_time() - client_cpu
+            server_cpu = _cpu_seconds(server.pid) - server_cpu
         finally:
-            server.should_exit = True
-            thread.join()
+            server.terminate()
+            server.wait()
+        print(f"CPU: server {server_cpu:.2f} s, client {client_cpu:.2f} s")
         print(
             f"paged {seen} objects in {took:.2f} s: {seen / took:.0f} objects/s "
             f"({args.page} per page)"
         )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_until_up(url: str) -> None:
+    for _ in range(200):
+        try:
+            requests.get(url, timeout=1, headers={"Accept": "application/taxii+json;version=2.1"})
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise SystemExit(f"the server at {url} did not start")
 
 
 if __name__ == "__main__":

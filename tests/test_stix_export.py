@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import uuid
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from stix2validator import ValidationOptions, validate_string
 
 from accord import accounts
@@ -155,3 +159,26 @@ def test_export_holds_nothing_hidden_and_no_reference_to_it(
     assert state_us["type"] == "identity"
     if not signed_in:
         assert m.stable_id("identity", "fbi") not in orjson.dumps(bundle).decode()
+
+
+@given(st.text(max_size=80))
+def test_stable_ids_are_rfc_4122_uuid5(name: str) -> None:
+    assert m.stable_id("identity", name) == f"identity--{uuid.uuid5(m.NAMESPACE, name)}"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "2024-01-02T03:04:05.000Z"),
+        (dt.datetime(2024, 1, 2, 3, 4, 5, 120000, tzinfo=dt.UTC), "2024-01-02T03:04:05.120Z"),
+        (dt.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC), "2024-01-02T03:04:05.123456Z"),
+        (
+            dt.datetime(2024, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+            "2024-01-02T03:04:05.000Z",
+        ),
+    ],
+)
+def test_timestamps_are_utc_with_milliseconds_or_microseconds(
+    value: dt.datetime, expected: str
+) -> None:
+    assert m.timestamp(value) == expected

@@ -84,11 +84,13 @@ def to_stix(record: Record, ctx: StixContext) -> dict[str, Any]:
     unchanged = "digest" in kept and kept["digest"] == m.content_digest(
         data, record.marking, record.sources
     )
-    created = kept.get("created") or m.timestamp(record.created_at)
+    created = kept.get("created")
+    first = m.parse_timestamp(created) if created else record.created_at
     if unchanged and kept.get("modified"):
         modified = kept["modified"]
     else:
-        modified = m.timestamp(max(record.updated_at, m.parse_timestamp(created)))
+        modified = m.timestamp(max(record.updated_at, first))
+    created = created or m.timestamp(record.created_at)
     obj: dict[str, Any] = {
         "type": stype,
         "spec_version": m.SPEC,
@@ -176,10 +178,12 @@ def _references(record: Record, kept: dict[str, Any], own: dict[str, Any]) -> li
     reliability, which STIX references lack, go to the extension as ``source_details``."""
     if kept.get("external_references"):
         return list(kept["external_references"])
-    details = [
-        {k: v for k, v in (("date", s.date and s.date.value), ("reliability", s.reliability)) if v}
-        for s in record.sources
-    ]
+    details: list[dict[str, str]] = []
+    for source in record.sources:
+        detail = {"date": source.date.value} if source.date else {}
+        if source.reliability:
+            detail["reliability"] = source.reliability
+        details.append(detail)
     if any(details):
         own["source_details"] = details
     return [

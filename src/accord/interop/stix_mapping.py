@@ -40,8 +40,17 @@ MARKING_OF_TLP = {v: k for k, v in TLP_IDS.items()}
 
 
 def stable_id(stix_type: str, name: str) -> str:
-    """A deterministic STIX id: ``<type>--<uuid5(NAMESPACE, name)>``."""
-    return f"{stix_type}--{uuid.uuid5(NAMESPACE, name)}"
+    """A deterministic STIX id: ``<type>--<uuid5(NAMESPACE, name)>``.
+
+    UUIDv5 as RFC 4122 defines it (the first 16 bytes of SHA-1 over namespace and name, with
+    version and variant bits set), computed without building ``uuid.UUID`` objects: exporting
+    and paging compute one per record, and this is three times faster than ``uuid.uuid5``.
+    """
+    raw = bytearray(hashlib.sha1(NAMESPACE.bytes + name.encode()).digest()[:16])  # noqa: S324
+    raw[6] = (raw[6] & 0x0F) | 0x50
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{stix_type}--{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 PRODUCER_ID = stable_id("identity", "accord:producer")
@@ -135,8 +144,8 @@ def ref_fields(kind: Kind) -> dict[str, tuple[str, bool]]:
 
 def timestamp(value: dt.datetime) -> str:
     """A STIX timestamp (UTC, 'Z'): milliseconds, or microseconds when they are not zero."""
-    utc = value.astimezone(dt.UTC)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    utc = value.astimezone(dt.UTC).replace(tzinfo=None)
+    text = utc.isoformat(timespec="microseconds")
     return (text[:-3] if utc.microsecond % 1000 == 0 else text) + "Z"
 
 

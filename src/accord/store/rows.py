@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Row, Table, delete, insert, select, update
 
-from accord.domain.records import PAYLOADS, Record, Source
-from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
+from accord.domain.records import PAYLOADS, Record
+from accord.domain.vocab import RELATIONSHIP_KINDS, Kind
 from accord.store import bulk, claim_facts, ends, search
 from accord.store.schema import record_readers, record_refs, record_shares, records, revisions
 
@@ -116,25 +116,31 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 def record_from_row(
     row: Row[Any], shares: Sequence[str] = (), readers: Sequence[str] = ()
 ) -> Record:
-    """Rebuild a record from a records row plus its share list and named readers."""
+    """Rebuild a record from a records row plus its share list and named readers.
+
+    One validation call for the envelope and its sources (the payload's model depends on the
+    kind, so it is validated first and passed in as an instance).
+    """
     body = orjson.loads(row.body)
     kind = Kind(row.kind)
-    return Record(
-        id=row.id,
-        kind=kind,
-        marking=Marking(row.marking),
-        owner=row.owner,
-        status=Status(row.status),
-        revision=row.revision,
-        created_at=as_utc(row.created_at),
-        updated_at=as_utc(row.updated_at),
-        created_by=row.created_by,
-        updated_by=row.updated_by,
-        sources=tuple(Source.model_validate(s) for s in body["sources"]),
-        shares=tuple(shares),
-        readers=tuple(readers),
-        data=PAYLOADS[kind].model_validate(body["data"]),
-        name=row.name,
+    return Record.model_validate(
+        {
+            "id": row.id,
+            "kind": kind,
+            "marking": row.marking,
+            "owner": row.owner,
+            "status": row.status,
+            "revision": row.revision,
+            "created_at": as_utc(row.created_at),
+            "updated_at": as_utc(row.updated_at),
+            "created_by": row.created_by,
+            "updated_by": row.updated_by,
+            "sources": body["sources"],
+            "shares": shares,
+            "readers": readers,
+            "data": PAYLOADS[kind].model_validate(body["data"]),
+            "name": row.name,
+        }
     )
 
 
