@@ -115,7 +115,7 @@ def test_tallied_scores_equal_the_scores_of_each_incidents_claims(
             columns = load.claim_columns(conn, viewer)
             ids = sorted(load.incidents(conn, viewer))
             ctx = scorer(load.actors(conn, viewer), columns.about_groups())
-        counted = tally.tally(columns, ids, ctx)
+        counted = tally.tally(tally.code(columns, ids, ctx))
         found: dict[str, dict[str, float]] = {}
         for g, score in enumerate(counted.scores().tolist()):
             incident_id = ids[int(counted.group_incident[g])]

@@ -386,30 +386,33 @@ def all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
         columns = load.claim_columns(conn, viewer)
     ctx = scorer(actors, columns.about_groups())
     ids = sorted(incidents)
-    counted = tally.tally(columns, ids, ctx)
+    coded = tally.code(columns, ids, ctx)
+    counted = tally.tally(coded)
     leads = tally.leads(counted)
     divergence = tally.divergence(counted, ctx)
-    firsts = tally.first_attributions(columns, ids, ctx)
+    firsts = tally.first_attributions(coded)
     scores = counted.groups.score.tolist()
     supporting = counted.groups.supporting.tolist()
+    accused = [counted.actors[a] for a in counted.group_actor.tolist()]
     claims = counted.counted.tolist()
     summaries = []
     for code, incident_id in enumerate(ids):
         incident = incidents[incident_id]
         lead = leads.get(code)
         reasons = divergence.get(code, ())
+        first = firsts.get(code)
         summaries.append(
             Summary(
-                incident=incident_id,
-                name=incident.name,
-                start=incident.start,
-                claims=claims[code],
-                lead=None if lead is None else counted.actors[int(counted.group_actor[lead])],
-                score=0.0 if lead is None else scores[lead],
-                voices=0 if lead is None else supporting[lead],
-                divergent=bool(reasons),
-                divergence=reasons,
-                time_to_attribution=_first_timing(firsts.get(code), incident),
+                incident_id,
+                incident.name,
+                incident.start,
+                claims[code],
+                None if lead is None else accused[lead],
+                0.0 if lead is None else scores[lead],
+                0 if lead is None else supporting[lead],
+                bool(reasons),
+                reasons,
+                None if first is None else _first_timing(first, incident),
             )
         )
     gaps = sorted(
@@ -429,10 +432,8 @@ def all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
     )
 
 
-def _first_timing(first: tally.First | None, incident: IncidentRow) -> Timing | None:
+def _first_timing(first: tally.First, incident: IncidentRow) -> Timing:
     """The :class:`Timing` of a first attribution found on columns (as ``_timing``)."""
-    if first is None:
-        return None
     start_lo, start_hi = load.span(incident.start)
     return Timing(
         first_claim=first.claim,

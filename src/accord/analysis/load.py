@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Container, Iterable, Iterator, Sequence
+import operator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import orjson
@@ -158,11 +159,11 @@ def _rows(
     ``ref_field`` points at one of ``targets`` (looked up in ``record_refs``)."""
     query = _select(conn, viewer, kind)
     if targets is None:
-        for rid, name, date_key, data in conn.execute(query):
+        for rid, name, date_key, data in _fetch(conn, query):
             yield rid, name, date_key, _decode(data)
         return
     for pointing in _pointing(ref_field or "", targets):
-        for rid, name, date_key, data in conn.execute(query.where(records.c.id.in_(pointing))):
+        for rid, name, date_key, data in _fetch(conn, query.where(records.c.id.in_(pointing))):
             yield rid, name, date_key, _decode(data)
 
 
@@ -217,7 +218,7 @@ def incidents(
         records.c.kind == Kind.INCIDENT.value, access.visible(viewer)
     )
     if ids is None:
-        found = list(conn.execute(query))
+        found = _fetch(conn, query)
     else:
         wanted = sorted(set(ids))
         found = [
@@ -297,25 +298,22 @@ class ClaimColumns(NamedTuple):
 
     def rows(self) -> list[ClaimRow]:
         """The same claims as rows."""
-        return [ClaimRow(*values) for values in zip(*self, strict=True)]
-
-    def about_incidents(self, incidents: Container[str]) -> list[ClaimRow]:
-        """The claims about any of ``incidents``, as rows."""
-        return [ClaimRow(*values) for values in zip(*self, strict=True) if values[2] in incidents]
+        return self.at(range(len(self.id)))
 
     def about_groups(self) -> list[ClaimRow]:
         """The claims about threat groups (``subject`` set), as rows: the group → sponsor
         links."""
-        return [ClaimRow(*values) for values in zip(*self, strict=True) if values[3] is not None]
+        return self.at(n for n, s in enumerate(self.subject) if s is not None)
+
+    def at(self, positions: Iterable[int]) -> list[ClaimRow]:
+        """The claims at these positions, as rows."""
+        return [ClaimRow._make(column[n] for column in self) for n in positions]
 
 
-def claim_columns(conn: Connection, viewer: Viewer) -> ClaimColumns:
-    """Every visible claim, as columns in id order.
-
-    The rows go straight from the driver's cursor into the columns: at a million claims,
-    building a SQLAlchemy row and a named tuple per claim cost as much as the query.
-    """
-    query = _claims_select(viewer).order_by(records.c.id)
+def _fetch(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """All rows of ``query`` as plain tuples, straight from the driver's cursor: at a million
+    rows, building a SQLAlchemy row per row costs as much as the query. Only for queries whose
+    result columns need no type conversion (text and integers)."""
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     positions = compiled.positiontup
@@ -325,12 +323,18 @@ def claim_columns(conn: Connection, viewer: Viewer) -> ClaimColumns:
             cursor.execute(str(compiled), params)
         else:
             cursor.execute(str(compiled), [params[name] for name in positions])
-        found = cursor.fetchall()
+        found: list[tuple[Any, ...]] = list(cursor.fetchall())
     finally:
         cursor.close()
-    if not found:
-        return ClaimColumns(*([()] * len(ClaimColumns._fields)))
-    return ClaimColumns(*zip(*found, strict=True))
+    return found
+
+
+def claim_columns(conn: Connection, viewer: Viewer) -> ClaimColumns:
+    """Every visible claim, as columns in id order."""
+    found = _fetch(conn, _claims_select(viewer).order_by(records.c.id))
+    return ClaimColumns(
+        *(tuple(map(operator.itemgetter(n), found)) for n in range(len(ClaimColumns._fields)))
+    )
 
 
 def participations(

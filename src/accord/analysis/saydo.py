@@ -29,7 +29,7 @@ from typing import Any
 
 from accord.access import Viewer
 from accord.analysis import load, scoring, tally
-from accord.analysis.load import ActorRow, ClaimRow, NormRow, ParticipationRow
+from accord.analysis.load import ActorRow, NormRow, ParticipationRow
 from accord.domain.vocab import ActorKind, Role, Sector
 from accord.errors import BadRequest, NotFound
 from accord.kb import KnowledgeBase
@@ -161,27 +161,27 @@ def _state_of(actor_id: str, actors: dict[str, ActorRow]) -> str | None:
 
 
 def _government_attributions(
-    claims: Iterable[ClaimRow], links: Iterable[ClaimRow], world: _World
+    columns: load.ClaimColumns, world: _World
 ) -> dict[str, dict[str, tuple[str, ...]]]:
     """State → incident → ids of the government claims that attribute it to the state."""
-
-    def governmental(c: ClaimRow) -> bool:
-        row = world.actors.get(c.claimant)
-        return (
-            c.withdrawn is None
-            and c.stance in load.SUPPORTING
-            and row is not None
-            and load.sector_of(row.kind) is Sector.GOVERNMENT
+    government = {
+        a for a, row in world.actors.items() if load.sector_of(row.kind) is Sector.GOVERNMENT
+    }
+    chosen = columns.at(
+        n
+        for n, (withdrawn, stance, claimant) in enumerate(
+            zip(columns.withdrawn, columns.stance, columns.claimant, strict=True)
         )
-
+        if withdrawn is None and stance in load.SUPPORTING and claimant in government
+    )
     sponsors: dict[str, set[str]] = defaultdict(set)  # threat group → states (gov-asserted)
-    for c in links:
+    for c in chosen:
         state = world.owner_state.get(c.accused)
-        if c.subject is not None and state is not None and governmental(c):
+        if c.subject is not None and state is not None:
             sponsors[c.subject].add(state)
     out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for c in claims:
-        if c.incident is None or not governmental(c):
+    for c in chosen:
+        if c.incident is None or c.incident not in world.incidents:
             continue
         state = world.owner_state.get(c.accused)
         for target in {state} if state else sponsors.get(c.accused, set()):
@@ -196,7 +196,7 @@ def _consensus_attributions(
     (roll-ups included) reaches ``threshold``."""
     links = columns.about_groups()
     ids = sorted(world.incidents)
-    counted = tally.tally(columns, ids, scoring.scorer(world.actors, links))
+    counted = tally.tally(tally.code(columns, ids, scoring.scorer(world.actors, links)))
     out: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
     for g, score in enumerate(counted.scores().tolist()):
         accused = counted.actors[int(counted.group_actor[g])]
@@ -245,8 +245,7 @@ def _load(kb: KnowledgeBase, viewer: Viewer, threshold: float | None) -> _World:
         incidents=incidents,
     )
     if threshold is None:
-        claims = columns.about_incidents(incidents)
-        world.attributed = _government_attributions(claims, columns.about_groups(), world)
+        world.attributed = _government_attributions(columns, world)
     else:
         world.attributed = _consensus_attributions(columns, world, threshold)
     return world

@@ -67,8 +67,100 @@ class Tally:
         return self.groups.score
 
 
-def _codes(values: Sequence[Any], index: dict[Any, int]) -> Ints:
-    return np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
+class _Index(dict[Any, int]):
+    """Value → number, numbering each new value as it is first looked up."""
+
+    def __missing__(self, key: Any) -> int:
+        number = self[key] = len(self)
+        return number
+
+
+def _factorize(values: Sequence[Any]) -> tuple[list[Any], Ints]:
+    """The distinct values (first seen first) and each value's index among them."""
+    index = _Index()
+    codes = np.array(list(map(index.__getitem__, values)), dtype=np.int64)
+    return list(index), codes
+
+
+def _mapped(values: Sequence[Any], convert: Any, dtype: Any = np.int64) -> npt.NDArray[Any]:
+    """``convert(v)`` for each value, computed once per distinct value."""
+    distinct, codes = _factorize(values)
+    table: npt.NDArray[Any] = np.array([convert(v) for v in distinct], dtype=dtype)
+    return table[codes]
+
+
+class Coded(NamedTuple):
+    """The visible claims (in id order) as numbers: what :func:`tally` and
+    :func:`first_attributions` read."""
+
+    ids: Sequence[str]
+    claimants: Sequence[str]
+    dates: Sequence[str]
+    incidents: Sequence[str]
+    actors: Sequence[str]  # the accused and every roll-up target, ascending
+    incident: Ints  # code in incidents; -1: not counted (withdrawn, or about no listed incident)
+    actor: Ints
+    weight: Floats
+    sign: Ints
+    root: Ints
+    sector: Ints
+    joint: Ints
+    government: npt.NDArray[np.bool_]
+    first_day: Ints  # of the claim's date (ordinals)
+    last_day: Ints
+    rolled: dict[str, list[tuple[str, float]]]
+
+
+def code(columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer) -> Coded:
+    """Number the claims of ``columns`` for the incidents ``incidents`` (ids ascending). Pure.
+
+    Claims withdrawn, or about threat groups or other incidents, get incident -1 and count
+    for nothing (as in ``items_by_accused``)."""
+    incident_code = {i: n for n, i in enumerate(incidents)}
+    incident = _mapped(columns.incident, lambda i: incident_code.get(i, -1))
+    incident[_mapped(columns.withdrawn, lambda w: w is not None, bool)] = -1
+    # The weight (kind, evidence, confidence and stance) of each distinct combination.
+    combos, combo_code = _factorize(
+        list(zip(columns.kind, columns.evidence, columns.confidence, columns.stance, strict=True))
+    )
+    signs = [SIGN[stance] for *_, stance in combos]
+    sign = np.array(signs, dtype=np.int64)[combo_code]
+    weights = [counted_weight(k, e, c, s) for (k, e, c, _), s in zip(combos, signs, strict=True)]
+    weight = np.array(weights, dtype=np.float64)[combo_code]
+    accused, accused_code = _factorize(columns.accused)
+    rolled = {a: ctx.rollup(a) for a in accused}
+    actors = sorted(set(accused) | {t for targets in rolled.values() for t, _ in targets})
+    actor_code = {a: n for n, a in enumerate(actors)}
+    claimants, claimant_code = _factorize(columns.claimant)
+    who = [ctx.who(c) for c in claimants]
+    root_code = {r: n for n, r in enumerate(sorted({root for root, _ in who}))}
+    roots = np.array([root_code[root] for root, _ in who], dtype=np.int64)
+    sectors = np.array([_SECTOR_CODE.get(sector, -1) for _, sector in who], dtype=np.int64)
+    government = np.array([sector == Sector.GOVERNMENT.value for _, sector in who], dtype=bool)
+    joints, joint_code = _factorize(columns.joint_group)
+    joint_of = np.array([-1 if j is None else n for n, j in enumerate(joints)], dtype=np.int64)
+    dates, date_code = _factorize(columns.date)
+    spans = [load.span(d) for d in dates]
+    first_days = np.array([lo.toordinal() for lo, _ in spans], dtype=np.int64)
+    last_days = np.array([hi.toordinal() for _, hi in spans], dtype=np.int64)
+    return Coded(
+        ids=columns.id,
+        claimants=columns.claimant,
+        dates=columns.date,
+        incidents=incidents,
+        actors=actors,
+        incident=incident,
+        actor=np.array([actor_code[a] for a in accused], dtype=np.int64)[accused_code],
+        weight=weight,
+        sign=sign,
+        root=roots[claimant_code],
+        sector=sectors[claimant_code],
+        joint=joint_of[joint_code],
+        government=government[claimant_code],
+        first_day=first_days[date_code],
+        last_day=last_days[date_code],
+        rolled=rolled,
+    )
 
 
 def _pairs(first: Ints, second: Ints) -> tuple[int, Ints]:
@@ -105,11 +197,14 @@ def _components(keys: Ints, roots: Ints, joints: Ints) -> Ints:
 
 def _noisy_or(group: Ints, weight: Floats, count: int) -> Floats:
     """``1 - prod(1 - w)`` per group, multiplied in ascending order of w (``noisy_or``)."""
+    product = np.ones(count)
+    voices = np.bincount(group, minlength=count)
+    alone = voices[group] == 1
+    product[group[alone]] = 1.0 - weight[alone]
+    group, weight = group[~alone], weight[~alone]
     order = np.lexsort((weight, group))
     group, factor = group[order], 1.0 - weight[order]
-    starts = np.searchsorted(group, group, side="left")
-    rank = np.arange(len(group)) - starts
-    product = np.ones(count)
+    rank = np.arange(len(group)) - np.searchsorted(group, group, side="left")
     for step in range(int(rank.max()) + 1 if len(rank) else 0):
         at = rank == step
         product[group[at]] *= factor[at]
@@ -136,49 +231,28 @@ def strengths(keys: Ints, voices: Ints, weight: Floats, sign: Ints) -> Strengths
     return Strengths(unique, out[0], out[2], out[1], out[3])
 
 
-def _items(columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer) -> dict[str, Any]:
-    """The counted claims about ``incidents`` and their roll-ups, as arrays
-    (``items_by_accused``)."""
-    incident_code = {i: n for n, i in enumerate(incidents)}
-    kept = [
-        n
-        for n, (incident, withdrawn) in enumerate(
-            zip(columns.incident, columns.withdrawn, strict=True)
-        )
-        if withdrawn is None and incident in incident_code
-    ]
-    claimant = [columns.claimant[n] for n in kept]
-    accused = [columns.accused[n] for n in kept]
-    joint = [columns.joint_group[n] for n in kept]
-    sign = [SIGN[columns.stance[n]] for n in kept]
-    weight = [
-        counted_weight(columns.kind[n], columns.evidence[n], columns.confidence[n], s)
-        for n, s in zip(kept, sign, strict=True)
-    ]
-    rolled = {a: ctx.rollup(a) for a in set(accused)}
-    actors = sorted(set(rolled) | {t for targets in rolled.values() for t, _ in targets})
-    actor_code = {a: n for n, a in enumerate(actors)}
-    who = {c: ctx.who(c) for c in set(claimant)}
-    root_code = {r: n for n, r in enumerate(sorted({root for root, _ in who.values()}))}
-    joint_code: dict[str | None, int] = {None: -1}
-    for j in joint:
-        joint_code.setdefault(j, len(joint_code) - 1)
+def _items(c: Coded) -> dict[str, Any]:
+    """The counted claims and their roll-ups, one array entry each (``items_by_accused``)."""
+    kept = np.flatnonzero(c.incident >= 0)
     claim = {
-        "incident": _codes([columns.incident[n] for n in kept], incident_code),
-        "actor": _codes(accused, actor_code),
-        "weight": np.array(weight, dtype=np.float64),
-        "sign": np.array(sign, dtype=np.int64),
-        "root": np.array([root_code[who[c][0]] for c in claimant], dtype=np.int64),
-        "sector": np.array([_SECTOR_CODE.get(who[c][1], -1) for c in claimant], dtype=np.int64),
-        "joint": _codes(joint, joint_code),
+        "incident": c.incident[kept],
+        "actor": c.actor[kept],
+        "weight": c.weight[kept],
+        "sign": c.sign[kept],
+        "root": c.root[kept],
+        "sector": c.sector[kept],
+        "joint": c.joint[kept],
     }
     # Each claim counts for its accused (link 1) and for each roll-up target (weight x link).
-    targets = [[actor_code[a]] + [actor_code[t] for t, _ in rolled.get(a, ())] for a in actors]
-    links = [[1.0] + [link for _, link in rolled.get(a, ())] for a in actors]
-    per_actor = np.array([len(t) for t in targets], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(per_actor)])
-    flat_targets = np.array([t for ts in targets for t in ts], dtype=np.int64)
-    flat_links = np.array([x for xs in links for x in xs], dtype=np.float64)
+    actor_code = {a: n for n, a in enumerate(c.actors)}
+    rolled = [c.rolled.get(a, []) for a in c.actors]
+    per_actor = np.array([1 + len(r) for r in rolled], dtype=np.int64)
+    offsets = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(per_actor)])
+    flat_targets = np.array(
+        [t for n, r in enumerate(rolled) for t in (n, *(actor_code[a] for a, _ in r))],
+        dtype=np.int64,
+    )
+    flat_links = np.array([x for r in rolled for x in (1.0, *(link for _, link in r))])
     count = per_actor[claim["actor"]]
     source = np.repeat(np.arange(len(kept)), count)
     within = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
@@ -186,18 +260,13 @@ def _items(columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer) ->
     items = {name: values[source] for name, values in claim.items()}
     items["actor"] = flat_targets[entry]
     items["weight"] = np.where(within == 0, items["weight"], items["weight"] * flat_links[entry])
-    counted = np.bincount(claim["incident"], minlength=len(incidents))
-    return {"items": items, "actors": actors, "counted": counted}
+    return items
 
 
-def tally(columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer) -> Tally:
-    """Strengths of every (incident, accused) group and its sectors' positions. Pure.
-
-    ``columns`` may hold claims about other incidents and about threat groups: only those
-    about ``incidents`` (ids ascending) and not withdrawn count.
-    """
-    built = _items(columns, incidents, ctx)
-    items, actors = built["items"], built["actors"]
+def tally(c: Coded) -> Tally:
+    """Strengths of every (incident, accused) group of the counted claims, and its sectors'
+    positions. Pure."""
+    items, actors = _items(c), c.actors
     width = max(len(actors), 1)
     key = items["incident"] * width + items["actor"]
     voices = _components(key, items["root"], items["joint"])
@@ -219,9 +288,9 @@ def tally(columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer) -> 
         np.where(shared, whole.disputing[group], part.disputing),
     )
     return Tally(
-        incidents=incidents,
+        incidents=c.incidents,
         actors=actors,
-        counted=built["counted"],
+        counted=np.bincount(c.incident[c.incident >= 0], minlength=len(c.incidents)),
         group_incident=whole.keys // width,
         group_actor=whole.keys % width,
         groups=whole,
@@ -234,20 +303,29 @@ def tally(columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer) -> 
 def _distinct_sectors(key: Ints, sign: Ints, sector: Ints, groups: Ints) -> Ints:
     """Per group, how many distinct sectors (none counting as one) its weighed items have."""
     weighed = sign != 0
-    pairs = np.unique(key[weighed] * (len(SECTORS) + 1) + sector[weighed] + 1)
+    pairs = np.sort(key[weighed] * (len(SECTORS) + 1) + sector[weighed] + 1)
+    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs
     group = np.searchsorted(groups, pairs // (len(SECTORS) + 1))
     found: Ints = np.bincount(group, minlength=len(groups))
+    return found
+
+
+def _first_best(key: Ints, score: Floats, count: int) -> Ints:
+    """Index of the first entry with the highest score per key (entries in order of preference
+    within each key)."""
+    best = np.full(count, -np.inf)
+    np.maximum.at(best, key, score)
+    candidates = np.flatnonzero(score == best[key])
+    _, first = np.unique(key[candidates], return_index=True)
+    found: Ints = candidates[first]
     return found
 
 
 def leads(t: Tally) -> dict[int, int]:
     """Incident code → the group of its leading accused: the highest score, ties to the first
     id (``_ranked``)."""
-    order = np.lexsort((t.group_actor, -t.groups.score, t.group_incident))
-    incident = t.group_incident[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = incident[1:] != incident[:-1]
-    return dict(zip(incident[first].tolist(), order[first].tolist(), strict=True))
+    chosen = _first_best(t.group_incident, t.groups.score, len(t.incidents))
+    return dict(zip(t.group_incident[chosen].tolist(), chosen.tolist(), strict=True))
 
 
 def _positions(s: Strengths) -> Ints:
@@ -268,36 +346,45 @@ def divergence(t: Tally, ctx: Scorer) -> dict[int, tuple[str, ...]]:
     con[group[side < 0]] = True
     split = pro & con
     named: dict[int, tuple[list[str], list[str]]] = {}
-    for g, s, p in zip(group.tolist(), sector.tolist(), side.tolist(), strict=True):
-        if p and split[g]:
-            named.setdefault(g, ([], []))[0 if p > 0 else 1].append(SECTORS[s])
+    rows = np.flatnonzero((side != 0) & split[group])
+    for g, s, p in zip(
+        group[rows].tolist(), sector[rows].tolist(), side[rows].tolist(), strict=True
+    ):
+        named.setdefault(g, ([], []))[0 if p > 0 else 1].append(SECTORS[s])
     for g, (supporting, disputing) in sorted(named.items()):  # groups in (incident, actor) order
         incident, actor = int(t.group_incident[g]), t.actors[int(t.group_actor[g])]
         reasons.setdefault(incident, []).append(
             f"{', '.join(supporting)} support and {', '.join(disputing)} dispute {actor}"
         )
     # Sectors' leading attributions name different actors.
-    rows = np.flatnonzero(side > 0)
+    rows = np.flatnonzero(side > 0)  # rows are in (incident, actor, sector) order
     row_incident = t.group_incident[group[rows]]
-    order = rows[
-        np.lexsort((t.group_actor[group[rows]], -t.sectors.score[rows], sector[rows], row_incident))
-    ]
-    lead_incident, lead_sector = t.group_incident[group[order]], sector[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = (lead_incident[1:] != lead_incident[:-1]) | (lead_sector[1:] != lead_sector[:-1])
-    tops = [ctx.top(a) for a in t.actors]
-    by_incident: dict[int, list[tuple[str, str]]] = {}
-    for incident, s, g in zip(
-        lead_incident[first].tolist(),
-        lead_sector[first].tolist(),
-        group[order[first]].tolist(),
+    chosen = rows[
+        _first_best(
+            row_incident * len(SECTORS) + sector[rows],
+            t.sectors.score[rows],
+            len(t.incidents) * len(SECTORS),
+        )
+    ]  # (incident, sector) ascending
+    lead_incident = t.group_incident[group[chosen]]
+    top_names, top_code = _factorize([ctx.top(a) for a in t.actors])
+    tops = top_code[t.group_actor[group[chosen]]]
+    low = np.full(len(t.incidents), np.iinfo(np.int64).max)
+    high = np.full(len(t.incidents), -1)
+    np.minimum.at(low, lead_incident, tops)
+    np.maximum.at(high, lead_incident, tops)
+    differ = (high > low)[lead_incident]
+    by_incident: dict[int, list[str]] = {}
+    for incident, s, top in zip(
+        lead_incident[differ].tolist(),
+        sector[chosen[differ]].tolist(),
+        tops[differ].tolist(),
         strict=True,
     ):
-        by_incident.setdefault(incident, []).append((SECTORS[s], tops[int(t.group_actor[g])]))
+        by_incident.setdefault(incident, []).append(f"{SECTORS[s]} → {top_names[top]}")
     for incident, named_tops in by_incident.items():
-        if len({top for _, top in named_tops}) > 1:
-            listed = ", ".join(f"{s} → {top}" for s, top in named_tops)  # sectors in name order
-            reasons.setdefault(incident, []).append(f"sectors name different actors ({listed})")
+        listed = ", ".join(named_tops)  # sectors in name order
+        reasons.setdefault(incident, []).append(f"sectors name different actors ({listed})")
     return {incident: tuple(found) for incident, found in reasons.items()}
 
 
@@ -311,42 +398,20 @@ class First(NamedTuple):
     latest_last_day: int
 
 
-def first_attributions(
-    columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer
-) -> dict[int, First]:
+def first_attributions(c: Coded) -> dict[int, First]:
     """Incident code → its first government attribution not withdrawn (``_timing``): the
     claim with the earliest (first day, last day, id), and the earliest last day of any."""
-    incident_code = {i: n for n, i in enumerate(incidents)}
-    government = Sector.GOVERNMENT.value
-    days: dict[str, tuple[int, int]] = {}
-    chosen = [
-        n
-        for n, (incident, stance, withdrawn, claimant) in enumerate(
-            zip(columns.incident, columns.stance, columns.withdrawn, columns.claimant, strict=True)
-        )
-        if withdrawn is None
-        and incident in incident_code
-        and stance in load.SUPPORTING
-        and ctx.sector(claimant) == government
-    ]
-    for n in chosen:
-        date = columns.date[n]
-        if date not in days:
-            first_day, last_day = load.span(date)
-            days[date] = (first_day.toordinal(), last_day.toordinal())
-    code = _codes([columns.incident[n] for n in chosen], incident_code)
-    lo = np.array([days[columns.date[n]][0] for n in chosen], dtype=np.int64)
-    hi = np.array([days[columns.date[n]][1] for n in chosen], dtype=np.int64)
-    position = np.array(chosen, dtype=np.int64)  # columns are in id order
-    order = np.lexsort((position, hi, lo, code))
+    chosen = np.flatnonzero((c.incident >= 0) & (c.sign > 0) & c.government)
+    incident, first_day, last_day = c.incident[chosen], c.first_day[chosen], c.last_day[chosen]
+    order = np.lexsort((chosen, last_day, first_day, incident))  # claims are in id order
     first = np.ones(len(order), dtype=bool)
-    first[1:] = code[order][1:] != code[order][:-1]
-    latest = np.full(len(incidents), np.iinfo(np.int64).max)
-    np.minimum.at(latest, code, hi)
+    first[1:] = incident[order][1:] != incident[order][:-1]
+    latest = np.full(len(c.incidents), np.iinfo(np.int64).max)
+    np.minimum.at(latest, incident, last_day)
     out: dict[int, First] = {}
     for at in order[first].tolist():
-        n, incident = chosen[at], int(code[at])
-        out[incident] = First(
-            columns.id[n], columns.claimant[n], columns.date[n], int(lo[at]), int(latest[incident])
+        n, code = int(chosen[at]), int(incident[at])
+        out[code] = First(
+            c.ids[n], c.claimants[n], c.dates[n], int(first_day[at]), int(latest[code])
         )
     return out

@@ -107,6 +107,8 @@ record_refs = Table(
     Column("target_id", String(128), ForeignKey("records.id"), primary_key=True),
     Column("hard", Boolean, nullable=False),
     Index("ix_record_refs_target", "target_id", "field"),
+    # The hard ends of a record, index-only (the per-row check of access.visible).
+    Index("ix_record_refs_hard", "record_id", "hard", "target_id"),
 )
 
 record_shares = Table(
