@@ -112,10 +112,12 @@ def page(kb: KnowledgeBase, viewer: Viewer, scope: Scope, query: Query) -> Page:
     if query.next:
         at, after_id = decode_cursor(query.next)
         at = as_utc(at)
+        # After (at, after_id) in (updated_at, id) order; the leading ``>=`` lets the index
+        # start at the cursor instead of scanning every earlier row on each page.
         where.append(
-            or_(
-                records.c.updated_at > at,
-                and_(records.c.updated_at == at, records.c.id > after_id),
+            and_(
+                records.c.updated_at >= at,
+                or_(records.c.updated_at > at, records.c.id > after_id),
             )
         )
     statement = (
