@@ -167,25 +167,28 @@ def _government_attributions(
     government = {
         a for a, row in world.actors.items() if load.sector_of(row.kind) is Sector.GOVERNMENT
     }
-    chosen = columns.at(
+    chosen = [
         n
         for n, (withdrawn, stance, claimant) in enumerate(
             zip(columns.withdrawn, columns.stance, columns.claimant, strict=True)
         )
         if withdrawn is None and stance in load.SUPPORTING and claimant in government
-    )
+    ]
+    accused, subject, incident = columns.accused, columns.subject, columns.incident
     sponsors: dict[str, set[str]] = defaultdict(set)  # threat group → states (gov-asserted)
-    for c in chosen:
-        state = world.owner_state.get(c.accused)
-        if c.subject is not None and state is not None:
-            sponsors[c.subject].add(state)
+    for n in chosen:
+        state = world.owner_state.get(accused[n])
+        group = subject[n]
+        if group is not None and state is not None:
+            sponsors[group].add(state)
     out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for c in chosen:
-        if c.incident is None or c.incident not in world.incidents:
+    for n in chosen:
+        about = incident[n]
+        if about is None or about not in world.incidents:
             continue
-        state = world.owner_state.get(c.accused)
-        for target in {state} if state else sponsors.get(c.accused, set()):
-            out[target][c.incident].append(c.id)
+        state = world.owner_state.get(accused[n])
+        for target in {state} if state else sponsors.get(accused[n], set()):
+            out[target][about].append(columns.id[n])
     return {s: {i: tuple(sorted(ids)) for i, ids in by.items()} for s, by in out.items()}
 
 
