@@ -220,6 +220,45 @@ def test_forward_references_and_cycles_resolve_in_one_transaction(
     assert report.created == 4
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 2_000])
+def test_what_pass_two_looks_up_crosses_chunk_boundaries(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Pass 2 reads the bundle a chunk at a time and asks the on-disk index about the objects
+    a chunk points to: ends, countries and answered attributions found in other chunks."""
+    monkeypatch.setattr(stix_import, "CHUNK", chunk)
+    monkeypatch.setattr(stix_import, "BATCH", 1)
+    location = "location--3f1d2c4b-5a6e-4f70-8b91-a2b3c4d5e6f7"
+    opinion = sdo(
+        "opinion",
+        "opinion--7c6b5a49-3827-4165-a4b3-c2d1e0f9a8b7",
+        opinion="strongly-disagree",
+        object_refs=[REL],
+        created_by_ref=STATE,
+        explanation="Denied.",
+    )
+    objects = [
+        opinion,
+        *foreign_objects(),
+        foreign_objects()[1],  # the same object twice: imported once
+        sdo("location", location, country="fr"),
+        sdo(
+            "relationship",
+            "relationship--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+            relationship_type="located-at",
+            source_ref=STATE,
+            target_ref=location,
+        ),
+    ]
+    report = import_bundle(kb, write(tmp_path, objects), SYSTEM)
+    assert report.written, report.to_json()
+    assert report.created == 5
+    assert kb.get(STATE, SYSTEM).data.country == "FR"  # type: ignore[attr-defined]
+    denial = kb.get(opinion["id"], SYSTEM).data
+    assert (denial.claimant, denial.subject, denial.accused) == (STATE, GROUP, STATE)  # type: ignore[attr-defined]
+    assert denial.stance is Stance.DENIES  # type: ignore[attr-defined]
+
+
 def test_a_failure_in_a_late_batch_writes_nothing(
     kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

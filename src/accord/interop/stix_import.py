@@ -13,9 +13,10 @@ Two passes over the file with ijson (the ``objects`` array is never held in memo
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,15 +28,17 @@ import orjson
 from accord.access import Viewer
 from accord.domain.inputs import RecordInput, parse_payload
 from accord.domain.records import Source
-from accord.domain.vocab import RELATIONSHIP_KINDS, Marking
+from accord.domain.vocab import Kind, Marking
 from accord.errors import AccordError
 from accord.interop import stix_convert as sc
 from accord.interop import stix_mapping as m
 from accord.interop.importing import Problem
+from accord.interop.stix_index import BundleIndex, Planned
 from accord.kb import KnowledgeBase
 
 MAX_STRING = 1_000_000
 BATCH = 2_000
+CHUNK = 2_000  # objects read, looked up and converted together in pass 2
 MAX_LISTED = 200
 _ID = re.compile(
     r"^([a-z0-9][a-z0-9-]{1,248}[a-z0-9])--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -164,22 +167,6 @@ def _long_string(value: Any) -> bool:
     return False
 
 
-@dataclass
-class _Index:
-    """Pass 1's findings, kept small: per object id a digest, per mapped object its plan."""
-
-    digests: dict[str, bytes] = field(default_factory=dict)
-    plans: dict[str, sc.Plan] = field(default_factory=dict)
-    attributions: dict[str, tuple[str, str]] = field(default_factory=dict)
-    countries: dict[str, str] = field(default_factory=dict)
-    located: dict[str, str] = field(default_factory=dict)
-
-    def country_of(self, stix_id: str) -> str | None:
-        """The country of the location an object is located at / originates from."""
-        country = self.countries.get(self.located.get(stix_id, ""))
-        return country if country and re.match(r"^[A-Z]{2}$", country) else None
-
-
 @dataclass(frozen=True)
 class ObjectSource:
     """Where objects come from: a name (cited when an object has no reference), the bundle's
@@ -201,12 +188,11 @@ def file_source(path: Path) -> ObjectSource:
     )
 
 
-def _scan(source: ObjectSource, report: StixImportReport) -> _Index:
-    """Pass 1: check and plan every object. Read-only."""
+def _scan(source: ObjectSource, report: StixImportReport, index: BundleIndex) -> None:
+    """Pass 1: check and plan every object into the index. Reads nothing from the database."""
     spec = source.spec_version
     if spec not in (None, "2.0", "2.1"):
         report.refuse("bundle", f"unsupported bundle spec_version '{spec}'")
-    index = _Index()
     for position, obj in enumerate(source.objects()):
         report.objects += 1
         where = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else ""
@@ -217,27 +203,26 @@ def _scan(source: ObjectSource, report: StixImportReport) -> _Index:
             reason = f"a string longer than {MAX_STRING} characters"
         if reason is None:
             digest = hashlib.blake2b(text, digest_size=16).digest()
-            seen = index.digests.setdefault(where, digest)
-            if seen != digest:
+            earlier = index.first_seen(where, position, digest)
+            if earlier is not None and earlier != digest:
                 reason = "the same id appears twice with different content"
-            elif seen is not digest:
+            elif earlier is not None:
                 continue
         if reason is not None:
             report.refuse(where, reason)
             continue
         _learn(obj, index)
         try:
-            index.plans[where] = sc.plan(obj)
+            index.plan(where, position, sc.plan(obj))
         except sc.Skip as skip:
             report.skipped[_category(obj)] += 1
             if obj["type"] == "relationship" and "not modelled" not in str(skip):
                 report.note(where, str(skip))
         except (sc.Invalid, KeyError, TypeError, AttributeError) as exc:
-            index.plans.pop(where, None)
             report.refuse(where, str(exc) if isinstance(exc, sc.Invalid) else "malformed")
+    index.finish_scan()
     if report.objects == 0 and not source.is_bundle():
         raise BundleError(f"{source.name} is not a STIX bundle (no 'objects' array)")
-    return index
 
 
 def _category(obj: Mapping[str, Any]) -> str:
@@ -251,31 +236,24 @@ def _category(obj: Mapping[str, Any]) -> str:
     return f"relationship {verb}" if obj["type"] == "relationship" else str(obj["type"])
 
 
-def _learn(obj: dict[str, Any], index: _Index) -> None:
+def _learn(obj: dict[str, Any], index: BundleIndex) -> None:
     """Remember what other objects need: locations' countries, attributions' ends."""
     stype = obj["type"]
     if stype == "location" and isinstance(obj.get("country"), str):
-        index.countries[obj["id"]] = obj["country"].upper()
+        index.country(obj["id"], obj["country"].upper())
     elif stype == "relationship":
         verb = obj.get("relationship_type")
         if verb in ("located-at", "originates-from") and isinstance(obj.get("target_ref"), str):
-            index.located[str(obj.get("source_ref"))] = obj["target_ref"]
+            index.located(str(obj.get("source_ref")), obj["target_ref"])
         elif verb == "attributed-to":
-            index.attributions[obj["id"]] = (str(obj.get("source_ref")), str(obj.get("target_ref")))
+            index.attribution(obj["id"], str(obj.get("source_ref")), str(obj.get("target_ref")))
 
 
-def _prune(index: _Index, report: StixImportReport) -> None:
+def _prune(index: BundleIndex, report: StixImportReport) -> None:
     """Leave out linking records whose ends are missing from the bundle (until none is)."""
-    changed = True
-    while changed:
-        changed = False
-        for sid, planned in list(index.plans.items()):
-            missing = [n for n in planned.needs if n not in index.plans]
-            if missing and planned.kind in RELATIONSHIP_KINDS:
-                del index.plans[sid]
-                report.note(sid, f"left out: its end {missing[0]} is not in the bundle")
-                report.skipped[f"{planned.kind.value} (missing end)"] += 1
-                changed = True
+    for sid, missing, kind in index.prune():
+        report.note(sid, f"left out: its end {missing} is not in the bundle")
+        report.skipped[f"{kind.value} (missing end)"] += 1
 
 
 def import_bundle(
@@ -304,49 +282,93 @@ def import_objects(
 ) -> StixImportReport:
     """Import the objects of a source as the viewer (see :func:`import_bundle`). Writes."""
     report = StixImportReport(path=source.name)
-    index = _scan(source, report)
-    if not report.ok and not skip_invalid:
-        return report
-    _prune(index, report)
-    fallback = Source(
-        title=f"STIX bundle {source.name}"[:500],
-        publisher="STIX import",
-        url=f"https://accord.invalid/stix-bundles/{quote(source.name)}",
-    )
-    records = {sid: p.record_id for sid, p in index.plans.items()}
-    ctx = sc.Context(records.get, index.attributions, fallback, default_marking, index.country_of)
-    writer = _Writer(kb, viewer, report)
-    try:
-        with kb.transaction():
-            _write_all(source, index, ctx, writer, skip_invalid)
-    except _Abort:
-        return report
+    with BundleIndex() as index:
+        _scan(source, report, index)
+        if not report.ok and not skip_invalid:
+            return report
+        _prune(index, report)
+        fallback = Source(
+            title=f"STIX bundle {source.name}"[:500],
+            publisher="STIX import",
+            url=f"https://accord.invalid/stix-bundles/{quote(source.name)}",
+        )
+        writer = _Writer(kb, viewer, report)
+        try:
+            with kb.transaction():
+                for chunk in _chunked(enumerate(source.objects())):
+                    _write_chunk(chunk, index, (fallback, default_marking), writer, skip_invalid)
+                writer.finish()
+        except _Abort:
+            return report
     report.written = True
     return report
 
 
-def _write_all(
-    source: ObjectSource, index: _Index, ctx: sc.Context, writer: _Writer, skip_invalid: bool
+def _write_chunk(
+    chunk: Sequence[tuple[int, Any]],
+    index: BundleIndex,
+    defaults: tuple[Source, Marking],
+    writer: _Writer,
+    skip_invalid: bool,
 ) -> None:
-    """Pass 2: convert every planned object and hand it to the writer. Writes."""
-    records = {sid: p.record_id for sid, p in index.plans.items()}
-    for obj in source.objects():
-        planned = index.plans.get(obj.get("id", "")) if isinstance(obj, dict) else None
-        if planned is None or obj["id"] in writer.done:
-            continue
-        writer.done.add(obj["id"])
+    """Pass 2, a chunk of objects at a time: convert each planned object (where it first
+    appears) with what the index knows of the objects it points to, and hand it to the
+    writer. Writes."""
+    objects = [(p, o) for p, o in chunk if isinstance(o, dict) and isinstance(o.get("id"), str)]
+    plans = index.plans(o["id"] for _, o in objects)
+    mine = [(p, o, plans[o["id"]]) for p, o in objects if plans.get(o["id"], _NONE).position == p]
+    if not mine:
+        return
+    mentioned = {ref for _, obj, _ in mine for ref in _ids_in(obj)}
+    attributions = index.attributions(mentioned)  # what opinions answer, and its two ends
+    ends = index.plans(mentioned.union(*attributions.values()))
+    countries = index.countries(o["id"] for _, o, _ in mine)
+
+    def resolve(sid: str) -> str | None:
+        found = ends.get(sid)
+        return found.plan.record_id if found else None
+
+    def country_of(sid: str) -> str | None:
+        country = countries.get(sid)
+        return country if country and re.match(r"^[A-Z]{2}$", country) else None
+
+    ctx = sc.Context(resolve, attributions, *defaults, country_of)
+    positions = {e.plan.record_id: e.position for e in ends.values()}
+    for position, obj, planned in mine:
         try:
-            raw, notes = sc.convert(obj, planned, ctx)
+            raw, notes = sc.convert(obj, planned.plan, ctx)
         except sc.Invalid as exc:
             writer.report.refuse(obj["id"], str(exc))
-            writer.failed.add(planned.record_id)
+            writer.failed.add(planned.plan.record_id)
             if not skip_invalid:
                 raise _Abort from None
             continue
         for text in notes:
             writer.report.note(obj["id"], text)
-        writer.add(raw, [records[n] for n in planned.needs if n in records])
-    writer.finish()
+        needs = [r for r in map(resolve, planned.plan.needs) if r]
+        writer.add(raw, needs, position, positions)
+
+
+_NONE = Planned(-1, sc.Plan("", Kind.ACTOR))
+
+
+def _chunked(items: Iterable[tuple[int, Any]]) -> Iterator[list[tuple[int, Any]]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, CHUNK)):
+        yield chunk
+
+
+def _ids_in(value: Any) -> Iterator[str]:
+    """Every string in a (nested) value that may be a STIX id."""
+    if isinstance(value, str):
+        if "--" in value:
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _ids_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _ids_in(item)
 
 
 class _Abort(Exception):
@@ -354,34 +376,50 @@ class _Abort(Exception):
 
 
 class _Writer:
-    """Batches record inputs for ``bulk_create``, holding back any whose references point to
-    records not yet placed in a batch."""
+    """Batches record inputs for ``bulk_create``, holding back any that points to a record
+    not written yet: one later in the bundle, held back itself, or refused."""
 
     def __init__(self, kb: KnowledgeBase, viewer: Viewer, report: StixImportReport) -> None:
         self.kb, self.viewer, self.report = kb, viewer, report
         self.batch: list[RecordInput] = []
-        self.placed: set[str] = set()
-        self.waiting: dict[str, list[tuple[RecordInput, list[str]]]] = {}
-        self.done: set[str] = set()
+        self.now = -1
+        self.held: set[str] = set()
+        self.waiting: dict[str, list[tuple[RecordInput, dict[str, int]]]] = {}
         self.failed: set[str] = set()
 
-    def add(self, raw: RecordInput, needs: list[str]) -> None:
-        """Queue a record; it waits while a record it points to is not placed yet."""
-        targets = needs + _soft_targets(raw)
-        blocker = next((t for t in targets if t not in self.placed and t != raw.id), None)
-        if blocker is not None:
+    def add(
+        self, raw: RecordInput, needs: list[str], position: int, positions: Mapping[str, int]
+    ) -> None:
+        """Queue the record at this position of the bundle; ``positions`` tells where the
+        records it points to are (those not in the bundle are taken as written)."""
+        self.now = position
+        rid = str(raw.id)
+        targets = {t: positions.get(t, -1) for t in [*needs, *_soft_targets(raw)] if t != rid}
+        blocker = self._blocker(targets)
+        if blocker is None:
+            self._place(raw)
+        else:
             self.waiting.setdefault(blocker, []).append((raw, targets))
-            return
-        self._place(raw)
+            self.held.add(rid)
+
+    def _blocker(self, targets: Mapping[str, int]) -> str | None:
+        return next(
+            (
+                t
+                for t, position in targets.items()
+                if position > self.now or t in self.held or t in self.failed
+            ),
+            None,
+        )
 
     def _place(self, raw: RecordInput) -> None:
         ready = [raw]
         while ready:
             item = ready.pop()
             self.batch.append(item)
-            self.placed.add(str(item.id))
+            self.held.discard(str(item.id))
             for waiter, targets in self.waiting.pop(str(item.id), []):
-                blocker = next((t for t in targets if t not in self.placed), None)
+                blocker = self._blocker(targets)
                 if blocker is None:
                     ready.append(waiter)
                 else:

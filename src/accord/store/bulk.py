@@ -9,6 +9,7 @@ processor, so the stored values are exactly what ``insert(table)`` would store.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -21,7 +22,8 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         return
     columns = list(rows[0])
     converters = _converters(conn, table, columns)
-    values = [tuple(row[name] for name in columns) for row in rows]
+    pick = operator.itemgetter(*columns)
+    values = [pick(row) for row in rows] if len(columns) > 1 else [(pick(r),) for r in rows]
     if converters:
         values = [_converted(row, converters) for row in values]
     quote = conn.dialect.identifier_preparer.quote
