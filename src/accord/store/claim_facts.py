@@ -18,10 +18,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, select
 
 from accord.domain.records import Claim, Record
 from accord.domain.vocab import Kind
+from accord.store import bulk
 from accord.store.schema import claim_facts, records
 
 _CHUNK = 900  # ids per IN (...) list: under SQLite's default limit of 999 bound parameters
@@ -56,7 +57,7 @@ def write(conn: Connection, written: Sequence[Record]) -> None:
         found = conn.execute(select(records.c.id, records.c.pk).where(records.c.id.in_(chunk)))
         pks: dict[str, int] = {rid: pk for rid, pk in found}
         conn.execute(delete(claim_facts).where(claim_facts.c.record_pk.in_(list(pks.values()))))
-        conn.execute(insert(claim_facts), [values(pks[rid], claims[rid]) for rid in chunk])
+        bulk.insert_rows(conn, claim_facts, [values(pks[rid], claims[rid]) for rid in chunk])
 
 
 def _stored(rows: Iterable[Any]) -> list[dict[str, Any]]:
@@ -76,5 +77,5 @@ def backfill(conn: Connection, batch: int = 5_000) -> None:
         ).all()
         if not page:
             return
-        conn.execute(insert(claim_facts), _stored(page))
+        bulk.insert_rows(conn, claim_facts, _stored(page))
         after = page[-1].pk
