@@ -390,7 +390,7 @@ def all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
     counted = tally.tally(coded)
     leads = tally.leads(counted)
     divergence = tally.divergence(counted, ctx)
-    firsts = tally.first_attributions(coded)
+    firsts = tally.first_attributions(coded, [incidents[i].start for i in ids])
     scores = counted.groups.score.tolist()
     supporting = counted.groups.supporting.tolist()
     accused = [counted.actors[a] for a in counted.group_actor.tolist()]
@@ -412,7 +412,9 @@ def all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
                 0 if lead is None else supporting[lead],
                 bool(reasons),
                 reasons,
-                None if first is None else _first_timing(first, incident),
+                None
+                if first is None
+                else Timing(first.claim, first.claimant, first.date, incident.start, *first[3:]),
             )
         )
     gaps = sorted(
@@ -429,19 +431,6 @@ def all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
             "Scores count only the claims you may see; see docs/methods.md for the formula.",
             "Median days to attribution uses the midpoint of each incident's range.",
         ),
-    )
-
-
-def _first_timing(first: tally.First, incident: IncidentRow) -> Timing:
-    """The :class:`Timing` of a first attribution found on columns (as ``_timing``)."""
-    start_lo, start_hi = load.span(incident.start)
-    return Timing(
-        first_claim=first.claim,
-        claimant=first.claimant,
-        claim_date=first.date,
-        start=incident.start,
-        days_min=max(0, first.first_day - start_hi.toordinal()),
-        days_max=max(0, first.latest_last_day - start_lo.toordinal()),
     )
 
 

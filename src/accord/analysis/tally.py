@@ -106,8 +106,6 @@ class Coded(NamedTuple):
     sector: Ints
     joint: Ints
     government: npt.NDArray[np.bool_]
-    first_day: Ints  # of the claim's date (ordinals)
-    last_day: Ints
     rolled: dict[str, list[tuple[str, float]]]
 
 
@@ -139,10 +137,6 @@ def code(columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer) -> C
     government = np.array([sector == Sector.GOVERNMENT.value for _, sector in who], dtype=bool)
     joints, joint_code = _factorize(columns.joint_group)
     joint_of = np.array([-1 if j is None else n for n, j in enumerate(joints)], dtype=np.int64)
-    dates, date_code = _factorize(columns.date)
-    spans = [load.span(d) for d in dates]
-    first_days = np.array([lo.toordinal() for lo, _ in spans], dtype=np.int64)
-    last_days = np.array([hi.toordinal() for _, hi in spans], dtype=np.int64)
     return Coded(
         ids=columns.id,
         claimants=columns.claimant,
@@ -157,8 +151,6 @@ def code(columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer) -> C
         sector=sectors[claimant_code],
         joint=joint_of[joint_code],
         government=government[claimant_code],
-        first_day=first_days[date_code],
-        last_day=last_days[date_code],
         rolled=rolled,
     )
 
@@ -389,29 +381,45 @@ def divergence(t: Tally, ctx: Scorer) -> dict[int, tuple[str, ...]]:
 
 
 class First(NamedTuple):
-    """An incident's first government attribution: the claim, and the day span it allows."""
+    """An incident's first government attribution, and the range of days from the start."""
 
     claim: str
     claimant: str
     date: str
-    first_day: int  # ordinals (datetime.date.toordinal)
-    latest_last_day: int
+    days_min: int
+    days_max: int
 
 
-def first_attributions(c: Coded) -> dict[int, First]:
+def _days(dates: Sequence[str]) -> tuple[Ints, Ints]:
+    """The first and last day (ordinals) each partial date may denote."""
+    distinct, codes = _factorize(dates)
+    spans = [load.span(d) for d in distinct]
+    first = np.array([lo.toordinal() for lo, _ in spans], dtype=np.int64)
+    last = np.array([hi.toordinal() for _, hi in spans], dtype=np.int64)
+    return first[codes], last[codes]
+
+
+def first_attributions(c: Coded, starts: Sequence[str]) -> dict[int, First]:
     """Incident code → its first government attribution not withdrawn (``_timing``): the
-    claim with the earliest (first day, last day, id), and the earliest last day of any."""
+    claim with the earliest (first day, last day, id); the shortest gap from the incident's
+    ``starts`` (one per incident) is from its last possible day to that claim's first day, the
+    longest from its first possible day to the earliest last day of any such claim."""
     chosen = np.flatnonzero((c.incident >= 0) & (c.sign > 0) & c.government)
-    incident, first_day, last_day = c.incident[chosen], c.first_day[chosen], c.last_day[chosen]
+    incident = c.incident[chosen]
+    first_day, last_day = _days([c.dates[n] for n in chosen.tolist()])
     order = np.lexsort((chosen, last_day, first_day, incident))  # claims are in id order
     first = np.ones(len(order), dtype=bool)
     first[1:] = incident[order][1:] != incident[order][:-1]
     latest = np.full(len(c.incidents), np.iinfo(np.int64).max)
     np.minimum.at(latest, incident, last_day)
+    start_first, start_last = _days(starts)
+    picked = order[first]
+    codes = incident[picked]
+    shortest = np.maximum(0, first_day[picked] - start_last[codes]).tolist()
+    longest = np.maximum(0, latest[codes] - start_first[codes]).tolist()
     out: dict[int, First] = {}
-    for at in order[first].tolist():
-        n, code = int(chosen[at]), int(incident[at])
-        out[code] = First(
-            c.ids[n], c.claimants[n], c.dates[n], int(first_day[at]), int(latest[code])
-        )
+    for at, code, low, high in zip(
+        chosen[picked].tolist(), codes.tolist(), shortest, longest, strict=True
+    ):
+        out[code] = First(c.ids[at], c.claimants[at], c.dates[at], low, high)
     return out
