@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -98,7 +97,7 @@ def run_import(path: str) -> None:
         start = time.perf_counter()
         report = import_bundle(kb, Path(path), SYSTEM)
         took = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_rss_mb()
     print(
         json.dumps(
             {
@@ -110,6 +109,14 @@ def run_import(path: str) -> None:
             }
         )
     )
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory since it started (``VmHWM``; unlike ``ru_maxrss``
+    it does not carry over the memory of the parent that forked it)."""
+    status = Path("/proc/self/status").read_text()
+    kilobytes = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+    return int(kilobytes) / 1024
 
 
 def main() -> None:

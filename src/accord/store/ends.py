@@ -66,10 +66,17 @@ def _referrers(conn: Connection, ids: Sequence[str]) -> list[str]:
     return found
 
 
-def refresh_new(conn: Connection, inserted: Sequence[str]) -> None:
-    """Compute the summary of newly inserted relationship records. Writes ``records.ends``."""
+def refresh_new(
+    conn: Connection, inserted: Sequence[str], second_level: Sequence[str] | None = None
+) -> None:
+    """Compute the summary of newly inserted relationship records. Writes ``records.ends``.
+
+    Records that point to other relationship records (evidence on a claim) are computed again
+    once the first pass has given their ends theirs: ``second_level`` names them when the
+    caller knows (else every inserted record is computed twice).
+    """
     _recompute(conn, inserted)
-    _recompute(conn, inserted)  # a new claim's evidence in the same batch sees its new value
+    _recompute(conn, inserted if second_level is None else second_level)
 
 
 def refresh(conn: Connection, written: Sequence[str]) -> None:

@@ -193,7 +193,11 @@ def insert_records(conn: Connection, batch: Sequence[Record], changed_by: str | 
         )
     if batch:
         search.index_new(conn, batch[0].id)
-    ends.refresh_new(conn, [r.id for r in batch if r.kind in RELATIONSHIP_KINDS])
+    ends.refresh_new(
+        conn,
+        [r.id for r in batch if r.kind in RELATIONSHIP_KINDS],
+        [r.id for r in batch if r.kind is Kind.EVIDENCE],
+    )
     claim_facts.write(conn, batch)
 
 
