@@ -82,7 +82,17 @@ def total(kb: KnowledgeBase) -> int:
     return sum(kb.count(SYSTEM).values())
 
 
-def test_foreign_objects_map_to_actors_and_a_claim(kb: KnowledgeBase, tmp_path: Path) -> None:
+@pytest.fixture(params=["parsed", "streamed"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a bundle file is read: parsed at once (small files) or streamed (large)."""
+    if request.param == "streamed":
+        monkeypatch.setattr(stix_import, "IN_MEMORY_BYTES", 0)
+    return str(request.param)
+
+
+def test_foreign_objects_map_to_actors_and_a_claim(
+    kb: KnowledgeBase, tmp_path: Path, reading: str
+) -> None:
     report = import_bundle(kb, write(tmp_path, foreign_objects()), SYSTEM)
     assert report.written
     assert report.created == 4
@@ -176,7 +186,9 @@ def test_bad_object_is_reported_and_nothing_is_written(
     assert kb.get(GROUP, SYSTEM).name == "Example Group"
 
 
-def test_same_id_twice_with_different_content_is_refused(kb: KnowledgeBase, tmp_path: Path) -> None:
+def test_same_id_twice_with_different_content_is_refused(
+    kb: KnowledgeBase, tmp_path: Path, reading: str
+) -> None:
     objects = foreign_objects()
     objects.append({**objects[1], "name": "Someone else"})
     objects.append(dict(objects[2]))  # an identical repeat is fine
@@ -188,7 +200,9 @@ def test_same_id_twice_with_different_content_is_refused(kb: KnowledgeBase, tmp_
 
 
 @pytest.mark.parametrize("text", [b'{"type": "bundle", "objects": [{"type": ', b"[1, 2", b"{}"])
-def test_malformed_json_is_a_clear_error(kb: KnowledgeBase, tmp_path: Path, text: bytes) -> None:
+def test_malformed_json_is_a_clear_error(
+    kb: KnowledgeBase, tmp_path: Path, text: bytes, reading: str
+) -> None:
     path = tmp_path / "broken.json"
     path.write_bytes(text)
     with pytest.raises(BundleError, match=r"malformed JSON|not a STIX bundle"):
@@ -203,7 +217,9 @@ def test_relationship_with_missing_end_is_reported(kb: KnowledgeBase, tmp_path: 
     assert any(n.where == REL and STATE in n.reason for n in report.notes)
 
 
-def test_stix_20_bundle_objects_need_no_spec_version(kb: KnowledgeBase, tmp_path: Path) -> None:
+def test_stix_20_bundle_objects_need_no_spec_version(
+    kb: KnowledgeBase, tmp_path: Path, reading: str
+) -> None:
     objects = [{k: v for k, v in o.items() if k != "spec_version"} for o in foreign_objects()]
     report = import_bundle(kb, write(tmp_path, objects, spec_version="2.0"), SYSTEM)
     assert report.written
@@ -222,7 +238,11 @@ def test_forward_references_and_cycles_resolve_in_one_transaction(
 
 @pytest.mark.parametrize("chunk", [1, 2, 2_000])
 def test_what_pass_two_looks_up_crosses_chunk_boundaries(
-    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+    kb: KnowledgeBase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    chunk: int,
+    reading: str,
 ) -> None:
     """Pass 2 reads the bundle a chunk at a time and asks the on-disk index about the objects
     a chunk points to: ends, countries and answered attributions found in other chunks."""
@@ -307,7 +327,7 @@ def test_oasis_examples_import_with_skips_reported(kb: KnowledgeBase, name: str)
     assert report.objects == report.created + report.unchanged + sum(report.skipped.values())
 
 
-def test_oasis_single_object_file_is_not_a_bundle(kb: KnowledgeBase) -> None:
+def test_oasis_single_object_file_is_not_a_bundle(kb: KnowledgeBase, reading: str) -> None:
     with pytest.raises(BundleError, match="not a STIX bundle"):
         import_bundle(kb, _shared("stix-examples", "interop-objectmarking-test.json"), SYSTEM)
 
