@@ -182,3 +182,32 @@ def test_timestamps_are_utc_with_milliseconds_or_microseconds(
     value: dt.datetime, expected: str
 ) -> None:
     assert m.timestamp(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-01-02T03:04:05Z", dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)),
+        ("2024-01-02T03:04:05.1Z", dt.datetime(2024, 1, 2, 3, 4, 5, 100000, tzinfo=dt.UTC)),
+        (
+            "2024-01-02T03:04:05.123456789Z",
+            dt.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC),
+        ),
+    ],
+)
+def test_stix_timestamps_parse_to_utc(text: str, expected: dt.datetime) -> None:
+    assert m.parse_timestamp(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("2024-02-30T03:04:05Z", "not a real date"),
+        ("2024-01-02 03:04:05Z", "not a STIX timestamp"),
+        ("2024-01-02T03:04:05+01:00", "not a STIX timestamp"),
+        (20240102, "not a STIX timestamp"),
+    ],
+)
+def test_bad_stix_timestamps_are_refused(text: object, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        m.parse_timestamp(text)
