@@ -4,12 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev
-# Browser tests drive Debian's Chromium; the PDF briefing needs Pango (WeasyPrint).
-if [ ! -x /usr/bin/chromium ] || ! ldconfig -p | grep -c libpangoft2-1.0 >/dev/null; then
-  echo "== installing chromium, chromium-driver and Pango from Debian"
+# Browser tests drive Debian's Chromium; the PDF briefing needs Pango and HarfBuzz-Subset
+# (WeasyPrint warns without the latter, and the tests treat warnings as errors).
+if [ ! -x /usr/bin/chromium ] || ! ldconfig -p | grep -q libpangoft2-1.0 \
+  || ! ldconfig -p | grep -q libharfbuzz-subset; then
+  echo "== installing chromium, chromium-driver, Pango and HarfBuzz-Subset from Debian"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
-    libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null
+    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null
 fi
 echo "== ruff"
 .venv/bin/ruff check src tests benchmarks
