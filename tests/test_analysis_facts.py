@@ -44,13 +44,19 @@ def _world(kb: KnowledgeBase) -> None:
 
 
 def _facts(kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
-    """Every claim_facts row, by the id of its record."""
+    """Every claim_facts row, by the id of its record; the ``<ref>_pk`` columns as the id of the
+    record at that pk."""
     query = sa.select(records.c.id, claim_facts).join(
         claim_facts, claim_facts.c.record_pk == records.c.pk
     )
     with kb.engine.connect() as conn:
+        ids = {pk: rid for pk, rid in conn.execute(sa.select(records.c.pk, records.c.id))}
         return {
-            row.id: {k: v for k, v in row._mapping.items() if k not in ("id", "record_pk")}
+            row.id: {
+                k: ids.get(v) if k.endswith("_pk") else v
+                for k, v in row._mapping.items()
+                if k not in ("id", "record_pk")
+            }
             for row in conn.execute(query)
         }
 
@@ -71,6 +77,10 @@ def test_claim_facts_hold_each_claims_payload_fields(kb: KnowledgeBase) -> None:
         "evidence": "technical",
         "joint_group": None,
         "withdrawn": None,
+        "claimant_pk": "ncsc",
+        "incident_pk": "notpetya",
+        "subject_pk": None,
+        "accused_pk": "state-ru",
     }
     assert (facts["c2"]["joint_group"], facts["c2"]["evidence"]) == ("j1", "none")
     assert (facts["c3"]["incident"], facts["c3"]["subject"], facts["c3"]["date"]) == (
@@ -78,6 +88,7 @@ def test_claim_facts_hold_each_claims_payload_fields(kb: KnowledgeBase) -> None:
         "apt28",
         "2018-10",
     )
+    assert (facts["c3"]["incident_pk"], facts["c3"]["subject_pk"]) == (None, "apt28")
 
 
 def test_claim_facts_follow_update_upsert_and_remarking(kb: KnowledgeBase) -> None:

@@ -112,9 +112,11 @@ def test_tallied_scores_equal_the_scores_of_each_incidents_claims(
     _world(kb, seed, writer)
     for viewer in (reader, SYSTEM):
         with kb.engine.connect() as conn:
-            columns = load.claim_columns(conn, viewer)
-            ids = sorted(load.incidents(conn, viewer))
-            ctx = scorer(load.actors(conn, viewer), columns.about_groups())
+            incidents = load.incidents(conn, viewer)
+            actors = load.actors(conn, viewer)
+            columns = load.claim_columns(conn, viewer, load.names_of(actors, incidents))
+            ids = sorted(incidents)
+            ctx = scorer(actors, columns.about_groups())
         counted = tally.tally(tally.code(columns, ids, ctx))
         found: dict[str, dict[str, float]] = {}
         for g, score in enumerate(counted.scores().tolist()):

@@ -20,9 +20,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select
-from sqlalchemy.sql.expression import FromClause
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import Alias, FromClause
 
 from accord.domain.vocab import Marking, Status, UserRole
 from accord.errors import Forbidden
@@ -70,6 +73,20 @@ def _own_rule(viewer: Viewer, table: FromClause) -> ColumnElement[bool]:
     return and_(marking_allows, or_(c.status == Status.PUBLISHED.value, c.owner == org))
 
 
+class _EndAlias(Alias):
+    """``records`` as the end of a reference, looked up by id. On SQLite it is read through
+    ``ix_records_id_access`` (id and the sharing columns, migration 0010): the planner prefers
+    the unique index on ``id``, which then reads the wide table row for the sharing columns."""
+
+    inherit_cache = True
+
+
+@compiles(_EndAlias, "sqlite")
+def _end_alias_sqlite(element: _EndAlias, compiler: SQLCompiler, **kw: Any) -> str:
+    text: str = compiler.visit_alias(element, **kw)  # type: ignore[no-untyped-call]
+    return f"{text} INDEXED BY ix_records_id_access" if kw.get("asfrom") else text
+
+
 @functools.lru_cache(maxsize=1024)
 def visible(viewer: Viewer, table: FromClause = records, depth: int = 2) -> ColumnElement[bool]:
     """SQL filter: rows of ``table`` (the records table or an alias) the viewer may see.
@@ -83,7 +100,7 @@ def visible(viewer: Viewer, table: FromClause = records, depth: int = 2) -> Colu
     own = _own_rule(viewer, table)
     if depth == 0:
         return own
-    target = records.alias(f"target_{depth}")
+    target = _EndAlias._construct(records, name=f"target_{depth}")
     hidden_end = (
         select(record_refs.c.target_id)
         .join(target, target.c.id == record_refs.c.target_id)

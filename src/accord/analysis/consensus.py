@@ -383,7 +383,7 @@ def all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
     with kb.engine.connect() as conn:
         actors = load.actors(conn, viewer)
         incidents = load.incidents(conn, viewer)
-        columns = load.claim_columns(conn, viewer)
+        columns = load.claim_columns(conn, viewer, load.names_of(actors, incidents))
     ctx = scorer(actors, columns.about_groups())
     ids = sorted(incidents)
     coded = tally.code(columns, ids, ctx)

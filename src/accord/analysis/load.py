@@ -16,9 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 from sqlalchemy import ColumnElement, Connection, Select, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
@@ -30,23 +32,27 @@ from accord.store.schema import claim_facts, record_refs, records
 
 _CHUNK = 900  # ids per IN (...) list: under SQLite's default limit of 999 bound parameters
 
+Ints = npt.NDArray[np.int64]
+
 
 class ActorRow(NamedTuple):
-    """An actor as the analyses see it."""
+    """An actor as the analyses see it (``pk``: its ``records.pk``)."""
 
     id: str
     name: str
     kind: str
     parent: str | None
     governance: dict[str, Any] | None
+    pk: int
 
 
 class IncidentRow(NamedTuple):
-    """An incident: its name and start date (with its precision)."""
+    """An incident: its name and start date (with its precision), and its ``records.pk``."""
 
     id: str
     name: str
     start: str
+    pk: int
 
 
 class ClaimRow(NamedTuple):
@@ -133,9 +139,9 @@ def _date(value: Any) -> str | None:
 
 
 def _select(conn: Connection, viewer: Viewer, kind: Kind) -> Select[Any]:
-    return select(records.c.id, records.c.name, records.c.date_key, _payload(conn)).where(
-        records.c.kind == kind.value, access.visible(viewer)
-    )
+    return select(
+        records.c.id, records.c.name, records.c.date_key, _payload(conn), records.c.pk
+    ).where(records.c.kind == kind.value, access.visible(viewer))
 
 
 def _pointing(field: str, targets: Sequence[str]) -> Iterator[Select[Any]]:
@@ -154,32 +160,32 @@ def _rows(
     *,
     ref_field: str | None = None,
     targets: Sequence[str] | None = None,
-) -> Iterator[tuple[str, str, str | None, dict[str, Any]]]:
-    """(id, name, date_key, payload) of visible records of a kind, optionally only those whose
-    ``ref_field`` points at one of ``targets`` (looked up in ``record_refs``)."""
+) -> Iterator[tuple[str, str, str | None, dict[str, Any], int]]:
+    """(id, name, date_key, payload, pk) of visible records of a kind, optionally only those
+    whose ``ref_field`` points at one of ``targets`` (looked up in ``record_refs``)."""
     query = _select(conn, viewer, kind)
     if targets is None:
-        for rid, name, date_key, data in _fetch(conn, query):
-            yield rid, name, date_key, _decode(data)
+        for rid, name, date_key, data, pk in _fetch(conn, query):
+            yield rid, name, date_key, _decode(data), pk
         return
     for pointing in _pointing(ref_field or "", targets):
-        for rid, name, date_key, data in _fetch(conn, query.where(records.c.id.in_(pointing))):
-            yield rid, name, date_key, _decode(data)
+        for rid, name, date_key, data, pk in _fetch(conn, query.where(records.c.id.in_(pointing))):
+            yield rid, name, date_key, _decode(data), pk
 
 
 def _by_ids(
     conn: Connection, viewer: Viewer, kind: Kind, ids: Sequence[str] | None
-) -> Iterator[tuple[str, str, str | None, dict[str, Any]]]:
+) -> Iterator[tuple[str, str, str | None, dict[str, Any], int]]:
     if ids is None:
         yield from _rows(conn, viewer, kind)
         return
     wanted = sorted(set(ids))
     base = _select(conn, viewer, kind)
     for start in range(0, len(wanted), _CHUNK):
-        for rid, name, date_key, data in conn.execute(
+        for rid, name, date_key, data, pk in conn.execute(
             base.where(records.c.id.in_(wanted[start : start + _CHUNK]))
         ):
-            yield rid, name, date_key, _decode(data)
+            yield rid, name, date_key, _decode(data), pk
 
 
 # -- typed loaders ----------------------------------------------------------------------------
@@ -190,8 +196,8 @@ def actors(
 ) -> dict[str, ActorRow]:
     """Visible actors (all, or those among ``ids``), by id."""
     return {
-        rid: ActorRow(rid, name, d["kind"], d.get("parent"), d.get("governance"))
-        for rid, name, _, d in _by_ids(conn, viewer, Kind.ACTOR, ids)
+        rid: ActorRow(rid, name, d["kind"], d.get("parent"), d.get("governance"), pk)
+        for rid, name, _, d, pk in _by_ids(conn, viewer, Kind.ACTOR, ids)
     }
 
 
@@ -214,7 +220,7 @@ def incidents(
 ) -> dict[str, IncidentRow]:
     """Visible incidents (all, or those among ``ids``), by id. An incident's ``date_key`` is its
     start (a required field), so no payload is read."""
-    query = select(records.c.id, records.c.name, records.c.date_key).where(
+    query = select(records.c.id, records.c.name, records.c.date_key, records.c.pk).where(
         records.c.kind == Kind.INCIDENT.value, access.visible(viewer)
     )
     if ids is None:
@@ -226,7 +232,7 @@ def incidents(
             for start in range(0, len(wanted), _CHUNK)
             for row in conn.execute(query.where(records.c.id.in_(wanted[start : start + _CHUNK])))
         ]
-    return {rid: IncidentRow(rid, name, date_key or "") for rid, name, date_key in found}
+    return {rid: IncidentRow(rid, name, date_key or "", pk) for rid, name, date_key, pk in found}
 
 
 def _claims_select(viewer: Viewer) -> Select[Any]:
@@ -280,21 +286,23 @@ def subject_claims(conn: Connection, viewer: Viewer) -> list[ClaimRow]:
 
 
 class ClaimColumns(NamedTuple):
-    """Claims as columns (one tuple per :class:`ClaimRow` field, claims in id order): what the
-    analyses of every incident read, without a Python object per claim."""
+    """Visible claims that are not withdrawn, as columns in id order: what the analyses of every
+    incident read, without a Python object per claim. The records a claim points to are their
+    ``records.pk`` (-1 for none); ``names`` gives the id of each (an incident outside the
+    ``names`` the caller passed reads as none)."""
 
     id: tuple[str, ...]
-    claimant: tuple[str, ...]
-    incident: tuple[str | None, ...]
-    subject: tuple[str | None, ...]
-    accused: tuple[str, ...]
+    claimant: Ints
+    incident: Ints
+    subject: Ints
+    accused: Ints
     stance: tuple[str, ...]
     kind: tuple[str, ...]
     date: tuple[str, ...]
     confidence: tuple[int | None, ...]
     evidence: tuple[str, ...]
     joint_group: tuple[str | None, ...]
-    withdrawn: tuple[str | None, ...]
+    names: Mapping[int, str]
 
     def rows(self) -> list[ClaimRow]:
         """The same claims as rows."""
@@ -303,11 +311,28 @@ class ClaimColumns(NamedTuple):
     def about_groups(self) -> list[ClaimRow]:
         """The claims about threat groups (``subject`` set), as rows: the group → sponsor
         links."""
-        return self.at(n for n, s in enumerate(self.subject) if s is not None)
+        return self.at(np.flatnonzero(self.subject >= 0).tolist())
 
     def at(self, positions: Iterable[int]) -> list[ClaimRow]:
         """The claims at these positions, as rows."""
-        return [ClaimRow._make(column[n] for column in self) for n in positions]
+        name = self.names.get
+        return [
+            ClaimRow(
+                self.id[n],
+                name(int(self.claimant[n]), ""),
+                name(int(self.incident[n])),
+                name(int(self.subject[n])),
+                name(int(self.accused[n]), ""),
+                self.stance[n],
+                self.kind[n],
+                self.date[n],
+                self.confidence[n],
+                self.evidence[n],
+                self.joint_group[n],
+                None,
+            )
+            for n in positions
+        ]
 
 
 def _fetch(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
@@ -329,12 +354,61 @@ def _fetch(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
     return found
 
 
-def claim_columns(conn: Connection, viewer: Viewer) -> ClaimColumns:
-    """Every visible claim, as columns in id order."""
-    found = _fetch(conn, _claims_select(viewer).order_by(records.c.id))
-    return ClaimColumns(
-        *(tuple(map(operator.itemgetter(n), found)) for n in range(len(ClaimColumns._fields)))
+def claim_columns(conn: Connection, viewer: Viewer, names: Mapping[int, str]) -> ClaimColumns:
+    """Every visible claim that is not withdrawn, as columns in id order.
+
+    ``names`` maps ``records.pk`` to id for the actors and incidents the caller has read (under
+    the same rule); the ids of claimants, subjects and accused not among them are read here.
+    """
+    facts = claim_facts.c
+    refs = [
+        func.coalesce(column, -1)
+        for column in (facts.claimant_pk, facts.incident_pk, facts.subject_pk, facts.accused_pk)
+    ]
+    query = (
+        select(
+            records.c.id,
+            *refs,
+            facts.stance,
+            facts.kind,
+            facts.date,
+            facts.confidence,
+            facts.evidence,
+            facts.joint_group,
+        )
+        .select_from(records.join(claim_facts, facts.record_pk == records.c.pk))
+        .where(
+            records.c.kind == Kind.CLAIM.value,
+            facts.withdrawn.is_(None),
+            access.visible(viewer),
+        )
+        .order_by(records.c.id)
     )
+    found = _fetch(conn, query)
+    columns: list[Any] = [tuple(map(operator.itemgetter(n), found)) for n in range(11)]
+    for n in range(1, 5):
+        columns[n] = np.array(columns[n], dtype=np.int64)
+    actors = np.unique(np.concatenate([columns[1], columns[3], columns[4]]))
+    missing = [pk for pk in actors.tolist() if pk >= 0 and pk not in names]
+    if missing:  # written after the caller read its actors
+        names = {**names, **_names(conn, viewer, missing)}
+    return ClaimColumns._make([*columns, names])
+
+
+def _names(conn: Connection, viewer: Viewer, pks: Sequence[int]) -> dict[int, str]:
+    """pk → id of the visible records among ``pks``."""
+    found: dict[int, str] = {}
+    for start in range(0, len(pks), _CHUNK):
+        query = select(records.c.pk, records.c.id).where(
+            records.c.pk.in_(pks[start : start + _CHUNK]), access.visible(viewer)
+        )
+        found.update({pk: rid for pk, rid in conn.execute(query)})
+    return found
+
+
+def names_of(*rows: Mapping[str, ActorRow] | Mapping[str, IncidentRow]) -> dict[int, str]:
+    """pk → id of these actors and incidents (for :func:`claim_columns`). Pure."""
+    return {row.pk: row.id for found in rows for row in found.values()}
 
 
 def participations(
@@ -350,7 +424,7 @@ def participations(
         ParticipationRow(
             rid, d["actor"], d["initiative"], d["role"], date_key, _date(d.get("left"))
         )
-        for rid, _, date_key, d in found
+        for rid, _, date_key, d, _ in found
     ]
 
 
@@ -358,7 +432,7 @@ def norms(conn: Connection, viewer: Viewer) -> dict[str, NormRow]:
     """Visible norms, by id."""
     return {
         rid: NormRow(rid, d["code"], name, d["initiative"], tuple(d.get("equivalents", ())))
-        for rid, name, _, d in _rows(conn, viewer, Kind.NORM)
+        for rid, name, _, d, _ in _rows(conn, viewer, Kind.NORM)
     }
 
 
@@ -366,7 +440,7 @@ def initiatives(conn: Connection, viewer: Viewer) -> dict[str, InitiativeRow]:
     """Visible initiatives, by id."""
     return {
         rid: InitiativeRow(rid, name, d["kind"], d["status"], bool(d["binding"]), date_key)
-        for rid, name, date_key, d in _rows(conn, viewer, Kind.INITIATIVE)
+        for rid, name, date_key, d, _ in _rows(conn, viewer, Kind.INITIATIVE)
     }
 
 
@@ -374,7 +448,7 @@ def assessments(conn: Connection, viewer: Viewer) -> list[AssessmentRow]:
     """Visible norm assessments."""
     return [
         AssessmentRow(rid, d["assessor"], d["incident"], d["norm"])
-        for rid, _, _, d in _rows(conn, viewer, Kind.ASSESSMENT)
+        for rid, _, _, d, _ in _rows(conn, viewer, Kind.ASSESSMENT)
     ]
 
 

@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from accord.access import Viewer
 from accord.analysis import load, scoring, tally
 from accord.analysis.load import ActorRow, NormRow, ParticipationRow
@@ -164,31 +166,31 @@ def _government_attributions(
     columns: load.ClaimColumns, world: _World
 ) -> dict[str, dict[str, tuple[str, ...]]]:
     """State → incident → ids of the government claims that attribute it to the state."""
-    government = {
-        a for a, row in world.actors.items() if load.sector_of(row.kind) is Sector.GOVERNMENT
-    }
-    chosen = [
-        n
-        for n, (withdrawn, stance, claimant) in enumerate(
-            zip(columns.withdrawn, columns.stance, columns.claimant, strict=True)
-        )
-        if withdrawn is None and stance in load.SUPPORTING and claimant in government
+    government = [
+        row.pk for row in world.actors.values() if load.sector_of(row.kind) is Sector.GOVERNMENT
     ]
-    accused, subject, incident = columns.accused, columns.subject, columns.incident
+    supporting = np.fromiter(
+        (stance in load.SUPPORTING for stance in columns.stance), bool, len(columns.stance)
+    )
+    chosen = np.flatnonzero(supporting & np.isin(columns.claimant, government)).tolist()
+    name = columns.names.get
+    accused = [name(pk) for pk in columns.accused[chosen].tolist()]
+    subject = [name(pk) for pk in columns.subject[chosen].tolist()]
+    incident = [name(pk) for pk in columns.incident[chosen].tolist()]
     sponsors: dict[str, set[str]] = defaultdict(set)  # threat group → states (gov-asserted)
-    for n in chosen:
-        state = world.owner_state.get(accused[n])
+    for n in range(len(chosen)):
+        state = world.owner_state.get(accused[n] or "")
         group = subject[n]
         if group is not None and state is not None:
             sponsors[group].add(state)
     out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for n in chosen:
+    for n, at in enumerate(chosen):
         about = incident[n]
         if about is None or about not in world.incidents:
             continue
-        state = world.owner_state.get(accused[n])
-        for target in {state} if state else sponsors.get(accused[n], set()):
-            out[target][about].append(columns.id[n])
+        state = world.owner_state.get(accused[n] or "")
+        for target in {state} if state else sponsors.get(accused[n] or "", set()):
+            out[target][about].append(columns.id[at])
     return {s: {i: tuple(sorted(ids)) for i, ids in by.items()} for s, by in out.items()}
 
 
@@ -225,7 +227,7 @@ def _load(kb: KnowledgeBase, viewer: Viewer, threshold: float | None) -> _World:
         for a in load.assessments(conn, viewer):
             breached[a.incident].add(a.norm)
         incidents = load.incidents(conn, viewer, sorted(breached))
-        columns = load.claim_columns(conn, viewer)
+        columns = load.claim_columns(conn, viewer, load.names_of(actors, incidents))
     norms_of: dict[str, list[str]] = defaultdict(list)
     equivalents: dict[str, set[str]] = defaultdict(set)
     for n in norms.values():

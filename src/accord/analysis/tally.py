@@ -11,7 +11,7 @@ with the same floating-point operations in the same order, so both give identica
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -94,11 +94,12 @@ class Coded(NamedTuple):
     :func:`first_attributions` read."""
 
     ids: Sequence[str]
-    claimants: Sequence[str]
+    claimant: Ints  # records.pk
+    names: Mapping[int, str]  # records.pk -> id
     dates: Sequence[str]
     incidents: Sequence[str]
     actors: Sequence[str]  # the accused and every roll-up target, ascending
-    incident: Ints  # code in incidents; -1: not counted (withdrawn, or about no listed incident)
+    incident: Ints  # code in incidents; -1: not counted (about no listed incident)
     actor: Ints
     weight: Floats
     sign: Ints
@@ -109,14 +110,24 @@ class Coded(NamedTuple):
     rolled: dict[str, list[tuple[str, float]]]
 
 
+def _incident_codes(columns: load.ClaimColumns, incidents: Sequence[str]) -> Ints:
+    """Each claim's incident as its index in ``incidents``, -1 when it is about none of them."""
+    pk_of = {name: pk for pk, name in columns.names.items()}
+    pks = np.array([pk_of.get(i, -1) for i in incidents], dtype=np.int64)
+    size = int(max(pks.max(initial=-1), columns.incident.max(initial=-1))) + 2
+    lookup = np.full(size, -1, dtype=np.int64)  # lookup[-1] (no incident, or unknown) is -1
+    known = pks >= 0
+    lookup[pks[known]] = np.flatnonzero(known)
+    found: Ints = lookup[columns.incident]
+    return found
+
+
 def code(columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer) -> Coded:
     """Number the claims of ``columns`` for the incidents ``incidents`` (ids ascending). Pure.
 
-    Claims withdrawn, or about threat groups or other incidents, get incident -1 and count
-    for nothing (as in ``items_by_accused``)."""
-    incident_code = {i: n for n, i in enumerate(incidents)}
-    incident = _mapped(columns.incident, lambda i: incident_code.get(i, -1))
-    incident[_mapped(columns.withdrawn, lambda w: w is not None, bool)] = -1
+    Claims about threat groups or other incidents get incident -1 and count for nothing (as in
+    ``items_by_accused``; withdrawn claims are not in ``columns``)."""
+    incident = _incident_codes(columns, incidents)
     # The weight (kind, evidence, confidence and stance) of each distinct combination.
     combos, combo_code = _factorize(
         list(zip(columns.kind, columns.evidence, columns.confidence, columns.stance, strict=True))
@@ -125,12 +136,13 @@ def code(columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer) -> C
     sign = np.array(signs, dtype=np.int64)[combo_code]
     weights = [counted_weight(k, e, c, s) for (k, e, c, _), s in zip(combos, signs, strict=True)]
     weight = np.array(weights, dtype=np.float64)[combo_code]
-    accused, accused_code = _factorize(columns.accused)
+    accused_pks, accused_code = np.unique(columns.accused, return_inverse=True)
+    accused = [columns.names[pk] for pk in accused_pks.tolist()]
     rolled = {a: ctx.rollup(a) for a in accused}
     actors = sorted(set(accused) | {t for targets in rolled.values() for t, _ in targets})
     actor_code = {a: n for n, a in enumerate(actors)}
-    claimants, claimant_code = _factorize(columns.claimant)
-    who = [ctx.who(c) for c in claimants]
+    claimant_pks, claimant_code = np.unique(columns.claimant, return_inverse=True)
+    who = [ctx.who(columns.names[pk]) for pk in claimant_pks.tolist()]
     root_code = {r: n for n, r in enumerate(sorted({root for root, _ in who}))}
     roots = np.array([root_code[root] for root, _ in who], dtype=np.int64)
     sectors = np.array([_SECTOR_CODE.get(sector, -1) for _, sector in who], dtype=np.int64)
@@ -139,7 +151,8 @@ def code(columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer) -> C
     joint_of = np.array([-1 if j is None else n for n, j in enumerate(joints)], dtype=np.int64)
     return Coded(
         ids=columns.id,
-        claimants=columns.claimant,
+        claimant=columns.claimant,
+        names=columns.names,
         dates=columns.date,
         incidents=incidents,
         actors=actors,
@@ -421,5 +434,6 @@ def first_attributions(c: Coded, starts: Sequence[str]) -> dict[int, First]:
     for at, code, low, high in zip(
         chosen[picked].tolist(), codes.tolist(), shortest, longest, strict=True
     ):
-        out[code] = First(c.ids[at], c.claimants[at], c.dates[at], low, high)
+        claimant = c.names[int(c.claimant[at])]
+        out[code] = First(c.ids[at], claimant, c.dates[at], low, high)
     return out

@@ -8,8 +8,12 @@ confidence, evidence, joint group and withdrawal date, exactly as its current pa
 them. The row carries no sharing information: readers join it to ``records`` and filter with
 :func:`accord.access.visible` like every other read.
 
+The records a claim points to are kept twice: as their text ids, and as their ``records.pk``
+(``claimant_pk``, ``incident_pk``, ``subject_pk``, ``accused_pk``), which the analyses of every
+incident read and number as integers. A record's pk never changes.
+
 Writes call :func:`write` with the records they inserted or replaced (in the same transaction);
-migration 0006 calls :func:`backfill` once.
+migration 0006 calls :func:`backfill` once (text columns), migration 0010 :func:`resolve_refs`.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, select, update
 
 from accord.domain.records import Claim, Record
 from accord.domain.vocab import Kind
@@ -26,6 +30,8 @@ from accord.store import bulk
 from accord.store.schema import claim_facts, records
 
 _CHUNK = 900  # ids per IN (...) list: under SQLite's default limit of 999 bound parameters
+#: The references of a claim kept as ``<name>_pk`` too.
+REFS = ("claimant", "incident", "subject", "accused")
 
 
 def values(pk: int, claim: Claim) -> dict[str, Any]:
@@ -57,7 +63,37 @@ def write(conn: Connection, written: Sequence[Record]) -> None:
         found = conn.execute(select(records.c.id, records.c.pk).where(records.c.id.in_(chunk)))
         pks: dict[str, int] = {rid: pk for rid, pk in found}
         conn.execute(delete(claim_facts).where(claim_facts.c.record_pk.in_(list(pks.values()))))
-        bulk.insert_rows(conn, claim_facts, [values(pks[rid], claims[rid]) for rid in chunk])
+        rows = [values(pks[rid], claims[rid]) for rid in chunk]
+        targets = _pks(conn, {row[ref] for row in rows for ref in REFS} - {None})
+        for row in rows:
+            row.update({f"{ref}_pk": targets.get(row[ref]) for ref in REFS})
+        bulk.insert_rows(conn, claim_facts, rows)
+
+
+def _pks(conn: Connection, ids: set[str]) -> dict[str, int]:
+    """``records.pk`` of each of these ids (read-only)."""
+    wanted = sorted(ids)
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        query = select(records.c.id, records.c.pk).where(records.c.id.in_(chunk))
+        found.update({rid: pk for rid, pk in conn.execute(query)})
+    return found
+
+
+def resolve_refs(conn: Connection) -> None:
+    """Set every row's ``<ref>_pk`` columns from its text ids (for migrations). Writes."""
+    target = records.alias("target")
+    conn.execute(
+        update(claim_facts).values(
+            {
+                f"{ref}_pk": select(target.c.pk)
+                .where(target.c.id == claim_facts.c[ref])
+                .scalar_subquery()
+                for ref in REFS
+            }
+        )
+    )
 
 
 def _stored(rows: Iterable[Any]) -> list[dict[str, Any]]:

@@ -72,6 +72,8 @@ records = Table(
     # (kind, id) for pages of one kind in id order; the sharing columns after them make the
     # visibility check of a scan over one kind index-only (see accord.store.claim_facts).
     Index("ix_records_kind_access", "kind", "id", "marking", "status", "owner", "ends"),
+    # The same columns by id alone: access.visible reads a hard end's through it (INDEXED BY).
+    Index("ix_records_id_access", "id", "marking", "status", "owner", "ends"),
     Index("ix_records_owner_id", "owner", "id"),
     Index("ix_records_updated_id", "updated_at", "id"),
 )
@@ -97,6 +99,11 @@ claim_facts = Table(
     Column("evidence", String(16), nullable=False),
     Column("joint_group", String(500), nullable=True),
     Column("withdrawn", String(10), nullable=True),
+    # records.pk of the claimant, incident, subject and accused (migration 0010).
+    Column("claimant_pk", Integer, nullable=True),
+    Column("incident_pk", Integer, nullable=True),
+    Column("subject_pk", Integer, nullable=True),
+    Column("accused_pk", Integer, nullable=True),
 )
 
 record_refs = Table(
