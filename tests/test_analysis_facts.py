@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from accord import access
 from accord.access import SYSTEM
 from accord.analysis import load
 from accord.domain.vocab import Marking
@@ -145,3 +147,16 @@ def test_migrations_create_exactly_the_schema_module(kb: KnowledgeBase) -> None:
     with kb.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_object": _not_in_metadata})
         assert compare_metadata(context, metadata) == []
+
+
+def test_sqlite_reads_the_ends_of_a_claim_through_the_id_access_index(kb: KnowledgeBase) -> None:
+    if kb.engine.dialect.name != "sqlite":
+        pytest.skip("INDEXED BY is SQLite's")
+    _world(kb)
+    query = sa.select(records.c.id).where(records.c.kind == "claim", access.visible(SYSTEM))
+    with kb.engine.connect() as conn:
+        sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        details = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+    ends = [d for d in details if d.startswith("SEARCH target_")]
+    assert ends, details
+    assert all("ix_records_id_access" in d for d in ends), details

@@ -128,6 +128,21 @@ def test_tallied_scores_equal_the_scores_of_each_incidents_claims(
             assert found.get(incident_id, {}) == ctx.scores(claims), incident_id
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_sponsor_links_on_columns_equal_the_links_claim_by_claim(
+    kb: KnowledgeBase, seed: int
+) -> None:
+    writer, reader = two_orgs(kb)
+    _world(kb, seed, writer)
+    for viewer in (reader, SYSTEM):
+        with kb.engine.connect() as conn:
+            actors = load.actors(conn, viewer)
+            columns = load.claim_columns(conn, viewer, load.names_of(actors))
+        expected = scorer(actors, columns.about_groups()).links
+        assert expected
+        assert tally.scorer(actors, columns).links == expected
+
+
 def test_say_do_threshold_rule_matches_consensus_of_each_incident(kb: KnowledgeBase) -> None:
     writer, reader = two_orgs(kb)
     _world(kb, 0, writer)

@@ -384,7 +384,7 @@ def all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
         actors = load.actors(conn, viewer)
         incidents = load.incidents(conn, viewer)
         columns = load.claim_columns(conn, viewer, load.names_of(actors, incidents))
-    ctx = scorer(actors, columns.about_groups())
+    ctx = tally.scorer(actors, columns)
     ids = sorted(incidents)
     coded = tally.code(columns, ids, ctx)
     counted = tally.tally(coded)

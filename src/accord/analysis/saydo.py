@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from accord.access import Viewer
-from accord.analysis import load, scoring, tally
+from accord.analysis import load, tally
 from accord.analysis.load import ActorRow, NormRow, ParticipationRow
 from accord.domain.vocab import ActorKind, Role, Sector
 from accord.errors import BadRequest, NotFound
@@ -199,9 +199,8 @@ def _consensus_attributions(
 ) -> dict[str, dict[str, tuple[str, ...]]]:
     """State → incident → basis, where the state's consensus score on an assessed incident
     (roll-ups included) reaches ``threshold``."""
-    links = columns.about_groups()
     ids = sorted(world.incidents)
-    counted = tally.tally(tally.code(columns, ids, scoring.scorer(world.actors, links)))
+    counted = tally.tally(tally.code(columns, ids, tally.scorer(world.actors, columns)))
     out: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
     for g, score in enumerate(counted.scores().tolist()):
         accused = counted.actors[int(counted.group_actor[g])]

@@ -110,24 +110,28 @@ class Coded(NamedTuple):
     rolled: dict[str, list[tuple[str, float]]]
 
 
-def _incident_codes(columns: load.ClaimColumns, incidents: Sequence[str]) -> Ints:
-    """Each claim's incident as its index in ``incidents``, -1 when it is about none of them."""
-    pk_of = {name: pk for pk, name in columns.names.items()}
+def _about_codes(names: Mapping[int, str], about: Ints, incidents: Sequence[str]) -> Ints:
+    """Each claim's incident (``about``, as pks) as its index in ``incidents``, -1 when it is
+    about none of them."""
+    pk_of = {name: pk for pk, name in names.items()}
     pks = np.array([pk_of.get(i, -1) for i in incidents], dtype=np.int64)
-    size = int(max(pks.max(initial=-1), columns.incident.max(initial=-1))) + 2
+    size = int(max(pks.max(initial=-1), about.max(initial=-1))) + 2
     lookup = np.full(size, -1, dtype=np.int64)  # lookup[-1] (no incident, or unknown) is -1
     known = pks >= 0
     lookup[pks[known]] = np.flatnonzero(known)
-    found: Ints = lookup[columns.incident]
+    found: Ints = lookup[about]
     return found
 
 
-def code(columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer) -> Coded:
+def code(
+    columns: load.ClaimColumns, incidents: Sequence[str], ctx: Scorer, *, about: str = "incident"
+) -> Coded:
     """Number the claims of ``columns`` for the incidents ``incidents`` (ids ascending). Pure.
 
     Claims about threat groups or other incidents get incident -1 and count for nothing (as in
-    ``items_by_accused``; withdrawn claims are not in ``columns``)."""
-    incident = _incident_codes(columns, incidents)
+    ``items_by_accused``; withdrawn claims are not in ``columns``). With ``about="subject"``
+    the "incidents" are threat groups and the claims about them are counted instead."""
+    incident = _about_codes(columns.names, getattr(columns, about), incidents)
     # The weight (kind, evidence, confidence and stance) of each distinct combination.
     combos, combo_code = _factorize(
         list(zip(columns.kind, columns.evidence, columns.confidence, columns.stance, strict=True))
@@ -437,3 +441,47 @@ def first_attributions(c: Coded, starts: Sequence[str]) -> dict[int, First]:
         claimant = c.names[int(c.claimant[at])]
         out[code] = First(c.ids[at], claimant, c.dates[at], low, high)
     return out
+
+
+def _subset(columns: load.ClaimColumns, at: Ints) -> load.ClaimColumns:
+    """The claims of ``columns`` at positions ``at`` (ascending)."""
+    positions = at.tolist()
+    return load.ClaimColumns._make(
+        column[at]
+        if isinstance(column, np.ndarray)
+        else column
+        if isinstance(column, Mapping)
+        else tuple(column[n] for n in positions)
+        for column in columns
+    )
+
+
+def links(columns: load.ClaimColumns, ctx: Scorer) -> dict[str, dict[str, float]]:
+    """Threat group → sponsor → consensus score of "this group is that sponsor" over the
+    claims about threat groups in ``columns`` (``scoring.links``, whose ``ctx`` has no links
+    yet either). Pure but for ``ctx``'s caches."""
+    chosen = np.flatnonzero(columns.subject >= 0)
+    if not len(chosen):
+        return {}
+    about = _subset(columns, chosen)
+    groups = sorted({about.names[pk] for pk in np.unique(about.subject).tolist()})
+    counted = tally(code(about, groups, ctx, about="subject"))
+    out: dict[str, dict[str, float]] = {}
+    for g, a, score in zip(
+        counted.group_incident.tolist(),
+        counted.group_actor.tolist(),
+        counted.scores().tolist(),
+        strict=True,
+    ):
+        group, sponsor = groups[g], counted.actors[a]
+        if sponsor != group and score > 0:
+            out.setdefault(group, {})[sponsor] = score
+    return out
+
+
+def scorer(actors: dict[str, load.ActorRow], columns: load.ClaimColumns) -> Scorer:
+    """A scorer over these (visible) actors, with the threat-group → sponsor links of the claims
+    about threat groups in ``columns`` (``scoring.scorer``, on columns). Pure."""
+    found = Scorer(actors, {})
+    found.links = links(columns, found)
+    return found
