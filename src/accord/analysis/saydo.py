@@ -169,8 +169,9 @@ def _government_attributions(
     government = [
         row.pk for row in world.actors.values() if load.sector_of(row.kind) is Sector.GOVERNMENT
     ]
+    supports = {w: load.weighing(w)[0] in load.SUPPORTING for w in set(columns.weighing)}
     supporting = np.fromiter(
-        (stance in load.SUPPORTING for stance in columns.stance), bool, len(columns.stance)
+        map(supports.__getitem__, columns.weighing), bool, len(columns.weighing)
     )
     chosen = np.flatnonzero(supporting & np.isin(columns.claimant, government)).tolist()
     name = columns.names.get

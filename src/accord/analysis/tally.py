@@ -133,12 +133,11 @@ def code(
     the "incidents" are threat groups and the claims about them are counted instead."""
     incident = _about_codes(columns.names, getattr(columns, about), incidents)
     # The weight (kind, evidence, confidence and stance) of each distinct combination.
-    combos, combo_code = _factorize(
-        list(zip(columns.kind, columns.evidence, columns.confidence, columns.stance, strict=True))
-    )
-    signs = [SIGN[stance] for *_, stance in combos]
+    combos, combo_code = _factorize(columns.weighing)
+    facts = [load.weighing(combo) for combo in combos]
+    signs = [SIGN[stance] for stance, *_ in facts]
     sign = np.array(signs, dtype=np.int64)[combo_code]
-    weights = [counted_weight(k, e, c, s) for (k, e, c, _), s in zip(combos, signs, strict=True)]
+    weights = [counted_weight(k, e, c, s) for (_, k, e, c), s in zip(facts, signs, strict=True)]
     weight = np.array(weights, dtype=np.float64)[combo_code]
     accused_pks, accused_code = np.unique(columns.accused, return_inverse=True)
     accused = [columns.names[pk] for pk in accused_pks.tolist()]
