@@ -83,6 +83,7 @@ def test_claim_facts_hold_each_claims_payload_fields(kb: KnowledgeBase) -> None:
         "incident_pk": "notpetya",
         "subject_pk": None,
         "accused_pk": "state-ru",
+        "weighing": "attributes official_statement technical 90",
     }
     assert (facts["c2"]["joint_group"], facts["c2"]["evidence"]) == ("j1", "none")
     assert (facts["c3"]["incident"], facts["c3"]["subject"], facts["c3"]["date"]) == (
@@ -102,6 +103,8 @@ def test_claim_facts_follow_update_upsert_and_remarking(kb: KnowledgeBase) -> No
     kb.set_marking("c3", SYSTEM, Marking.GREEN)
     facts = _facts(kb)
     assert (facts["c1"]["withdrawn"], facts["c1"]["confidence"]) == ("2019-03", None)
+    assert facts["c1"]["weighing"] == "attributes official_statement technical "
+    assert facts["c2"]["weighing"] == "disputes official_statement summary "
     assert (facts["c2"]["stance"], facts["c2"]["evidence"], facts["c2"]["joint_group"]) == (
         "disputes",
         "summary",

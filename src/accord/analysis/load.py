@@ -22,12 +22,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 import orjson
-from sqlalchemy import ColumnElement, Connection, Select, String, cast, func, select
+from sqlalchemy import ColumnElement, Connection, Select, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from accord import access
 from accord.access import Viewer
 from accord.domain.vocab import ActorKind, Kind, Sector, Stance
+from accord.store import claim_facts as claim_facts_store
 from accord.store.schema import claim_facts, record_refs, records
 
 _CHUNK = 900  # ids per IN (...) list: under SQLite's default limit of 999 bound parameters
@@ -335,20 +336,13 @@ class ClaimColumns(NamedTuple):
         return rows
 
 
-def _weighing_column() -> ColumnElement[str]:
-    """The facts that weigh a claim as one text, ``"stance kind evidence confidence"`` (the
-    confidence empty when the claim states none): a few hundred distinct values, so reading and
-    numbering one text per claim is cheaper than four values."""
-    facts = claim_facts.c
-    confidence = func.coalesce(cast(facts.confidence, String), "")
-    return facts.stance + " " + facts.kind + " " + facts.evidence + " " + confidence
-
-
-@functools.lru_cache(maxsize=4096)
 def weighing(text: str) -> tuple[str, str, str, int | None]:
-    """(stance, kind, evidence, confidence) of a :attr:`ClaimColumns.weighing` text. Pure."""
-    stance, kind, evidence, confidence = text.split(" ")
-    return stance, kind, evidence, int(confidence) if confidence else None
+    """(stance, kind, evidence, confidence) of a :attr:`ClaimColumns.weighing` text, cached (a
+    few hundred distinct values). Pure."""
+    return _parse_weighing(text)
+
+
+_parse_weighing = functools.lru_cache(maxsize=4096)(claim_facts_store.parse_weighing)
 
 
 def _fetch(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
@@ -385,7 +379,7 @@ def claim_columns(conn: Connection, viewer: Viewer, names: Mapping[int, str]) ->
         select(
             records.c.id,
             *refs,
-            _weighing_column(),
+            facts.weighing,
             facts.date,
             facts.joint_group,
         )

@@ -10,7 +10,9 @@ them. The row carries no sharing information: readers join it to ``records`` and
 
 The records a claim points to are kept twice: as their text ids, and as their ``records.pk``
 (``claimant_pk``, ``incident_pk``, ``subject_pk``, ``accused_pk``), which the analyses of every
-incident read and number as integers. A record's pk never changes.
+incident read and number as integers. A record's pk never changes. ``weighing`` repeats the
+four facts that weigh a claim (stance, kind, evidence, confidence) as one text: a few hundred
+distinct values, so those analyses read and number one text per claim instead of four values.
 
 Writes call :func:`write` with the records they inserted or replaced (in the same transaction);
 migration 0006 calls :func:`backfill` once (text columns), migration 0010 :func:`resolve_refs`.
@@ -22,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import ColumnElement, Connection, String, cast, delete, func, select, update
 
 from accord.domain.records import Claim, Record
 from accord.domain.vocab import Kind
@@ -52,6 +54,25 @@ def values(pk: int, claim: Claim) -> dict[str, Any]:
     }
 
 
+def weighing(stance: str, kind: str, evidence: str, confidence: int | None) -> str:
+    """The ``weighing`` text: ``"stance kind evidence confidence"``, the confidence empty when the
+    claim states none. Pure."""
+    return f"{stance} {kind} {evidence} {'' if confidence is None else confidence}"
+
+
+def parse_weighing(text: str) -> tuple[str, str, str, int | None]:
+    """(stance, kind, evidence, confidence) of a ``weighing`` text. Pure."""
+    stance, kind, evidence, confidence = text.split(" ")
+    return stance, kind, evidence, int(confidence) if confidence else None
+
+
+def _weighing_sql() -> ColumnElement[str]:
+    """:func:`weighing` in SQL, from the row's own columns."""
+    facts = claim_facts.c
+    confidence = func.coalesce(cast(facts.confidence, String), "")
+    return facts.stance + " " + facts.kind + " " + facts.evidence + " " + confidence
+
+
 def write(conn: Connection, written: Sequence[Record]) -> None:
     """Replace the facts of the claims among ``written`` (records just inserted or given a new
     revision) with what their payloads now say. Writes ``claim_facts``; other kinds are
@@ -67,6 +88,9 @@ def write(conn: Connection, written: Sequence[Record]) -> None:
         targets = _pks(conn, {row[ref] for row in rows for ref in REFS} - {None})
         for row in rows:
             row.update({f"{ref}_pk": targets.get(row[ref]) for ref in REFS})
+            row["weighing"] = weighing(
+                row["stance"], row["kind"], row["evidence"], row["confidence"]
+            )
         bulk.insert_rows(conn, claim_facts, rows)
 
 
@@ -81,19 +105,15 @@ def _pks(conn: Connection, ids: set[str]) -> dict[str, int]:
     return found
 
 
-def resolve_refs(conn: Connection) -> None:
-    """Set every row's ``<ref>_pk`` columns from its text ids (for migrations). Writes."""
+def fill_derived(conn: Connection) -> None:
+    """Set every row's ``<ref>_pk`` columns from its text ids, and its ``weighing`` (for
+    migrations). Writes."""
     target = records.alias("target")
-    conn.execute(
-        update(claim_facts).values(
-            {
-                f"{ref}_pk": select(target.c.pk)
-                .where(target.c.id == claim_facts.c[ref])
-                .scalar_subquery()
-                for ref in REFS
-            }
-        )
-    )
+    refs = {
+        f"{ref}_pk": select(target.c.pk).where(target.c.id == claim_facts.c[ref]).scalar_subquery()
+        for ref in REFS
+    }
+    conn.execute(update(claim_facts).values({**refs, "weighing": _weighing_sql()}))
 
 
 def _stored(rows: Iterable[Any]) -> list[dict[str, Any]]:

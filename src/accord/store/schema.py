@@ -99,11 +99,13 @@ claim_facts = Table(
     Column("evidence", String(16), nullable=False),
     Column("joint_group", String(500), nullable=True),
     Column("withdrawn", String(10), nullable=True),
-    # records.pk of the claimant, incident, subject and accused (migration 0010).
+    # records.pk of the claimant, incident, subject and accused, and the weighing facts as one
+    # text (migration 0010).
     Column("claimant_pk", Integer, nullable=True),
     Column("incident_pk", Integer, nullable=True),
     Column("subject_pk", Integer, nullable=True),
     Column("accused_pk", Integer, nullable=True),
+    Column("weighing", String(80), nullable=True),  # "stance kind evidence confidence"
 )
 
 record_refs = Table(
