@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from accord.access import Viewer
 from accord.analysis import load, tally
 from accord.analysis.load import ClaimRow, IncidentRow
@@ -391,25 +393,29 @@ def all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
     leads = tally.leads(counted)
     divergence = tally.divergence(counted, ctx)
     firsts = tally.first_attributions(coded, [incidents[i].start for i in ids])
-    scores = counted.groups.score.tolist()
-    supporting = counted.groups.supporting.tolist()
-    accused = [counted.actors[a] for a in counted.group_actor.tolist()]
-    claims = counted.counted.tolist()
+    # Each incident's leading group (-1: none, which picks the default appended to each column).
+    lead = np.full(len(ids), -1, dtype=np.int64)
+    lead[np.array(list(leads), dtype=np.int64)] = np.array(list(leads.values()), dtype=np.int64)
+    groups = counted.groups
+    scores = np.append(groups.score, 0.0)[lead].tolist()
+    voices = np.append(groups.supporting, 0)[lead].tolist()
+    names = np.array([*counted.actors, None], dtype=object)
+    accused = names[np.append(counted.group_actor, len(counted.actors))[lead]].tolist()
+    get_reasons, get_first = divergence.get, firsts.get
     summaries = []
-    for code, incident_id in enumerate(ids):
+    for code, (incident_id, claims) in enumerate(zip(ids, counted.counted.tolist(), strict=True)):
         incident = incidents[incident_id]
-        lead = leads.get(code)
-        reasons = divergence.get(code, ())
-        first = firsts.get(code)
+        reasons = get_reasons(code, ())
+        first = get_first(code)
         summaries.append(
             Summary(
                 incident_id,
                 incident.name,
                 incident.start,
-                claims[code],
-                None if lead is None else accused[lead],
-                0.0 if lead is None else scores[lead],
-                0 if lead is None else supporting[lead],
+                claims,
+                accused[code],
+                scores[code],
+                voices[code],
                 bool(reasons),
                 reasons,
                 None
