@@ -382,6 +382,11 @@ def all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
     Scored on columns (:mod:`accord.analysis.tally`), with the same results as
     :func:`for_incident` gives for each incident.
     """
+    with load.gc_paused():
+        return _all_incidents(kb, viewer)
+
+
+def _all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
     with kb.engine.connect() as conn:
         actors = load.actors(conn, viewer)
         incidents = load.incidents(conn, viewer)

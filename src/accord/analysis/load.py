@@ -13,8 +13,10 @@ the chain from an actor up to the state it belongs to).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -343,6 +345,24 @@ def weighing(text: str) -> tuple[str, str, str, int | None]:
 
 
 _parse_weighing = functools.lru_cache(maxsize=4096)(claim_facts_store.parse_weighing)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector, then restore its state.
+
+    Reading a million rows creates a million tuples; each counts towards the next collection,
+    and the full collections this triggers traverse every live object, the rows already read
+    included (about a second of a million-claim analysis). The rows hold no reference cycles, so
+    nothing is lost by collecting once afterwards, as the collector then does on its own.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _fetch(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:

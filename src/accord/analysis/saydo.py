@@ -346,8 +346,9 @@ def table(kb: KnowledgeBase, viewer: Viewer, *, threshold: float | None = None) 
     ``threshold`` switches attribution from the government-claimant rule to a consensus score
     threshold (0 < threshold ≤ 1). Read-only.
     """
-    world = _load(kb, viewer, threshold)
-    rows = tuple(_row(s, world, _breaches(s, world)) for s in world.states)
+    with load.gc_paused():
+        world = _load(kb, viewer, threshold)
+        rows = tuple(_row(s, world, _breaches(s, world)) for s in world.states)
     return SayDo(_rule(threshold), rows, _ranking(rows))
 
 
