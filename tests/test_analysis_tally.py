@@ -104,6 +104,16 @@ def test_all_incidents_agree_with_each_incident_in_detail(kb: KnowledgeBase, see
             assert found == _expected(kb, viewer, summary.incident), summary.incident
 
 
+def _loaded(
+    kb: KnowledgeBase, viewer: Viewer
+) -> tuple[dict[str, load.IncidentRow], dict[str, load.ActorRow], load.ClaimColumns]:
+    """The incidents, actors and claim columns the viewer may see."""
+    with kb.engine.connect() as conn:
+        incidents = load.incidents(conn, viewer)
+        actors = load.actors(conn, viewer)
+        return incidents, actors, load.claim_columns(conn, viewer, load.names_of(actors, incidents))
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_tallied_scores_equal_the_scores_of_each_incidents_claims(
     kb: KnowledgeBase, seed: int
@@ -111,12 +121,9 @@ def test_tallied_scores_equal_the_scores_of_each_incidents_claims(
     writer, reader = two_orgs(kb)
     _world(kb, seed, writer)
     for viewer in (reader, SYSTEM):
-        with kb.engine.connect() as conn:
-            incidents = load.incidents(conn, viewer)
-            actors = load.actors(conn, viewer)
-            columns = load.claim_columns(conn, viewer, load.names_of(actors, incidents))
-            ids = sorted(incidents)
-            ctx = scorer(actors, columns.about_groups())
+        incidents, actors, columns = _loaded(kb, viewer)
+        ids = sorted(incidents)
+        ctx = scorer(actors, columns.about_groups())
         counted = tally.tally(tally.code(columns, ids, ctx))
         found: dict[str, dict[str, float]] = {}
         for g, score in enumerate(counted.scores().tolist()):
@@ -135,9 +142,7 @@ def test_sponsor_links_on_columns_equal_the_links_claim_by_claim(
     writer, reader = two_orgs(kb)
     _world(kb, seed, writer)
     for viewer in (reader, SYSTEM):
-        with kb.engine.connect() as conn:
-            actors = load.actors(conn, viewer)
-            columns = load.claim_columns(conn, viewer, load.names_of(actors))
+        _, actors, columns = _loaded(kb, viewer)
         expected = scorer(actors, columns.about_groups()).links
         assert expected
         assert tally.scorer(actors, columns).links == expected

@@ -28,12 +28,12 @@ import orjson
 from accord.access import Viewer
 from accord.domain.inputs import RecordInput, parse_payload
 from accord.domain.records import Source
-from accord.domain.vocab import Kind, Marking
+from accord.domain.vocab import Marking
 from accord.errors import AccordError
 from accord.interop import stix_convert as sc
 from accord.interop import stix_mapping as m
 from accord.interop.importing import Problem
-from accord.interop.stix_index import BundleIndex, Planned
+from accord.interop.stix_index import BundleIndex
 from accord.kb import KnowledgeBase
 
 MAX_STRING = 1_000_000
@@ -344,7 +344,8 @@ def _write_chunk(
     writer. Writes."""
     objects = [(p, o) for p, o in chunk if isinstance(o, dict) and isinstance(o.get("id"), str)]
     plans = index.plans(o["id"] for _, o in objects)
-    mine = [(p, o, plans[o["id"]]) for p, o in objects if plans.get(o["id"], _NONE).position == p]
+    firsts = [(p, o, plans.get(o["id"])) for p, o in objects]
+    mine = [(p, o, found) for p, o, found in firsts if found is not None and found.position == p]
     if not mine:
         return
     mentioned = {ref for _, obj, _ in mine for ref in _ids_in(obj)}
@@ -375,9 +376,6 @@ def _write_chunk(
             writer.report.note(obj["id"], text)
         needs = [r for r in map(resolve, planned.plan.needs) if r]
         writer.add(raw, needs, position, positions)
-
-
-_NONE = Planned(-1, sc.Plan("", Kind.ACTOR))
 
 
 def _chunked(items: Iterable[tuple[int, Any]]) -> Iterator[list[tuple[int, Any]]]:
