@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from accord import accounts
 from accord.access import ANONYMOUS, Viewer
+from accord.analysis import load
 from accord.domain.records import PAYLOADS, Record, Source
 from accord.domain.vocab import Kind, Marking, Sector, Status, UserRole
 from accord.errors import NotFound
@@ -158,6 +159,9 @@ def _check_viewer(
             for target in world[rid].soft_refs:
                 if target not in expected:
                     assert target not in str(view.record.data.model_dump()), "history link"
+    claims = {rid for rid in expected if rid in world and world[rid].kind == "claim"}
+    with kb.engine.connect() as conn:
+        assert set(load.claim_columns(conn, viewer, {}).id) == claims, "analysis scan"
     found = {h.record.id for h in kb.search("alpha", viewer, limit=500)}
     assert found == expected - (set(ORGS) | {"accord-curators"}), "search"
     counts = kb.count(viewer)

@@ -27,7 +27,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Alias, FromClause
 
-from accord.domain.vocab import Marking, Status, UserRole
+from accord.domain.vocab import Kind, Marking, Status, UserRole
 from accord.errors import Forbidden
 from accord.store import ends
 from accord.store.schema import record_readers, record_refs, record_shares, records
@@ -113,8 +113,39 @@ def visible(viewer: Viewer, table: FromClause = records, depth: int = 2) -> Colu
     )
     # records.ends summarises the ends' markings (see accord.store.ends): when every end is
     # public to this viewer, skip the per-row check of each end.
-    public_ends = [ends.CLEAR, ends.GREEN] if viewer.authenticated else [ends.CLEAR]
-    return and_(own, or_(table.c.ends.in_(public_ends), not_(hidden_end)))
+    return and_(own, or_(table.c.ends.in_(_public_ends(viewer)), not_(hidden_end)))
+
+
+def _public_ends(viewer: Viewer) -> list[str]:
+    """The values of ``records.ends`` that clear a row's ends for this viewer without a check."""
+    return [ends.CLEAR, ends.GREEN] if viewer.authenticated else [ends.CLEAR]
+
+
+@functools.lru_cache(maxsize=256)
+def visible_in_scan(
+    viewer: Viewer,
+    table: FromClause,
+    ends: tuple[tuple[ColumnElement[Any], tuple[Kind, ...]], ...],
+) -> ColumnElement[bool]:
+    """SQL filter for a scan of many relationship records: the same rows as :func:`visible`.
+
+    ``ends`` names every hard reference of the scanned rows as an integer column holding the
+    ``records.pk`` of the end (NULL for none; e.g. ``claim_facts.claimant_pk``) with the kinds
+    of record it points at. Where the row's ends summary does not clear it, each end is looked
+    up among the visible records of its kinds, which the database reads once for the whole
+    query, instead of by id for every row (a few index seeks a row: 0.7 s at a million
+    claims). Leaving out a hard reference would show rows :func:`visible` hides, so callers
+    derive ``ends`` from the payload's ``REFS``.
+    """
+    cleared = table.c.ends.in_(_public_ends(viewer))
+    checks = []
+    for n, (column, kinds) in enumerate(ends):
+        end = records.alias(f"scan_end_{n}")
+        of_kinds = select(end.c.pk).where(
+            end.c.kind.in_([kind.value for kind in kinds]), visible(viewer, end)
+        )
+        checks.append(or_(column.is_(None), column.in_(of_kinds)))
+    return and_(_own_rule(viewer, table), or_(cleared, and_(*checks)))
 
 
 def visible_ids(viewer: Viewer, ids: Iterable[str]) -> ColumnElement[bool]:
