@@ -17,7 +17,6 @@ import contextlib
 import datetime as dt
 import functools
 import gc
-import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -29,6 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from accord import access
 from accord.access import Viewer
+from accord.analysis import fetch
 from accord.domain.records import Claim
 from accord.domain.vocab import ActorKind, Kind, Sector, Stance
 from accord.store import claim_facts as claim_facts_store
@@ -169,11 +169,13 @@ def _rows(
     whose ``ref_field`` points at one of ``targets`` (looked up in ``record_refs``)."""
     query = _select(conn, viewer, kind)
     if targets is None:
-        for rid, name, date_key, data, pk in _fetch(conn, query):
+        for rid, name, date_key, data, pk in fetch.rows(conn, query):
             yield rid, name, date_key, _decode(data), pk
         return
     for pointing in _pointing(ref_field or "", targets):
-        for rid, name, date_key, data, pk in _fetch(conn, query.where(records.c.id.in_(pointing))):
+        for rid, name, date_key, data, pk in fetch.rows(
+            conn, query.where(records.c.id.in_(pointing))
+        ):
             yield rid, name, date_key, _decode(data), pk
 
 
@@ -228,7 +230,7 @@ def incidents(
         records.c.kind == Kind.INCIDENT.value, access.visible(viewer)
     )
     if ids is None:
-        found = _fetch(conn, query)
+        found = fetch.rows(conn, query)
     else:
         wanted = sorted(set(ids))
         found = [
@@ -366,25 +368,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _fetch(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
-    """All rows of ``query`` as plain tuples, straight from the driver's cursor: at a million
-    rows, building a SQLAlchemy row per row costs as much as the query. Only for queries whose
-    result columns need no type conversion (text and integers)."""
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    positions = compiled.positiontup
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        if positions is None:
-            cursor.execute(str(compiled), params)
-        else:
-            cursor.execute(str(compiled), [params[name] for name in positions])
-        found: list[tuple[Any, ...]] = list(cursor.fetchall())
-    finally:
-        cursor.close()
-    return found
-
-
 #: Every reference of a claim (all are hard) as its ``claim_facts`` integer column, with the
 #: kinds it points at, for :func:`accord.access.visible_in_scan`. Taken from ``Claim.REFS``, so
 #: a new reference without a column fails here, at import, instead of loosening the filter.
@@ -403,25 +386,15 @@ def claim_columns(conn: Connection, viewer: Viewer, names: Mapping[int, str]) ->
         for column in (facts.claimant_pk, facts.incident_pk, facts.subject_pk, facts.accused_pk)
     ]
     query = (
-        select(
-            records.c.id,
-            *refs,
-            facts.weighing,
-            facts.date,
-            facts.joint_group,
-        )
+        select(records.c.id, *refs, facts.weighing, facts.date, facts.joint_group)
         .select_from(records.join(claim_facts, facts.record_pk == records.c.pk))
         .where(
             records.c.kind == Kind.CLAIM.value,
             facts.withdrawn.is_(None),
             access.visible_in_scan(viewer, records, _CLAIM_ENDS),
         )
-        .order_by(records.c.id)
     )
-    found = _fetch(conn, query)
-    columns: list[Any] = [tuple(map(operator.itemgetter(n), found)) for n in range(8)]
-    for n in range(1, 5):
-        columns[n] = np.array(columns[n], dtype=np.int64)
+    columns: list[Any] = fetch.columns(conn, query, ints=range(1, 5))
     actors = np.unique(np.concatenate([columns[1], columns[3], columns[4]]))
     missing = [pk for pk in actors.tolist() if pk >= 0 and pk not in names]
     if missing:  # written after the caller read its actors

@@ -1,0 +1,96 @@
+"""Reading large results as columns: the same values, in key order, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+import sqlalchemy as sa
+
+from accord.analysis import fetch
+from accord.kb import KnowledgeBase
+
+_scratch = sa.MetaData()
+sample = sa.Table(
+    "fetch_sample",
+    _scratch,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("label", sa.String(40), nullable=True),
+)
+# Texts a naive split would break: separators, quotes, brackets, escapes, non-ASCII, NULL.
+LABELS = ["plain", "a,b", 'say "no"', "[x]", "back\\slash", "Zürich 東京", None, ""]
+
+
+@pytest.fixture
+def table(kb: KnowledgeBase) -> Iterator[sa.Table]:
+    _scratch.create_all(kb.engine)
+    try:
+        yield sample
+    finally:
+        _scratch.drop_all(kb.engine)
+
+
+def _fill(kb: KnowledgeBase, count: int) -> list[tuple[Any, ...]]:
+    """``count`` rows inserted in an order other than their keys'; returns them by key."""
+    written = [
+        (f"k{(n * 7919) % 1000:04d}-{n}", n * (-1) ** n, LABELS[n % len(LABELS)])
+        for n in range(count)
+    ]
+    with kb.engine.begin() as conn:
+        if written:
+            conn.execute(
+                sa.insert(sample),
+                [dict(zip(("key", "number", "label"), r, strict=True)) for r in written],
+            )
+    return sorted(written)
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 7, 9])
+def test_columns_hold_every_row_in_key_order(
+    kb: KnowledgeBase, table: sa.Table, count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch, "CHUNK", 3)  # 7 and 9 rows: several chunks, a full last one
+    expected = _fill(kb, count)
+    query = sa.select(table.c.key, table.c.number, table.c.label).where(table.c.key != "")
+    with kb.engine.connect() as conn:
+        keys, numbers, labels = fetch.columns(conn, query, ints=[1])
+    assert keys == tuple(r[0] for r in expected)
+    assert isinstance(numbers, np.ndarray)
+    assert numbers.dtype == np.int64
+    assert numbers.tolist() == [r[1] for r in expected]
+    assert labels == tuple(r[2] for r in expected)
+
+
+def test_columns_keep_the_callers_filter(kb: KnowledgeBase, table: sa.Table) -> None:
+    expected = [r for r in _fill(kb, 20) if r[1] > 0]
+    query = sa.select(table.c.key, table.c.number).where(table.c.number > 0)
+    with kb.engine.connect() as conn:
+        keys, numbers = fetch.columns(conn, query, ints=[1])
+    assert keys == tuple(r[0] for r in expected)
+    assert numbers.tolist() == [r[1] for r in expected]
+
+
+def test_a_chunk_joined_out_of_order_is_put_back_in_key_order(
+    kb: KnowledgeBase, table: sa.Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if kb.engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite joins chunks")
+    expected = _fill(kb, 5)
+    real_rows = fetch.rows
+
+    def reversed_join(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
+        (joined,) = real_rows(conn, query)
+        keys = orjson.loads(joined[0])[::-1]
+        numbers = joined[1].split(",")[::-1]
+        return [(orjson.dumps(keys).decode(), ",".join(numbers))]
+
+    monkeypatch.setattr(fetch, "rows", reversed_join)
+    query = sa.select(table.c.key, table.c.number)
+    with kb.engine.connect() as conn:
+        keys, numbers = fetch.columns(conn, query, ints=[1])
+    assert keys == tuple(r[0] for r in expected)
+    assert numbers.tolist() == [r[1] for r in expected]
