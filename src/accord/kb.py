@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from accord import access
@@ -308,20 +308,32 @@ class KnowledgeBase:
         """One page of visible records ordered by id (keyset pagination on ``after``). Read-only."""
         if not 1 <= limit <= MAX_PAGE:
             raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
-        query = select(records).where(access.visible(viewer))
+        where = []
         if kind is not None:
-            query = query.where(records.c.kind == kind.value)
+            where.append(records.c.kind == kind.value)
         if marking is not None:
-            query = query.where(records.c.marking == marking.value)
+            where.append(records.c.marking == marking.value)
         if owner is not None:
-            query = query.where(records.c.owner == owner)
+            where.append(records.c.owner == owner)
         if after is not None:
-            query = query.where(records.c.id > after)
+            where.append(records.c.id > after)
+        items, more = self.find(viewer, where, (records.c.id,), limit)
+        return Page(items=items, next_cursor=items[-1].id if more else None)
+
+    def find(
+        self,
+        viewer: Viewer,
+        where: Sequence[ColumnElement[bool]],
+        order_by: Sequence[ColumnElement[Any]],
+        limit: int,
+    ) -> tuple[list[Record], bool]:
+        """Up to ``limit`` visible records meeting ``where`` (conditions on ``records``) in the
+        given order, and whether more follow. Read-only."""
+        query = select(records).where(access.visible(viewer), *where).order_by(*order_by)
         with self._read() as conn:
-            selected = conn.execute(query.order_by(records.c.id).limit(limit + 1)).all()
+            selected = conn.execute(query.limit(limit + 1)).all()
             items = self._present(conn, viewer, rows.load_records(conn, selected[:limit]))
-        next_cursor = items[-1].id if len(selected) > limit else None
-        return Page(items=items, next_cursor=next_cursor)
+        return items, len(selected) > limit
 
     def iter_records(
         self, viewer: Viewer = ANONYMOUS, *, kind: Kind | None = None, page_size: int = 500

@@ -45,8 +45,11 @@ def _check_id(value: str) -> str:
     return value
 
 
+COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+
+
 def _check_country(value: str) -> str:
-    if not re.match(r"^[A-Z]{2}$", value):
+    if not COUNTRY_PATTERN.match(value):
         raise ValueError(f"'{value}' is not an ISO 3166 alpha-2 code")
     return value
 

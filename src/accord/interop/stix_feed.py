@@ -1,8 +1,8 @@
 """Pages of STIX objects in the order they were added, for TAXII (read-only).
 
-Records are selected with :func:`accord.access.visible` (ordered by the time their current
-revision was written, then id) and then loaded through ``kb.get_many``, which applies the
-sharing rules again and hides references to records the viewer may not see.
+Records are read through ``kb.find`` (which applies :func:`accord.access.visible` and hides
+references to records the viewer may not see), ordered by the time their current revision was
+written, then id.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def page(kb: KnowledgeBase, viewer: Viewer, scope: Scope, query: Query) -> Page:
         raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}")
     if query.spec_versions and m.SPEC not in query.spec_versions:
         return Page()
-    where = [access.visible(viewer), *_scope_filter(scope)]
+    where = _scope_filter(scope)
     kinds = {k for t in query.types for k in _KINDS_OF_TYPE.get(t, ())}
     if query.types:
         where.append(records.c.kind.in_([k.value for k in kinds]))
@@ -120,21 +120,11 @@ def page(kb: KnowledgeBase, viewer: Viewer, scope: Scope, query: Query) -> Page:
                 or_(records.c.updated_at > at, records.c.id > after_id),
             )
         )
-    statement = (
-        select(records.c.id, records.c.updated_at)
-        .where(*where)
-        .order_by(records.c.updated_at, records.c.id)
-        .limit(query.limit + 1)
-    )
-    with kb.engine.connect() as conn:
-        rows = conn.execute(statement).all()
-    chosen = rows[: query.limit]
-    found = kb.get_many([r.id for r in chosen], viewer)
-    batch = [found[r.id] for r in chosen if r.id in found]
+    batch, more = kb.find(viewer, where, (records.c.updated_at, records.c.id), query.limit)
     out = Page(entries=_entries(kb, viewer, batch, query))
-    if len(rows) > query.limit:
-        last = chosen[-1]
-        out.next = encode_cursor(as_utc(last.updated_at), last.id)
+    if more:
+        last = batch[-1]
+        out.next = encode_cursor(last.updated_at, last.id)
     return out
 
 
@@ -162,7 +152,7 @@ def _candidates(
     wanted = {i.rsplit("--", 1)[-1].lower() for i in ids}
     out = [i.lower() for i in ids]
     with kb.engine.connect() as conn:
-        for (rid,) in conn.execute(select(records.c.id).where(*where)):
+        for (rid,) in conn.execute(select(records.c.id).where(access.visible(viewer), *where)):
             if str(uuid.uuid5(m.NAMESPACE, rid)) in wanted:
                 out.append(rid)
     return out

@@ -7,15 +7,17 @@ records between Python and the database, a batch at a time, without per-row roun
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter
 from sqlalchemy import Connection, Row, Table, delete, insert, select, update
 
-from accord.domain.records import PAYLOADS, Record
+from accord.domain.records import PAYLOADS, Record, Source
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind
 from accord.store import bulk, claim_facts, ends, search
 from accord.store.schema import record_readers, record_refs, record_shares, records, revisions
@@ -113,6 +115,18 @@ def as_utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+_KINDS = {kind.value: kind for kind in Kind}
+_SOURCES = TypeAdapter(tuple[Source, ...])
+
+
+@functools.lru_cache(maxsize=4_096)
+def _sources(text: bytes) -> tuple[Source, ...]:
+    """Validated sources from their JSON, cached: records imported together cite the same
+    sources, and validating a source (its URL above all) costs more than the lookup. Pure (a
+    source is immutable)."""
+    return _SOURCES.validate_json(text)
+
+
 def record_from_row(
     row: Row[Any], shares: Sequence[str] = (), readers: Sequence[str] = ()
 ) -> Record:
@@ -122,7 +136,7 @@ def record_from_row(
     kind, so it is validated first and passed in as an instance).
     """
     body = orjson.loads(row.body)
-    kind = Kind(row.kind)
+    kind = _KINDS[row.kind]
     return Record.model_validate(
         {
             "id": row.id,
@@ -135,7 +149,7 @@ def record_from_row(
             "updated_at": as_utc(row.updated_at),
             "created_by": row.created_by,
             "updated_by": row.updated_by,
-            "sources": body["sources"],
+            "sources": _sources(orjson.dumps(body["sources"])),
             "shares": shares,
             "readers": readers,
             "data": PAYLOADS[kind].model_validate(body["data"]),
