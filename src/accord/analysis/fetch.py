@@ -43,23 +43,30 @@ def rows(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
     return found
 
 
-def columns(conn: Connection, query: Select[Any], ints: Sequence[int]) -> list[Column]:
-    """The result of ``query`` as one sequence per selected column: a numpy array for the
-    positions in ``ints`` (integer columns without NULLs), a tuple otherwise (text or NULL).
+#: How :func:`columns` carries each selected column: an integer (never NULL), a word (text
+#: that never holds a comma and is never NULL: ids, codes, dates) or any text (NULL allowed).
+INT, WORD, TEXT = "i", "w", "t"
+
+
+def columns(conn: Connection, query: Select[Any], forms: str) -> list[Column]:
+    """The result of ``query`` as one sequence per selected column: a numpy array for an
+    :data:`INT` column, a tuple for a :data:`WORD` or :data:`TEXT` one (``forms`` holds one
+    letter per selected column).
 
     ``query`` must not be ordered: its first column is a unique text key (such as
     ``records.id``), and the result comes in that key's order.
     """
     key = query.selected_columns[0]
-    width = len(query.selected_columns)
+    if len(forms) != len(query.selected_columns) or set(forms) - {INT, WORD, TEXT}:
+        raise ValueError(f"one of {INT}, {WORD}, {TEXT} per selected column, not {forms!r}")
     if conn.dialect.name != "sqlite":
         found = rows(conn, query.order_by(key))
-        return [_column([row[n] for row in found], n in ints) for n in range(width)]
+        return [_column([row[n] for row in found], form) for n, form in enumerate(forms)]
     parts: list[list[Column]] = []
     last: str | None = None
     while True:
         chunk = query if last is None else query.where(key > last)
-        part = _joined(conn, chunk.order_by(key).limit(CHUNK), ints)
+        part = _joined(conn, chunk.order_by(key).limit(CHUNK), forms)
         if part is None:
             break
         parts.append(part)
@@ -67,26 +74,23 @@ def columns(conn: Connection, query: Select[Any], ints: Sequence[int]) -> list[C
         if len(keys) < CHUNK:
             break
         last = keys[-1]
-    return [_concat([part[n] for part in parts], n in ints) for n in range(width)]
+    return [_concat([part[n] for part in parts], form) for n, form in enumerate(forms)]
 
 
-def _joined(conn: Connection, query: Select[Any], ints: Sequence[int]) -> list[Column] | None:
+_JOIN = {INT: func.group_concat, WORD: func.group_concat, TEXT: func.json_group_array}
+
+
+def _joined(conn: Connection, query: Select[Any], forms: str) -> list[Column] | None:
     """One chunk of rows (None when empty), each column joined into one text by SQLite and
     split again here, in the key's order."""
     sub = query.subquery()
-    aggregated = select(
-        *(
-            func.group_concat(column) if n in ints else func.json_group_array(column)
-            for n, column in enumerate(sub.c)
-        )
-    )
+    aggregated = select(*(_JOIN[form](column) for form, column in zip(forms, sub.c, strict=True)))
     (joined,) = rows(conn, aggregated)
-    if joined[0] in (None, "[]"):
+    if joined[0] is None or (forms[0] == TEXT and joined[0] == "[]"):
         return None
-    out: list[Column] = [
-        np.fromstring(text, dtype=np.int64, sep=",") if n in ints else tuple(orjson.loads(text))
-        for n, text in enumerate(joined)
-    ]
+    out = [_split(text, form) for text, form in zip(joined, forms, strict=True)]
+    if any(len(column) != len(out[0]) for column in out):  # a NULL in an INT or WORD column
+        raise ValueError("a column read as INT or WORD held a NULL")
     # SQLite 3.40 has no ORDER BY inside an aggregate; it joins the ordered subquery's rows in
     # order, but that is not a documented promise, so check it (cheap on sorted input).
     keys = list(out[0])
@@ -96,11 +100,19 @@ def _joined(conn: Connection, query: Select[Any], ints: Sequence[int]) -> list[C
     return out
 
 
-def _column(values: Sequence[Any], numeric: bool) -> Column:
-    return np.array(values, dtype=np.int64) if numeric else tuple(values)
+def _split(text: str | None, form: str) -> Column:
+    if text is None:  # group_concat over nothing but NULLs
+        return np.array([], dtype=np.int64) if form == INT else ()
+    if form == INT:
+        return np.fromstring(text, dtype=np.int64, sep=",")
+    return tuple(text.split(",")) if form == WORD else tuple(orjson.loads(text))
 
 
-def _concat(parts: Sequence[Column], numeric: bool) -> Column:
-    if not numeric:
+def _column(values: Sequence[Any], form: str) -> Column:
+    return np.array(values, dtype=np.int64) if form == INT else tuple(values)
+
+
+def _concat(parts: Sequence[Column], form: str) -> Column:
+    if form != INT:
         return tuple(itertools.chain.from_iterable(parts))
     return np.concatenate(parts) if parts else np.array([], dtype=np.int64)

@@ -394,7 +394,8 @@ def claim_columns(conn: Connection, viewer: Viewer, names: Mapping[int, str]) ->
             access.visible_in_scan(viewer, records, _CLAIM_ENDS),
         )
     )
-    columns: list[Any] = fetch.columns(conn, query, ints=range(1, 5))
+    # Ids, weighing texts and dates never hold a comma: SQLite joins them as plain words.
+    columns: list[Any] = fetch.columns(conn, query, "wiiiiwwt")
     actors = np.unique(np.concatenate([columns[1], columns[3], columns[4]]))
     missing = [pk for pk in actors.tolist() if pk >= 0 and pk not in names]
     if missing:  # written after the caller read its actors
