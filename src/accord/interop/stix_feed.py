@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,15 +146,15 @@ def _scope_filter(scope: Scope) -> list[ColumnElement[bool]]:
 def _candidates(
     kb: KnowledgeBase, viewer: Viewer, where: Sequence[ColumnElement[bool]], ids: Sequence[str]
 ) -> list[str]:
-    """Record ids whose STIX id may be one of ``ids``: the id itself (objects imported from
-    others keep it) or a record whose UUIDv5 matches. Read-only (ids only)."""
-    wanted = {i.rsplit("--", 1)[-1].lower() for i in ids}
-    out = [i.lower() for i in ids]
+    """Record ids whose STIX id may be one of ``ids``: a record whose STIX id has the same UUID
+    part (``records.stix_uuid``, indexed), or whose Accord id is the STIX id itself (objects
+    imported from others keep it). Read-only (ids only)."""
+    wanted = sorted({i.rsplit("--", 1)[-1].lower() for i in ids})
+    query = select(records.c.id).where(
+        access.visible(viewer), records.c.stix_uuid.in_(wanted), *where
+    )
     with kb.engine.connect() as conn:
-        for (rid,) in conn.execute(select(records.c.id).where(access.visible(viewer), *where)):
-            if str(uuid.uuid5(m.NAMESPACE, rid)) in wanted:
-                out.append(rid)
-    return out
+        return [i.lower() for i in ids] + [rid for (rid,) in conn.execute(query)]
 
 
 def _entries(kb: KnowledgeBase, viewer: Viewer, batch: list[Record], query: Query) -> list[Entry]:

@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Connection, Row, Table, delete, insert, select, update
 
 from accord.domain.records import PAYLOADS, Record, Source
+from accord.domain.stable_ids import stix_uuid
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind
 from accord.store import bulk, claim_facts, ends, search
 from accord.store.schema import record_readers, record_refs, record_shares, records, revisions
@@ -53,6 +54,7 @@ def row_values(record: Record) -> dict[str, Any]:
         "body": body_of(record),
         "search_name": _search_name(record),
         "search_text": _search_text(record),
+        "stix_uuid": stix_uuid(record.id, record.data.extra),
     }
 
 

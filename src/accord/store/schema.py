@@ -69,6 +69,8 @@ records = Table(
     Column("search_text", Text, nullable=False),
     Column("search_name", Text, nullable=False, server_default=""),
     Column("ends", String(8), nullable=False, server_default="CLEAR"),
+    # The UUID part of the record's STIX id (accord.domain.stable_ids), to find it by that id.
+    Column("stix_uuid", String(36), nullable=True),
     # (kind, id) for pages of one kind in id order; the sharing columns after them make the
     # visibility check of a scan over one kind index-only (see accord.store.claim_facts).
     Index("ix_records_kind_access", "kind", "id", "marking", "status", "owner", "ends"),
@@ -76,6 +78,7 @@ records = Table(
     Index("ix_records_id_access", "id", "marking", "status", "owner", "ends"),
     Index("ix_records_owner_id", "owner", "id"),
     Index("ix_records_updated_id", "updated_at", "id"),
+    Index("ix_records_stix_uuid", "stix_uuid"),
 )
 
 claim_facts = Table(

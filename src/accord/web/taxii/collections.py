@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from accord.access import Viewer
+from accord.domain.stable_ids import uuid5
 from accord.domain.vocab import Marking
 from accord.errors import NotFound
 from accord.interop.stix_feed import Scope
-from accord.interop.stix_mapping import NAMESPACE
 from accord.web.taxii.media import STIX
 
 
@@ -27,7 +26,7 @@ class Collection:
     @property
     def id(self) -> str:
         """A stable UUID for the collection."""
-        return str(uuid.uuid5(NAMESPACE, f"taxii-collection:{self.key}"))
+        return uuid5(f"taxii-collection:{self.key}")
 
     def resource(self) -> dict[str, object]:
         """The TAXII collection resource."""
