@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select, true
 
 from accord import access, accounts
@@ -121,6 +122,25 @@ def _time(label: str, fn: Callable[[], Any], repeat: int) -> float:
     return median
 
 
+def _probe() -> None:
+    """Time a fixed CPU workload (numpy sort-unique of 547k integers, a million Python additions)
+    before the analyses: this VM's speed drifts by up to 1.8 times between minutes, so a run's figures
+    are comparable with another run's only next to its probe."""
+    values = np.random.default_rng(0).integers(0, 1_200_000, 547_000)
+
+    def work() -> None:
+        np.unique(values, return_inverse=True)
+        sum(range(1_000_000))
+
+    runs = []
+    for _ in range(5):
+        started = time.perf_counter()
+        work()
+        runs.append(time.perf_counter() - started)
+    probe = statistics.median(runs) * 1000
+    print(f"  machine probe (fixed CPU workload, median of 5) {probe:7.1f} ms")
+
+
 def _filters(kb: KnowledgeBase, viewer: Viewer) -> None:
     """Where the time of reading every visible claim goes: the sharing filter, then the facts."""
     variants = {
@@ -172,6 +192,7 @@ def main() -> None:
         return
     reader = accounts.find_user(kb, f"reader0@{synthetic.MID_SIZE_ORG}.example").viewer
     print(f"world: {kb.count(SYSTEM)}")
+    _probe()
     incident_id = _busy_incident(kb)
     viewers = [("a reader of a mid-size organisation", reader), ("SYSTEM", SYSTEM)]
     for label, viewer in viewers[:1] if args.reader_only else viewers:
