@@ -123,9 +123,9 @@ def _time(label: str, fn: Callable[[], Any], repeat: int) -> float:
 
 
 def _probe() -> None:
-    """Time a fixed CPU workload (numpy sort-unique of 547k integers, a million Python additions)
-    before the analyses: this VM's speed drifts by up to 1.8 times between minutes, so a run's figures
-    are comparable with another run's only next to its probe."""
+    """Time a fixed CPU workload (numpy sort-unique of 547k integers, a million Python
+    additions) before the analyses: this VM's speed drifts by up to 1.8 times between minutes,
+    so a run's figures compare with another run's only next to its probe."""
     values = np.random.default_rng(0).integers(0, 1_200_000, 547_000)
 
     def work() -> None:
