@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_
 
-from accord import access
 from accord.access import Viewer
 from accord.domain.records import Record
 from accord.domain.vocab import Kind, Marking
@@ -105,7 +104,7 @@ def page(kb: KnowledgeBase, viewer: Viewer, scope: Scope, query: Query) -> Page:
     if query.types:
         where.append(records.c.kind.in_([k.value for k in kinds]))
     if query.ids:
-        where.append(records.c.id.in_(_candidates(kb, viewer, where, query.ids)))
+        where.append(_stix_ids(query.ids))
     if query.added_after is not None:
         where.append(records.c.updated_at > as_utc(query.added_after))
     if query.next:
@@ -143,18 +142,14 @@ def _scope_filter(scope: Scope) -> list[ColumnElement[bool]]:
     return out
 
 
-def _candidates(
-    kb: KnowledgeBase, viewer: Viewer, where: Sequence[ColumnElement[bool]], ids: Sequence[str]
-) -> list[str]:
-    """Record ids whose STIX id may be one of ``ids``: a record whose STIX id has the same UUID
-    part (``records.stix_uuid``, indexed), or whose Accord id is the STIX id itself (objects
-    imported from others keep it). Read-only (ids only)."""
-    wanted = sorted({i.rsplit("--", 1)[-1].lower() for i in ids})
-    query = select(records.c.id).where(
-        access.visible(viewer), records.c.stix_uuid.in_(wanted), *where
+def _stix_ids(ids: Sequence[str]) -> ColumnElement[bool]:
+    """Records whose STIX id may be one of ``ids``: the same UUID part (``records.stix_uuid``,
+    indexed), or an Accord id that is the STIX id itself (objects imported from others keep
+    it). The exact ids are compared once the objects are built."""
+    return or_(
+        records.c.stix_uuid.in_(sorted({i.rsplit("--", 1)[-1].lower() for i in ids})),
+        records.c.id.in_([i.lower() for i in ids]),
     )
-    with kb.engine.connect() as conn:
-        return [i.lower() for i in ids] + [rid for (rid,) in conn.execute(query)]
 
 
 def _entries(kb: KnowledgeBase, viewer: Viewer, batch: list[Record], query: Query) -> list[Entry]:
