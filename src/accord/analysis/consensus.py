@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -99,12 +99,12 @@ class Accused:
         return out
 
 
-@dataclass(frozen=True)
-class Timing:
+class Timing(NamedTuple):
     """Days from an incident's start to its first government attribution, as a range.
 
     Both dates may be known only to the month or year, so the gap is a range: ``days_min`` is
-    the shortest gap the two dates allow (never below 0), ``days_max`` the longest.
+    the shortest gap the two dates allow (never below 0), ``days_max`` the longest. (A named
+    tuple, like :class:`Summary`: the all-incidents table builds one per incident.)
     """
 
     first_claim: str
@@ -139,16 +139,16 @@ class Consensus:
             "divergent": self.divergent,
             "divergence": list(self.divergence),
             "time_to_attribution": (
-                dict(self.time_to_attribution.__dict__) if self.time_to_attribution else None
+                self.time_to_attribution._asdict() if self.time_to_attribution else None
             ),
             "withdrawn": list(self.withdrawn),
             "denials": list(self.denials),
         }
 
 
-@dataclass(frozen=True)
-class Summary:
-    """One line of the all-incidents table: the leading accused and the flags."""
+class Summary(NamedTuple):
+    """One line of the all-incidents table: the leading accused and the flags (a named tuple:
+    the table builds one per incident, and a frozen dataclass takes twice as long to build)."""
 
     incident: str
     name: str
@@ -163,10 +163,10 @@ class Summary:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        out = dict(self.__dict__)
+        out = self._asdict()
         out["divergence"] = list(self.divergence)
         out["time_to_attribution"] = (
-            dict(self.time_to_attribution.__dict__) if self.time_to_attribution else None
+            self.time_to_attribution._asdict() if self.time_to_attribution else None
         )
         return out
 

@@ -99,31 +99,44 @@ def voices(items: Iterable[Item]) -> dict[str, str]:
 
 
 def strength(items: Sequence[Item]) -> Strength:
-    """Noisy-OR of the strongest claim of each independent voice, for and against."""
+    """Noisy-OR of the strongest claim of each independent voice, for and against, the voices
+    taken in the order of their smallest claimant root."""
     if len(items) == 1:  # the common case, without the bookkeeping
         it = items[0]
         if it.sign > 0:
             return Strength(it.weight, 0.0, 1, 0)
         return Strength(0.0, it.weight, 0, 1) if it.sign < 0 else NOTHING
     parent = voices(items) if any(it.claim.joint_group for it in items) else None
+    first_root: dict[str, str] = {}  # voice -> its smallest root (the voice itself if unjoined)
     support: dict[str, float] = {}
     dissent: dict[str, float] = {}
     for it in items:
+        key = it.root if parent is None else find(parent, it.root)
+        if parent is not None:
+            first_root[key] = min(first_root.get(key, it.root), it.root)
         if it.sign == 0:
             continue
-        key = it.root if parent is None else find(parent, it.root)
         bucket = support if it.sign > 0 else dissent
         if it.weight > bucket.get(key, -1.0):
             bucket[key] = it.weight
     return Strength(
-        noisy_or(support.values()), noisy_or(dissent.values()), len(support), len(dissent)
+        noisy_or(_in_order(support, first_root)),
+        noisy_or(_in_order(dissent, first_root)),
+        len(support),
+        len(dissent),
     )
 
 
+def _in_order(weights: dict[str, float], first_root: dict[str, str]) -> list[float]:
+    """The voices' weights ordered by each voice's smallest root."""
+    return [weights[v] for v in sorted(weights, key=lambda v: first_root.get(v, v))]
+
+
 def noisy_or(weights: Iterable[float]) -> float:
-    """1 - the product of (1 - w), multiplied in ascending order of w: one fixed order, so
-    :mod:`accord.analysis.tally` computes bit-identical results."""
-    return 1.0 - math.prod(1 - w for w in sorted(weights))
+    """1 - the product of (1 - w), multiplied in the order given: callers give one fixed order
+    (voices by their smallest root), so :mod:`accord.analysis.tally` computes bit-identical
+    results."""
+    return 1.0 - math.prod(1 - w for w in weights)
 
 
 class Scorer:

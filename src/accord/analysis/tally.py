@@ -82,11 +82,16 @@ def _factorize(values: Sequence[Any]) -> tuple[list[Any], Ints]:
     return list(index), codes
 
 
-def _mapped(values: Sequence[Any], convert: Any, dtype: Any = np.int64) -> npt.NDArray[Any]:
-    """``convert(v)`` for each value, computed once per distinct value."""
-    distinct, codes = _factorize(values)
-    table: npt.NDArray[Any] = np.array([convert(v) for v in distinct], dtype=dtype)
-    return table[codes]
+def _distinct_pks(values: Ints) -> tuple[Ints, Ints]:
+    """``np.unique(values, return_inverse=True)`` for record pks (dense non-negative integers):
+    marked in a table as long as the largest pk instead of sorted."""
+    if not len(values) or int(values.min()) < 0 or int(values.max()) > 4 * len(values) + 2**20:
+        return np.unique(values, return_inverse=True)
+    seen = np.zeros(int(values.max()) + 1, dtype=bool)
+    seen[values] = True
+    number = np.cumsum(seen) - 1
+    codes: Ints = number[values]
+    return np.flatnonzero(seen), codes
 
 
 class Coded(NamedTuple):
@@ -139,12 +144,12 @@ def code(
     sign = np.array(signs, dtype=np.int64)[combo_code]
     weights = [counted_weight(k, e, c, s) for (_, k, e, c), s in zip(facts, signs, strict=True)]
     weight = np.array(weights, dtype=np.float64)[combo_code]
-    accused_pks, accused_code = np.unique(columns.accused, return_inverse=True)
+    accused_pks, accused_code = _distinct_pks(columns.accused)
     accused = [columns.names[pk] for pk in accused_pks.tolist()]
     rolled = {a: ctx.rollup(a) for a in accused}
     actors = sorted(set(accused) | {t for targets in rolled.values() for t, _ in targets})
     actor_code = {a: n for n, a in enumerate(actors)}
-    claimant_pks, claimant_code = np.unique(columns.claimant, return_inverse=True)
+    claimant_pks, claimant_code = _distinct_pks(columns.claimant)
     who = [ctx.who(columns.names[pk]) for pk in claimant_pks.tolist()]
     root_code = {r: n for n, r in enumerate(sorted({root for root, _ in who}))}
     roots = np.array([root_code[root] for root, _ in who], dtype=np.int64)
@@ -171,27 +176,33 @@ def code(
     )
 
 
-def _pairs(first: Ints, second: Ints) -> tuple[int, Ints]:
-    """How many distinct (first, second) pairs there are, and the index of each one's pair."""
+def _combined(first: Ints, second: Ints) -> Ints:
+    """One integer per (first, second) pair (non-negative), ordered as the pairs are."""
     width = int(second.max()) + 1 if len(second) else 1
     if len(first) and int(first.max()) >= np.iinfo(np.int64).max // width:
         raise OverflowError("too many groups to number")  # ~10^18 (incident, actor, root)
-    unique, index = np.unique(first * width + second, return_inverse=True)
-    return len(unique), index
+    combined: Ints = first * width + second
+    return combined
 
 
-def _components(keys: Ints, roots: Ints, joints: Ints) -> Ints:
-    """Voice of each item: its component of "same root or same joint group" within its key
-    (``voices``). Returns, per item, a component id unique across keys."""
-    nodes, root_of = _pairs(keys, roots)
+def _runs(values: Ints) -> tuple[Ints, Ints]:
+    """For sorted ``values``: where each run of equal values starts, and each entry's run."""
+    change = np.ones(len(values), dtype=bool)
+    change[1:] = values[1:] != values[:-1]
+    run: Ints = np.cumsum(change) - 1
+    return np.flatnonzero(change), run
+
+
+def _voices(group: Ints, node: Ints, nodes: int, joints: Ints) -> Ints:
+    """Voice of each item (``voices``): the smallest node — (group, root) pair, numbered in
+    order — of its component of "same root or same joint group" within its group."""
     labels = np.arange(nodes, dtype=np.int64)
     joined = joints >= 0
     if joined.any():
-        joint_nodes, joint_of = _pairs(keys[joined], joints[joined])
-        start = len(labels)
-        labels = np.arange(start + joint_nodes, dtype=np.int64)
-        left, right = root_of[joined], joint_of + start
-        while True:  # label propagation to the smallest id of each component
+        pairs, joint_of = np.unique(_combined(group[joined], joints[joined]), return_inverse=True)
+        labels = np.arange(nodes + len(pairs), dtype=np.int64)
+        left, right = node[joined], joint_of + nodes
+        while True:  # label propagation to the smallest node of each component
             low = np.minimum(labels[left], labels[right])
             before = labels.copy()
             np.minimum.at(labels, left, low)
@@ -199,44 +210,52 @@ def _components(keys: Ints, roots: Ints, joints: Ints) -> Ints:
             labels = labels[labels]
             if np.array_equal(labels, before):
                 break
-    found: Ints = labels[root_of]
+    found: Ints = labels[node]
     return found
 
 
-def _noisy_or(group: Ints, weight: Floats, count: int) -> Floats:
-    """``1 - prod(1 - w)`` per group, multiplied in ascending order of w (``noisy_or``)."""
+def _noisy_or(owner: Ints, weight: Floats, count: int) -> Floats:
+    """``1 - prod(1 - w)`` per group, for voices sorted by group (``owner``), multiplied in
+    that order (``noisy_or``)."""
     product = np.ones(count)
-    voices = np.bincount(group, minlength=count)
-    alone = voices[group] == 1
-    product[group[alone]] = 1.0 - weight[alone]
-    group, weight = group[~alone], weight[~alone]
-    order = np.lexsort((weight, group))
-    group, factor = group[order], 1.0 - weight[order]
-    rank = np.arange(len(group)) - np.searchsorted(group, group, side="left")
-    for step in range(int(rank.max()) + 1 if len(rank) else 0):
-        at = rank == step
-        product[group[at]] *= factor[at]
+    if len(owner):
+        starts, _ = _runs(owner)
+        product[owner[starts]] = np.multiply.reduceat(1.0 - weight, starts)
     result: Floats = 1.0 - product
     return result
 
 
-def strengths(keys: Ints, voices: Ints, weight: Floats, sign: Ints) -> Strengths:
+def strengths(keys: Ints, roots: Ints, joints: Ints, weight: Floats, sign: Ints) -> Strengths:
     """Support and dissent per key (``strength``): the strongest item of each voice, combined
-    by noisy-OR, for and against; a key with a single item counts that item's weight."""
-    unique, group, size = np.unique(keys, return_inverse=True, return_counts=True)
+    by noisy-OR in the order of the voices' smallest roots, for and against; a key with a
+    single item counts that item's weight.
+
+    The items come sorted by (key, root), so keys and (key, root) pairs are runs of equal
+    values: numbered in one pass, without sorting again."""
+    pair = _combined(keys, roots)
+    if len(pair) and not bool(np.all(pair[1:] >= pair[:-1])):
+        raise ValueError("items must be sorted by (key, root)")
+    starts, group = _runs(keys)
+    nodes, node = _runs(pair)
+    voice = _voices(group, node, len(nodes), joints)
+    size = np.diff(starts, append=len(keys))
     out: list[Any] = []
     for side in (1, -1):
         chosen = sign == side
-        voice, at = np.unique(voices[chosen], return_inverse=True)
-        strongest = np.full(len(voice), -1.0)
-        np.maximum.at(strongest, at, weight[chosen])
-        owner = np.empty(len(voice), dtype=np.int64)
-        owner[at] = group[chosen]
-        combined = _noisy_or(owner, strongest, len(unique))
+        strongest = np.full(len(nodes), -1.0)  # weights are >= 0
+        np.maximum.at(strongest, voice[chosen], weight[chosen])
+        present = np.flatnonzero(strongest >= 0)  # ascending voices: owners ascending too
+        owner = group[nodes[present]]
+        combined = _noisy_or(owner, strongest[present], len(starts))
         single = (size == 1)[group] & chosen
         combined[group[single]] = weight[single]  # the one-item shortcut of _strength
-        out += [combined, np.bincount(owner, minlength=len(unique))]
-    return Strengths(unique, out[0], out[2], out[1], out[3])
+        out += [combined, np.bincount(owner, minlength=len(starts))]
+    return Strengths(keys[starts], out[0], out[2], out[1], out[3])
+
+
+def _sorted(items: dict[str, Any], order: Ints) -> dict[str, Any]:
+    """Every column of ``items`` rearranged in ``order``."""
+    return {name: values[order] for name, values in items.items()}
 
 
 def _items(c: Coded) -> dict[str, Any]:
@@ -276,24 +295,28 @@ def tally(c: Coded) -> Tally:
     positions. Pure."""
     items, actors = _items(c), c.actors
     width = max(len(actors), 1)
-    key = items["incident"] * width + items["actor"]
-    voices = _components(key, items["root"], items["joint"])
-    whole = strengths(key, voices, items["weight"], items["sign"])
+    items["key"] = items["incident"] * width + items["actor"]
+    items = _sorted(items, np.argsort(_combined(items["key"], items["root"])))
+    whole = strengths(items["key"], items["root"], items["joint"], items["weight"], items["sign"])
+    _, group = _runs(items["key"])  # each item's index in whole.keys
     # Sectors (sector_strengths): each sector's items alone, with their own voices; a group
-    # whose weighed items all share one sector keeps the whole group's strength.
+    # whose weighed items all share one sector keeps the whole group's strength. The items are
+    # already in group order, so a stable sort by (group, sector) is quick and keeps each
+    # sector's roots in order.
     weighed = (items["sign"] != 0) & (items["sector"] >= 0)
-    sector_key = key[weighed] * len(SECTORS) + items["sector"][weighed]
-    voices = _components(sector_key, items["root"][weighed], items["joint"][weighed])
-    part = strengths(sector_key, voices, items["weight"][weighed], items["sign"][weighed])
-    group = np.searchsorted(whole.keys, part.keys // len(SECTORS))
-    sectors_in = _distinct_sectors(key, items["sign"], items["sector"], whole.keys)
-    shared = sectors_in[group] == 1
+    part_items = _sorted(items, np.flatnonzero(weighed))
+    part_items["key"] = group[weighed] * len(SECTORS) + part_items["sector"]
+    part_items = _sorted(part_items, np.argsort(part_items["key"], kind="stable"))
+    part = strengths(*(part_items[n] for n in ("key", "root", "joint", "weight", "sign")))
+    part_group = part.keys // len(SECTORS)
+    sectors_in = _distinct_sectors(group, items["sign"], items["sector"], len(whole.keys))
+    shared = sectors_in[part_group] == 1
     part = Strengths(
         part.keys,
-        np.where(shared, whole.support[group], part.support),
-        np.where(shared, whole.dissent[group], part.dissent),
-        np.where(shared, whole.supporting[group], part.supporting),
-        np.where(shared, whole.disputing[group], part.disputing),
+        np.where(shared, whole.support[part_group], part.support),
+        np.where(shared, whole.dissent[part_group], part.dissent),
+        np.where(shared, whole.supporting[part_group], part.supporting),
+        np.where(shared, whole.disputing[part_group], part.disputing),
     )
     return Tally(
         incidents=c.incidents,
@@ -302,19 +325,18 @@ def tally(c: Coded) -> Tally:
         group_incident=whole.keys // width,
         group_actor=whole.keys % width,
         groups=whole,
-        sector_group=group,
+        sector_group=part_group,
         sector=part.keys % len(SECTORS),
         sectors=part,
     )
 
 
-def _distinct_sectors(key: Ints, sign: Ints, sector: Ints, groups: Ints) -> Ints:
+def _distinct_sectors(group: Ints, sign: Ints, sector: Ints, count: int) -> Ints:
     """Per group, how many distinct sectors (none counting as one) its weighed items have."""
     weighed = sign != 0
-    pairs = np.sort(key[weighed] * (len(SECTORS) + 1) + sector[weighed] + 1)
-    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs
-    group = np.searchsorted(groups, pairs // (len(SECTORS) + 1))
-    found: Ints = np.bincount(group, minlength=len(groups))
+    seen = np.zeros((count, len(SECTORS) + 1), dtype=bool)
+    seen[group[weighed], sector[weighed] + 1] = True
+    found: Ints = seen.sum(axis=1)
     return found
 
 
@@ -423,13 +445,20 @@ def first_attributions(c: Coded, starts: Sequence[str]) -> dict[int, First]:
     chosen = np.flatnonzero((c.incident >= 0) & (c.sign > 0) & c.government)
     incident = c.incident[chosen]
     first_day, last_day = _days([c.dates[n] for n in chosen.tolist()])
-    order = np.lexsort((chosen, last_day, first_day, incident))  # claims are in id order
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = incident[order][1:] != incident[order][:-1]
-    latest = np.full(len(c.incidents), np.iinfo(np.int64).max)
+    # The earliest (first day, last day) of each incident, then the first such claim (claims
+    # are in id order): minima per incident, no sort.
+    length = last_day - first_day
+    when = first_day * (int(length.max(initial=0)) + 1) + length
+    never = np.iinfo(np.int64).max
+    earliest = np.full(len(c.incidents), never)
+    np.minimum.at(earliest, incident, when)
+    tied = np.flatnonzero(when == earliest[incident])
+    first = np.full(len(c.incidents), never)
+    np.minimum.at(first, incident[tied], tied)
+    latest = np.full(len(c.incidents), never)
     np.minimum.at(latest, incident, last_day)
     start_first, start_last = _days(starts)
-    picked = order[first]
+    picked = first[first < never]  # incidents ascending
     codes = incident[picked]
     shortest = np.maximum(0, first_day[picked] - start_last[codes]).tolist()
     longest = np.maximum(0, latest[codes] - start_first[codes]).tolist()
