@@ -116,7 +116,7 @@ def _time(label: str, fn: Callable[[], Any], repeat: int) -> float:
         walls.append(time.perf_counter() - started)
         cpus.append(time.process_time() - cpu)
     median = statistics.median(walls)
-    runs = f"median of {repeat}" if repeat > 1 else "one run"
+    runs = f"median of {repeat}, first {walls[0] * 1000:.0f} ms" if repeat > 1 else "one run"
     cpu_ms = statistics.median(cpus) * 1000
     print(f"  {label:<58} {median * 1000:10.1f} ms  {cpu_ms:10.1f} ms CPU  ({runs})", flush=True)
     return median
@@ -198,7 +198,11 @@ def main() -> None:
     for label, viewer in viewers[:1] if args.reader_only else viewers:
         print(f"-- as {label}: {kb.count(viewer)}")
         _filters(kb, viewer)
-        _time("consensus, all incidents", lambda v=viewer: consensus.all_incidents(kb, v), 1)
+        _time(
+            "consensus, all incidents",
+            lambda v=viewer: consensus.all_incidents(kb, v),
+            args.repeat,
+        )
         _time(
             f"consensus, one incident ({incident_id})",
             lambda v=viewer: consensus.for_incident(kb, v, incident_id),
