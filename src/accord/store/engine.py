@@ -17,7 +17,9 @@ DEFAULT_SQLITE_FILE = "accord.db"
 #: Bytes of a SQLite file read through a memory map instead of ``read()`` calls into SQLite's
 #: small page cache: large scans (the analyses of a million claims) look up rows all over the
 #: file, and each miss was a system call and a page copy. 2 GiB is the most the usual SQLite
-#: builds allow (the rest of a larger file is read as before). Writes are unaffected.
+#: builds allow (the rest of a larger file is read as before). Writes are unaffected: SQLite
+#: maps the file read-only, so the map cannot corrupt it, though a disk error while reading a
+#: mapped page stops the process instead of raising an error.
 SQLITE_MMAP_BYTES = 2**31
 ENV_DATABASE_URL = "ACCORD_DATABASE_URL"
 
