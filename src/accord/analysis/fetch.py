@@ -2,9 +2,9 @@
 
 At a million rows the cost of a scan is mostly Python's: one tuple and one object per value.
 :func:`rows` skips SQLAlchemy's row objects; :func:`columns` goes further on SQLite and has the
-database join each column into one text (integers separated by commas, texts as a JSON
-array), which numpy and orjson split at C speed. Both only read: the
-queries they run are the caller's, sharing filter included.
+database join each column into one text (integers separated by commas, texts as a JSON array),
+which numpy and orjson split at C speed. Both only read: the queries they run are the caller's,
+sharing filter included.
 """
 
 from __future__ import annotations

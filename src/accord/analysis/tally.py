@@ -295,7 +295,7 @@ def tally(c: Coded) -> Tally:
     positions. Pure."""
     items, actors = _items(c), c.actors
     width = max(len(actors), 1)
-    items["key"] = items["incident"] * width + items["actor"]
+    items["key"] = items.pop("incident") * width + items.pop("actor")  # both kept in the key
     items = _sorted(items, np.argsort(_combined(items["key"], items["root"])))
     whole = strengths(items["key"], items["root"], items["joint"], items["weight"], items["sign"])
     _, group = _runs(items["key"])  # each item's index in whole.keys
@@ -303,10 +303,11 @@ def tally(c: Coded) -> Tally:
     # whose weighed items all share one sector keeps the whole group's strength. The items are
     # already in group order, so a stable sort by (group, sector) is quick and keeps each
     # sector's roots in order.
-    weighed = (items["sign"] != 0) & (items["sector"] >= 0)
-    part_items = _sorted(items, np.flatnonzero(weighed))
-    part_items["key"] = group[weighed] * len(SECTORS) + part_items["sector"]
-    part_items = _sorted(part_items, np.argsort(part_items["key"], kind="stable"))
+    weighed = np.flatnonzero((items["sign"] != 0) & (items["sector"] >= 0))
+    sector_key = group[weighed] * len(SECTORS) + items["sector"][weighed]
+    by_sector = np.argsort(sector_key, kind="stable")
+    part_items = _sorted(items, weighed[by_sector])
+    part_items["key"] = sector_key[by_sector]
     part = strengths(*(part_items[n] for n in ("key", "root", "joint", "weight", "sign")))
     part_group = part.keys // len(SECTORS)
     sectors_in = _distinct_sectors(group, items["sign"], items["sector"], len(whole.keys))
