@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import sys
+from importlib import metadata
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import orjson
 import typer
 
 from accord import accounts, dataset, render
 from accord.cli_analyze import analyze_app
-from accord.cli_common import As, Db, Json, open_kb, viewer_for
+from accord.cli_common import As, Db, Json, existing_folder, hint_missing, open_kb, viewer_for
 from accord.cli_import import import_app
 from accord.domain.vocab import Kind, Sector, UserRole
 from accord.errors import AccordError, BadRequest
 from accord.kb import KnowledgeBase
+from accord.render import Col
 
 app = typer.Typer(
     help="Accord: the system of record for state behaviour in cyberspace.",
@@ -36,6 +38,24 @@ app.add_typer(import_app, name="import")
 app.add_typer(analyze_app, name="analyze")
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        render.line(f"accord {metadata.version('accord')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Accord: the system of record for state behaviour in cyberspace."""
+
+
 @app.command()
 def init(
     db: Db = None,
@@ -47,10 +67,10 @@ def init(
     with KnowledgeBase(db) as kb:
         kb.initialise()
         if empty:
-            render.console.print("Database ready (empty).")
+            render.line("Database ready (empty).")
             return
         result = dataset.load(kb)
-    render.console.print(
+    render.line(
         f"Database ready: {len(result.created)} records created, {len(result.updated)} updated, "
         f"{len(result.unchanged)} unchanged."
     )
@@ -85,14 +105,16 @@ def show(
 ) -> None:
     """Show one record."""
     with open_kb(db) as kb:
-        record = kb.get(record_id, viewer_for(kb, as_user), revision=revision)
+        viewer = viewer_for(kb, as_user)
+        with hint_missing(kb, viewer, record_id):
+            record = kb.get(record_id, viewer, revision=revision)
     if json:
         render.emit_json(record.to_json())
         return
     body = record.to_json()
     render.table(
-        f"{record.name} ({record.kind.value}, TLP:{record.marking.value})",
-        ["field", "value"],
+        f"{record.name} ({record.id}, {record.kind.value}, TLP:{record.marking.value})",
+        [Col("field", key=True), "value"],
         [
             (k, orjson.dumps(v).decode() if not isinstance(v, str) else v)
             for k, v in body["data"].items()
@@ -131,8 +153,8 @@ def search(
         return
     render.table(
         f"Search: {text}",
-        ["id", "kind", "name", "marking"],
-        [(h.record.id, h.record.kind.value, h.record.name, h.record.marking.value) for h in hits],
+        [Col("id", key=True), "name", Col("kind", drop=1), Col("marking", drop=2)],
+        [(h.record.id, h.record.name, h.record.kind.value, h.record.marking.value) for h in hits],
     )
 
 
@@ -140,7 +162,9 @@ def search(
 def history(record_id: str, db: Db = None, json: Json = False, as_user: As = None) -> None:
     """List the revisions of a record you may see."""
     with open_kb(db) as kb:
-        views = kb.history(record_id, viewer_for(kb, as_user))
+        viewer = viewer_for(kb, as_user)
+        with hint_missing(kb, viewer, record_id):
+            views = kb.history(record_id, viewer)
     if json:
         render.emit_json(
             [
@@ -156,7 +180,7 @@ def history(record_id: str, db: Db = None, json: Json = False, as_user: As = Non
         return
     render.table(
         f"History of {record_id}",
-        ["revision", "changed at", "by", "marking", "status"],
+        ["revision", "changed at", Col("by", drop=1), "marking", "status"],
         [
             (
                 v.revision,
@@ -172,7 +196,7 @@ def history(record_id: str, db: Db = None, json: Json = False, as_user: As = Non
 
 @app.command()
 def export(
-    out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write.", callback=existing_folder)],
     db: Db = None,
     as_user: As = None,
     format: Annotated[
@@ -188,17 +212,20 @@ def export(
 
             with out.open("wb") as handle:
                 count = write_bundle(kb, viewer_for(kb, as_user), handle)
-            render.console.print(f"Wrote a STIX bundle of {count} objects to {out}.")
+            render.line(f"Wrote a STIX bundle of {count} objects to {out}.")
             return
         from accord.interop.json_export import write_json
 
         count = write_json(kb, viewer_for(kb, as_user), out)
-    render.console.print(f"Wrote {count} records to {out}.")
+    render.line(f"Wrote {count} records to {out}.")
 
 
 @app.command()
 def report(
-    out: Annotated[Path, typer.Option("--out", help="File to write (HTML or PDF).")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="File to write (HTML or PDF).", callback=existing_folder),
+    ],
     db: Db = None,
     as_user: As = None,
     format: Annotated[
@@ -211,7 +238,7 @@ def report(
 
     with open_kb(db) as kb:
         written = briefing.write(kb, out, fmt=format, viewer=viewer_for(kb, as_user))
-    render.console.print(f"Wrote the briefing to {written}.")
+    render.line(f"Wrote the briefing to {written}.")
 
 
 @data_app.command("check")
@@ -243,13 +270,13 @@ def org_create(
     """Register an organisation (it is also an actor, with a sector)."""
     with open_kb(db) as kb:
         org_id = accounts.create_org(kb, name, sector, website=website)
-    render.console.print(f"Created organisation {org_id}.")
+    render.line(f"Created organisation {org_id}.")
 
 
 @user_app.command("create")
 def user_create(
     email: str,
-    org: Annotated[str, typer.Option(help="Organisation id.")],
+    org: Annotated[str, typer.Option(help="Organisation: its id or its exact name.")],
     role: Annotated[UserRole, typer.Option(help="The user's role.")] = UserRole.CONTRIBUTOR,
     db: Db = None,
     password: Annotated[
@@ -261,8 +288,8 @@ def user_create(
         typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
     )
     with open_kb(db) as kb:
-        user = accounts.create_user(kb, email, org, role, password=secret)
-    render.console.print(f"Created user {user.email} ({user.id}).")
+        user = accounts.create_user(kb, email, accounts.find_org(kb, org), role, password=secret)
+    render.line(f"Created user {user.email} ({user.id}) in {user.org_id}.")
 
 
 @user_app.command("deactivate")
@@ -270,7 +297,7 @@ def user_deactivate(email: str, db: Db = None) -> None:
     """Deactivate a user: their API tokens and web sessions stop working at once."""
     with open_kb(db) as kb:
         accounts.deactivate_user(kb, email)
-    render.console.print(f"Deactivated {email}.")
+    render.line(f"Deactivated {email}.")
 
 
 @token_app.command("create")
@@ -282,7 +309,7 @@ def token_create(
     """Issue an API token; it is printed once and stored only hashed."""
     with open_kb(db) as kb:
         token_id, token = accounts.create_token(kb, user, expires_days=expires)
-    render.errors.print(f"Token {token_id} (shown once):")
+    render.line(f"Token {token_id} (shown once):", err=True)
     print(token)
 
 
@@ -291,33 +318,68 @@ def token_revoke(token_id: str, db: Db = None) -> None:
     """Revoke an API token by its id."""
     with open_kb(db) as kb:
         accounts.revoke_token(kb, token_id)
-    render.console.print(f"Revoked {token_id}.")
+    render.line(f"Revoked {token_id}.")
 
 
 @audit_app.command("verify")
-def audit_verify(db: Db = None, json: Json = False) -> None:
-    """Check the audit log's hash chain; reports the first broken link."""
+def audit_verify(
+    db: Db = None,
+    json: Json = False,
+    head: Annotated[
+        str | None,
+        typer.Option(
+            "--head",
+            help="A head printed by 'accord audit head' (or a file holding it): check that the "
+            "log still extends it.",
+        ),
+    ] = None,
+) -> None:
+    """Check the audit chain (keyed with $ACCORD_AUDIT_KEY when set), every revision and every
+    record's current row against it; reports each problem."""
     with open_kb(db) as kb:
-        result = kb.verify_audit()
+        result = kb.verify_audit(head)
     if json:
-        render.emit_json(
-            {
-                "ok": result.ok,
-                "checked": result.checked,
-                "broken_seq": result.broken_seq,
-                "reason": result.reason,
-            }
-        )
+        render.emit_json(result.to_json())
     elif result.ok:
-        render.console.print(f"Audit log intact: {result.checked} entries checked.")
+        keyed = f"keyed from entry {result.keyed_from}" if result.keyed_from else "unkeyed"
+        render.line(
+            f"Audit log intact: {result.checked} entries ({keyed}), {result.revisions} revisions "
+            f"and {result.records} records checked."
+        )
     else:
-        render.error(f"audit log broken at entry {result.broken_seq}: {result.reason}")
+        for problem in result.problems:
+            render.error(f"audit: {problem.describe()}")
+        render.error(f"audit log broken: {result.problem_count} problem(s)")
     if not result.ok:
         raise typer.Exit(1)
 
 
+@audit_app.command("head")
+def audit_head(db: Db = None, json: Json = False) -> None:
+    """Print the audit log's head (entries, last hash, time) to keep outside the database."""
+    with open_kb(db) as kb:
+        current = kb.audit_head()
+    if json:
+        render.emit_json(current.to_json())
+    else:
+        render.line(current.text())
+
+
+def _usage_error(exc: typer.TyperException) -> NoReturn:
+    """Print a click-style error as one line (and where to find help), then exit."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # the command's help, already formatted
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)
+    render.error(exc.format_message())
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+        render.hint(f"Try '{ctx.command_path} {ctx.help_option_names[0]}' for help.")
+    sys.exit(exc.exit_code)
+
+
 def main() -> None:
-    """Entry point: run the CLI and turn Accord errors into one line on stderr."""
+    """Entry point: run the CLI. Usage errors print click's message (exit 2), Accord and
+    file-system errors one line (exit 1) with any hints below it; never a traceback."""
     try:
         # Without standalone mode click returns (not raises) the code of a typer.Exit.
         code = app(standalone_mode=False)
@@ -325,17 +387,23 @@ def main() -> None:
             sys.exit(code)
     except AccordError as exc:
         render.error(str(exc))
+        for note in getattr(exc, "__notes__", ()):
+            render.hint(note)
         sys.exit(1)
+    except typer.TyperException as exc:
+        # typer >= 0.29 bundles its own click: its ClickException (UsageError, BadParameter,
+        # MissingParameter, NoSuchOption...) derives from typer.TyperException, not from
+        # click.ClickException.
+        _usage_error(exc)
     except (typer.Abort, KeyboardInterrupt):
         render.error("aborted")
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        render.error(f"{exc.strerror or type(exc).__name__}{where}")
+        sys.exit(1)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        render.error(f"unexpected {type(exc).__name__}; nothing more is shown (see the logs)")
+        render.error(f"internal error ({type(exc).__name__}); please report it")
         sys.exit(1)

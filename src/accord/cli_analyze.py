@@ -14,8 +14,9 @@ import typer
 from accord import render
 from accord.access import Viewer
 from accord.analysis import consensus, landscape, network, saydo
-from accord.cli_common import As, Db, Json, open_kb, viewer_for
+from accord.cli_common import As, Db, Json, existing_folder, hint_missing, open_kb, viewer_for
 from accord.kb import KnowledgeBase
+from accord.render import Col
 
 analyze_app = typer.Typer(
     help="Analyses: attribution consensus, say-do gap, initiative landscape, network.",
@@ -84,10 +85,20 @@ def consensus_cmd(
     render.table(
         f"Attribution consensus ({overview.with_claims} incidents with claims, "
         f"{overview.divergent} where sectors diverge)",
-        ["incident", "lead", "score", "voices", "claims", "divergent", "days to gov. claim"],
+        [
+            Col("incident", key=True),
+            Col("name", drop=4),
+            Col("lead", key=True),
+            "score",
+            Col("voices", drop=2),
+            "claims",
+            Col("divergent", drop=3),
+            Col("days to gov. claim", drop=1),
+        ],
         [
             (
                 s.incident,
+                s.name,
                 s.lead,
                 _score(s.score),
                 s.voices,
@@ -105,11 +116,21 @@ def _print_detail(detail: consensus.Consensus, json: bool) -> None:
         render.emit_json(detail.to_json())
         return
     render.table(
-        f"{detail.name}: who is accused",
-        ["accused", "score", "support", "dissent", "voices for", "voices against", "sectors"],
+        f"{detail.name} ({detail.about}): who is accused",
+        [
+            Col("accused", key=True),
+            Col("name", drop=5),
+            "score",
+            Col("support", drop=2),
+            Col("dissent", drop=3),
+            Col("voices for", drop=4),
+            Col("voices against", drop=4),
+            Col("sectors", drop=1),
+        ],
         [
             (
                 a.actor,
+                a.name,
                 _score(a.score),
                 _score(a.support),
                 _score(a.dissent),
@@ -122,11 +143,23 @@ def _print_detail(detail: consensus.Consensus, json: bool) -> None:
     )
     render.table(
         "Claims",
-        ["accused", "claimant", "stance", "kind", "date", "conf.", "evidence", "weight", "via"],
+        [
+            Col("accused", key=True),
+            Col("claimant", key=True),
+            Col("claimant name", drop=6),
+            "stance",
+            Col("kind", drop=3),
+            "date",
+            Col("conf.", drop=4),
+            Col("evidence", drop=5),
+            Col("weight", drop=2),
+            Col("via", drop=1),
+        ],
         [
             (
                 a.actor,
                 c.claimant,
+                c.claimant_name,
                 c.stance,
                 c.kind,
                 c.date,
@@ -140,10 +173,10 @@ def _print_detail(detail: consensus.Consensus, json: bool) -> None:
         ],
     )
     for reason in detail.divergence:
-        render.console.print(f"Divergence: {reason}")
+        render.line(f"Divergence: {reason}")
     if detail.time_to_attribution:
         t = detail.time_to_attribution
-        render.console.print(
+        render.line(
             f"First government attribution: {t.first_claim} ({t.claim_date}), "
             f"{_days(t)} days after the start ({t.start})."
         )
@@ -154,43 +187,46 @@ def say_do_cmd(
     db: Db = None,
     json: Json = False,
     as_user: As = None,
-    state: Annotated[str | None, typer.Option(help="One state: breaches and timeline.")] = None,
+    state: Annotated[
+        str | None, typer.Option(help="One state (e.g. state-ru): breaches and timeline.")
+    ] = None,
     threshold: Threshold = None,
+    every: Annotated[
+        bool,
+        typer.Option("--all", help="Also list the states whose every count is zero."),
+    ] = False,
 ) -> None:
     """The say-do gap: norms each state endorsed next to attributed incidents breaching them."""
     kb, viewer = _session(db, as_user)
     with kb:
         if state:
-            detail = saydo.for_state(kb, viewer, state, threshold=threshold)
+            with hint_missing(kb, viewer, state, state=True):
+                detail = saydo.for_state(kb, viewer, state, threshold=threshold)
         else:
             result = saydo.table(kb, viewer, threshold=threshold)
     if state:
-        if json:
-            render.emit_json(detail.to_json())
-            return
-        render.table(
-            f"{detail.row.name}: timeline ({detail.rule})",
-            ["date", "event", "record", "name", "breaches"],
-            [(e.date, e.what, e.ref, e.name, ", ".join(e.breaches)) for e in detail.timeline],
-        )
+        _print_state(detail, json)
         return
     if json:
         render.emit_json(result.to_json())
         return
+    shown = [r for r in result.states if every or not _all_zero(r)]
     render.table(
         f"Say-do gap ({result.rule}), ranked",
         [
-            "state",
-            "initiatives",
-            "left",
+            Col("state", key=True),
+            "name",
+            Col("initiatives", drop=2),
+            Col("left", drop=1),
             "norms endorsed",
-            "assessed incidents",
+            Col("assessed incidents", drop=3),
             "breaches",
-            "per norm",
+            Col("per norm", drop=4),
         ],
         [
             (
                 r.state,
+                r.name,
                 r.initiatives_joined,
                 r.initiatives_left,
                 r.norms_endorsed,
@@ -198,11 +234,36 @@ def say_do_cmd(
                 r.breaches,
                 "" if r.rate is None else f"{r.rate:.2f}",
             )
-            for r in sorted(result.states, key=lambda r: (-r.breaches, r.state))
+            for r in sorted(shown, key=lambda r: (-r.breaches, r.state))
         ],
     )
+    hidden = len(result.states) - len(shown)
+    if hidden:
+        render.line(f"{hidden} states with nothing to count are not shown (--all lists them).")
     for caveat in result.caveats:
-        render.console.print(f"Caveat: {caveat}")
+        render.line(f"Caveat: {caveat}")
+
+
+def _all_zero(row: saydo.StateRow) -> bool:
+    return not (
+        row.initiatives_joined
+        or row.initiatives_left
+        or row.undated
+        or row.norms_endorsed
+        or row.assessed_incidents
+        or row.breaches
+    )
+
+
+def _print_state(detail: saydo.StateDetail, json: bool) -> None:
+    if json:
+        render.emit_json(detail.to_json())
+        return
+    render.table(
+        f"{detail.row.name} ({detail.row.state}): timeline ({detail.rule})",
+        [Col("date", key=True), "event", Col("record", key=True), "name", Col("breaches", drop=1)],
+        [(e.date, e.what, e.ref, e.name, ", ".join(e.breaches)) for e in detail.timeline],
+    )
 
 
 @analyze_app.command("landscape")
@@ -227,7 +288,7 @@ def landscape_cmd(db: Db = None, json: Json = False, as_user: As = None) -> None
         ["category", "paper (2017)", "ours, to 2017", "ours, all"],
         [(c.category, c.paper_2017, c.ours_to_2017, c.ours_all) for c in result.paper_comparison],
     )
-    render.console.print(result.note)
+    render.line(result.note)
 
 
 @analyze_app.command("network")
@@ -237,10 +298,16 @@ def network_cmd(
     as_user: As = None,
     top: Annotated[int, typer.Option(help="How many bridges to list.", min=1)] = 10,
     graphml: Annotated[
-        Path | None, typer.Option("--graphml", help="Also write the graph as GraphML here.")
+        Path | None,
+        typer.Option(
+            "--graphml", help="Also write the graph as GraphML here.", callback=existing_folder
+        ),
     ] = None,
     graph_json: Annotated[
-        Path | None, typer.Option("--graph-json", help="Also write the graph as JSON here.")
+        Path | None,
+        typer.Option(
+            "--graph-json", help="Also write the graph as JSON here.", callback=existing_folder
+        ),
     ] = None,
 ) -> None:
     """The stakeholder network: bridging metrics and the internet-governance map."""
@@ -256,7 +323,7 @@ def network_cmd(
         render.emit_json(result.to_json())
         return
     share = result.public_private_share
-    render.console.print(
+    render.line(
         f"{result.actors} actors, {result.initiatives} initiatives, {result.participations} "
         f"participations; {result.public_private} of {result.initiatives_with_participants} "
         f"initiatives join government and private participants"
@@ -277,14 +344,23 @@ def network_cmd(
     )
     render.table(
         "Bridges (highest betweenness)" + (" (estimated)" if result.betweenness_sampled else ""),
-        ["actor", "sector", "betweenness", "initiatives"],
-        [(b.actor, b.sector, f"{b.betweenness:.4f}", b.initiatives) for b in result.bridges],
+        [Col("actor", key=True), "name", Col("sector", drop=1), "betweenness", "initiatives"],
+        [
+            (b.actor, b.name, b.sector, f"{b.betweenness:.4f}", b.initiatives)
+            for b in result.bridges
+        ],
     )
     render.table(
         "Internet governance",
-        ["body", "frame", "stakeholder model", "binding"],
         [
-            (g.actor, g.frame, g.stakeholder_model, "yes" if g.binding else "no")
+            Col("body", key=True),
+            Col("name", drop=1),
+            "frame",
+            "stakeholder model",
+            Col("binding", drop=2),
+        ],
+        [
+            (g.actor, g.name, g.frame, g.stakeholder_model, "yes" if g.binding else "no")
             for g in result.governance
         ],
     )

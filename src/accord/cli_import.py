@@ -52,9 +52,9 @@ def _run_import(db: str | None, as_user: str | None, json: bool, run: Any) -> No
         )
         lines = [f"skipped {p}" for p in report.skipped] + [f"note {n}" for n in report.notes]
         for line in lines[:SHOWN]:
-            render.console.print(line, highlight=False, markup=False, soft_wrap=True)
+            render.line(line)
         if len(lines) > SHOWN:
-            render.console.print(f"... and {len(lines) - SHOWN} more lines (see --json)")
+            render.line(f"... and {len(lines) - SHOWN} more lines (see --json)")
         for problem in report.invalid:
             render.error(f"invalid {problem}")
     if not report.written:
@@ -186,7 +186,7 @@ def import_stix(
         counts += [(f"skipped: {k}", n) for k, n in sorted(report.skipped.items())]
         render.table(f"STIX import of {path.name}", ["result", "count"], counts)
         for problem in report.notes[:SHOWN]:
-            render.console.print(f"note {problem}", highlight=False, markup=False)
+            render.line(f"note {problem}")
         for problem in report.invalid:
             render.error(f"invalid {problem}")
         if report.invalid_total > len(report.invalid):
