@@ -426,10 +426,19 @@ class KnowledgeBase:
             for (row, _), snap in zip(entitled, shown, strict=True)
         ]
 
-    def verify_audit(self) -> audit.Verification:
-        """Check the audit log's hash chain and revision snapshots. Read-only."""
+    def verify_audit(self, head: str | None = None) -> audit.Verification:
+        """Check the audit chain (keyed with ``ACCORD_AUDIT_KEY`` when set), every revision and
+        every record's current row against it, and, given a head exported by
+        :meth:`audit_head` (its text or a file holding it), that the chain still extends it.
+        Read-only."""
+        anchor = audit.Head.read(head) if head is not None else None
         with self._read() as conn:
-            return audit.verify(conn)
+            return audit.verify(conn, anchor)
+
+    def audit_head(self) -> audit.Head:
+        """The audit chain's current head, to keep outside the database. Read-only."""
+        with self._read() as conn:
+            return audit.head(conn)
 
     # -- internals -----------------------------------------------------------------------
 

@@ -160,4 +160,6 @@ audit_log = Table(
     Column("after_hash", String(64), nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False),
+    # The id of the key an entry's hash is keyed with; NULL for unkeyed entries (0013).
+    Column("key_id", String(16), nullable=True),
 )
