@@ -3,6 +3,7 @@ against the real database (SQLite and PostgreSQL) and ``verify_audit`` must repo
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -308,3 +309,20 @@ def test_entries_written_before_the_key_column_still_verify(kb: KnowledgeBase) -
         assert "key_id" not in {c["name"] for c in sa.inspect(conn).get_columns("audit_log")}
     migrate.upgrade(kb.engine)
     assert kb.verify_audit().ok
+
+
+def test_concurrent_writers_keep_one_chain(kb: KnowledgeBase, db_url: str) -> None:
+    def write(writer: int) -> None:
+        with KnowledgeBase(db_url) as own:
+            for n in range(25):
+                own.create(actor(f"writer{writer}-{n}"), SYSTEM)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result = kb.verify_audit()
+    assert result.ok, _reasons(result)
+    assert result.records == sum(kb.count(SYSTEM).values())
+    assert result.records >= 100
