@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from accord.domain.text import visible
+
 
 class Precision(StrEnum):
     """How precisely a date is known."""
@@ -18,19 +20,21 @@ class Precision(StrEnum):
     DAY = "day"
 
 
+#: ASCII digits only, the whole string (``\d`` would take other scripts' digits, and ``$`` a
+#: trailing newline).
 _PATTERNS = {
-    Precision.YEAR: re.compile(r"^\d{4}$"),
-    Precision.MONTH: re.compile(r"^\d{4}-\d{2}$"),
-    Precision.DAY: re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+    Precision.YEAR: re.compile(r"[0-9]{4}"),
+    Precision.MONTH: re.compile(r"[0-9]{4}-[0-9]{2}"),
+    Precision.DAY: re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"),
 }
 
 
 def precision_of(text: str) -> Precision:
     """The precision a date string is written at; raises ValueError for any other form."""
     for precision, pattern in _PATTERNS.items():
-        if pattern.match(text):
+        if pattern.fullmatch(text):
             return precision
-    raise ValueError(f"'{text}' is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
+    raise ValueError(f"'{visible(text)}' is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
 
 
 class PartialDate(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.domain.records import PAYLOADS, Payload, RecordId, Source
+from accord.domain.text import Line, describe, visible
 from accord.domain.vocab import Kind, Marking, Status
 from accord.errors import InvalidInput, SourceMissing
 
@@ -26,27 +27,30 @@ class RecordInput(BaseModel):
     marking: Marking = Marking.CLEAR
     status: Status = Status.PUBLISHED
     shares: tuple[RecordId, ...] = ()
-    readers: tuple[str, ...] = ()
+    readers: tuple[Line, ...] = ()
 
 
-def _field_of(error: Mapping[str, Any]) -> str:
-    return ".".join(str(part) for part in error.get("loc", ())) or "record"
+def field_of(error: Mapping[str, Any], skip: tuple[str, ...] = ()) -> str:
+    """The dotted name of the field a pydantic error is about (control characters in a map
+    key written as escapes), leaving out the location parts in ``skip``."""
+    parts = (visible(str(part)) for part in error.get("loc", ()) if part not in skip)
+    return ".".join(parts)
 
 
-def _message_of(error: Mapping[str, Any]) -> str:
-    message = str(error.get("msg", "invalid value"))
+def message_of(error: Mapping[str, Any]) -> str:
+    """A readable message for one pydantic error: an unknown field named, a refused character
+    named by its code point, else pydantic's own words."""
+    if error.get("type") == "extra_forbidden":
+        return f"unknown field '{field_of(error).split('.')[-1]}'"
+    message = describe(error) or str(error.get("msg", "invalid value"))
     return message.removeprefix("Value error, ")
 
 
 def invalid_from(exc: ValidationError, record: str | None, prefix: str = "") -> InvalidInput:
     """Translate a pydantic error into InvalidInput naming the record and the first bad field."""
     first = exc.errors()[0]
-    field = _field_of(first)
-    if first.get("type") == "extra_forbidden":
-        message = f"unknown field '{field.split('.')[-1]}'"
-    else:
-        message = _message_of(first)
-    return InvalidInput(message, record=record, field=f"{prefix}{field}")
+    field = field_of(first) or "record"
+    return InvalidInput(message_of(first), record=record, field=f"{prefix}{field}")
 
 
 def parse_input(raw: Mapping[str, Any]) -> RecordInput:

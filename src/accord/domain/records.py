@@ -14,9 +14,19 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+import pycountry
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    model_validator,
+)
 
 from accord.domain.dates import PartialDate
+from accord.domain.text import Line, Text, check_json, check_line, visible
 from accord.domain.vocab import (
     ActorKind,
     ClaimKind,
@@ -40,24 +50,44 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
 
 
 def _check_id(value: str) -> str:
-    if not ID_PATTERN.match(value):
-        raise ValueError(f"'{value}' is not a valid id (lowercase letters, digits, '.', '_', '-')")
+    if not ID_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"'{visible(value)}' is not a valid id (lowercase letters, digits, '.', '_', '-')"
+        )
     return value
 
 
-COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+#: User-assigned alpha-2 codes that real data uses for a country ISO 3166-1 does not list:
+#: Kosovo's XK (EU, IMF, Unicode CLDR). Every other user-assigned code (AA, QM-QZ, XA-XZ, ZZ)
+#: and exceptional reservation (EU, UK, EL...) is refused.
+USER_ASSIGNED_COUNTRIES: Mapping[str, str] = {"XK": "Kosovo"}
 
 
-def _check_country(value: str) -> str:
-    if not COUNTRY_PATTERN.match(value):
-        raise ValueError(f"'{value}' is not an ISO 3166 alpha-2 code")
+@functools.cache
+def _assigned_countries() -> frozenset[str]:
+    return frozenset(str(c.alpha_2) for c in pycountry.countries) | set(USER_ASSIGNED_COUNTRIES)
+
+
+def check_country(value: str) -> str:
+    """Refuse anything but an assigned ISO 3166-1 alpha-2 code (or :data:`USER_ASSIGNED_COUNTRIES`).
+    Pure (reads pycountry's bundled list once)."""
+    if value not in _assigned_countries():
+        raise ValueError(f"'{visible(value)}' is not an assigned ISO 3166-1 alpha-2 country code")
     return value
 
 
 RecordId = Annotated[str, AfterValidator(_check_id)]
-CountryCode = Annotated[str, AfterValidator(_check_country)]
-ShortText = Annotated[str, Field(min_length=1, max_length=500)]
-LongText = Annotated[str, Field(max_length=20_000)]
+CountryCode = Annotated[str, AfterValidator(check_country)]
+#: A name, title, alias or code: one line of 1 to 500 characters, no control character.
+ShortText = Annotated[Line, Field(min_length=1, max_length=500)]
+#: A description, summary or rationale: free text without control characters but line breaks.
+LongText = Annotated[Text, Field(max_length=20_000)]
+#: A web address; control characters are refused before the URL parser drops or escapes them.
+WebUrl = Annotated[HttpUrl, BeforeValidator(check_line)]
+#: A finite amount (JSON's ``1e400`` reads as infinity; it is refused, not stored as null).
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+#: Free JSON kept from an import: keys are lines, strings are text, numbers finite.
+FreeData = Annotated[dict[str, Any], AfterValidator(check_json)]
 
 
 _NO_NAMES: Mapping[str, str] = {}
@@ -77,7 +107,7 @@ class Source(_Frozen):
 
     title: ShortText
     publisher: ShortText
-    url: HttpUrl
+    url: WebUrl
     date: PartialDate | None = None
     reliability: Annotated[str, Field(pattern=r"^[A-F]$")] | None = None
 
@@ -97,7 +127,7 @@ class Payload(_Frozen):
 
     #: Opaque data kept from an import, by format (e.g. ``{"stix": {...}}``: a STIX object's
     #: custom ``x_`` and unmodelled properties), never interpreted and exported again unchanged.
-    extra: dict[str, Any] = Field(default_factory=dict)
+    extra: FreeData = Field(default_factory=dict)
 
     def refs(self) -> list[tuple[str, str]]:
         """Every (field, target id) pair this payload points at."""
@@ -164,7 +194,7 @@ class Actor(Payload):
     aliases: tuple[ShortText, ...] = ()
     country: CountryCode | None = None
     parent: RecordId | None = None
-    external_ids: dict[str, str] = Field(default_factory=dict)
+    external_ids: dict[ShortText, ShortText] = Field(default_factory=dict)
     description: LongText = ""
     founded: PartialDate | None = None
     governance: Governance | None = None
@@ -179,8 +209,8 @@ class Damage(_Frozen):
     """A damage estimate and who made it."""
 
     estimate: ShortText
-    amount_usd: float | None = Field(default=None, ge=0)
-    source_url: HttpUrl | None = None
+    amount_usd: FiniteFloat | None = Field(default=None, ge=0)
+    source_url: WebUrl | None = None
 
 
 class Incident(Payload):
@@ -401,13 +431,13 @@ class Record(_Frozen):
     revision: int = Field(ge=1)
     created_at: dt.datetime
     updated_at: dt.datetime
-    created_by: str | None = None
-    updated_by: str | None = None
+    created_by: Line | None = None
+    updated_by: Line | None = None
     sources: tuple[Source, ...] = Field(min_length=1)
     shares: tuple[RecordId, ...] = ()
-    readers: tuple[str, ...] = ()
+    readers: tuple[Line, ...] = ()
     data: Payload
-    name: str = ""
+    name: Line = ""
 
     @model_validator(mode="after")
     def _default_name(self) -> Record:
