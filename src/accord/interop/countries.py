@@ -16,6 +16,8 @@ from functools import cache
 
 import pycountry
 
+from accord.domain.records import USER_ASSIGNED_COUNTRIES
+
 #: Short English names in common use that ISO 3166 does not list as a name of the country.
 #: Each entry is unambiguous; add one only with that certainty.
 COMMON_NAMES = {
@@ -84,7 +86,7 @@ def _index() -> dict[str, str]:
             head = re.split(r"[,(]", name, maxsplit=1)[0]
             if head != name:
                 heads.setdefault(normalise(head), set()).add(code)
-    for key, code in COMMON_NAMES.items():
+    for key, code in [*COMMON_NAMES.items(), *_user_assigned_names()]:
         exact.setdefault(key, code)
     for key, codes in heads.items():
         if len(codes) == 1 and key not in exact:
@@ -92,12 +94,19 @@ def _index() -> dict[str, str]:
     return exact
 
 
+def _user_assigned_names() -> list[tuple[str, str]]:
+    return [(normalise(name), code) for code, name in USER_ASSIGNED_COUNTRIES.items()]
+
+
 def resolve_code(code: str) -> CodeResult:
-    """An alpha-2 or alpha-3 code → a current alpha-2, following documented code changes and
-    ISO 3166-3 withdrawals that have one successor. Read-only."""
+    """An alpha-2 or alpha-3 code → a current alpha-2 (an assigned code, or one of the
+    user-assigned codes records accept), following documented code changes and ISO 3166-3
+    withdrawals that have one successor. Read-only."""
     text = code.strip().upper()
     if len(text) == 2 and (found := pycountry.countries.get(alpha_2=text)) is not None:
         return CodeResult(str(found.alpha_2))
+    if text in USER_ASSIGNED_COUNTRIES:
+        return CodeResult(text)
     if len(text) == 3:
         if (found := pycountry.countries.get(alpha_3=text)) is not None:
             return CodeResult(str(found.alpha_2))
@@ -144,5 +153,5 @@ def display_name(alpha2: str) -> str:
     """The common English name of a country ("Iran", not "Iran, Islamic Republic of")."""
     country = pycountry.countries.get(alpha_2=alpha2)
     if country is None:
-        return alpha2
+        return USER_ASSIGNED_COUNTRIES.get(alpha2, alpha2)
     return str(getattr(country, "common_name", None) or country.name)
