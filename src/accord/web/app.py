@@ -15,7 +15,7 @@ from accord.web.api import analysis as analysis_api
 from accord.web.api import stix as stix_api
 from accord.web.api.records import build_router
 from accord.web.headers import SecurityHeaders
-from accord.web.limits import BodySizeLimit
+from accord.web.limits import BodySizeLimit, RequestText
 from accord.web.pages import STATIC_DIR
 from accord.web.pages import build_router as build_pages_router
 from accord.web.session import SessionMiddleware
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         secret=settings.session_secret,
         secure=settings.secure_cookies,
     )
+    app.add_middleware(RequestText)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app
