@@ -11,7 +11,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from accord.errors import BadRequest, Forbidden, NotFound
+from accord.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from accord.interop import stix_convert, stix_feed
 from accord.interop import stix_mapping as m
 from accord.interop.stix_import import ObjectSource, import_objects
@@ -208,7 +208,9 @@ def build_router() -> APIRouter:
             raise BadRequest(f"the body is not JSON: {exc}") from exc
         objects = envelope.get("objects") if isinstance(envelope, dict) else None
         if not isinstance(objects, list):
-            raise BadRequest("the body must be a TAXII envelope with an 'objects' list")
+            raise InvalidInput(
+                "the body must be a TAXII envelope with an 'objects' array", field="objects"
+            )
         status = _add(kb, viewer, collection, objects)
         statuses: OrderedDict[str, tuple[str | None, dict[str, Any]]]
         statuses = request.app.state.taxii_statuses
