@@ -28,10 +28,12 @@ import orjson
 from accord.access import Viewer
 from accord.domain.inputs import RecordInput, parse_payload
 from accord.domain.records import Source
+from accord.domain.text import json_problem
 from accord.domain.vocab import Marking
 from accord.errors import AccordError
 from accord.interop import stix_convert as sc
 from accord.interop import stix_mapping as m
+from accord.interop.countries import resolve_code
 from accord.interop.importing import Problem
 from accord.interop.stix_index import BundleIndex
 from accord.kb import KnowledgeBase
@@ -112,6 +114,20 @@ def read_objects(path: Path) -> Iterator[Any]:
         raise BundleError(f"cannot read {path}: {exc.strerror}") from exc
 
 
+def _has_objects(path: Path) -> bool:
+    """Whether the bundle has a top-level ``objects`` array (read up to its start)."""
+    try:
+        with path.open("rb") as handle:
+            for prefix, event, _ in ijson.parse(handle):
+                if prefix == "objects" and event == "start_array":
+                    return True
+                if prefix == "" and event in ("end_map", "start_array"):
+                    return False
+    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError) as exc:
+        raise BundleError(f"malformed JSON in {path.name}: {exc}") from exc
+    return False
+
+
 def _top_level(path: Path, key: str) -> str | None:
     """A top-level property of the bundle (e.g. ``spec_version``: 2.0 bundles have one)."""
     try:
@@ -177,7 +193,7 @@ class ObjectSource:
     name: str
     spec_version: str | None
     objects: Callable[[], Iterator[Any]]
-    is_bundle: Callable[[], bool] = lambda: True
+    has_objects: Callable[[], bool] = lambda: True
 
 
 def file_source(path: Path) -> ObjectSource:
@@ -193,7 +209,7 @@ def file_source(path: Path) -> ObjectSource:
         path.name,
         _top_level(path, "spec_version"),
         lambda: read_objects(path),
-        lambda: _top_level(path, "type") == "bundle",
+        lambda: _has_objects(path),
     )
 
 
@@ -212,12 +228,14 @@ def _loaded_source(path: Path) -> ObjectSource:
         path.name,
         None if spec is None else str(spec),
         lambda: iter(items),
-        lambda: top.get("type") == "bundle",
+        lambda: isinstance(objects, list),
     )
 
 
 def _scan(source: ObjectSource, report: StixImportReport, index: BundleIndex) -> None:
     """Pass 1: check and plan every object into the index. Reads nothing from the database."""
+    if not source.has_objects():
+        raise BundleError(f"{source.name} is not a STIX bundle: it has no 'objects' array")
     spec = source.spec_version
     if spec not in (None, "2.0", "2.1"):
         report.refuse("bundle", f"unsupported bundle spec_version '{spec}'")
@@ -226,9 +244,14 @@ def _scan(source: ObjectSource, report: StixImportReport, index: BundleIndex) ->
         where = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else ""
         where = where or f"objects[{position}]"
         reason = check(obj, spec)
-        text = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS) if reason is None else b""
+        try:
+            text = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS) if reason is None else b""
+        except orjson.JSONEncodeError:
+            reason, text = "a string that is not Unicode text (an unpaired surrogate)", b""
         if reason is None and len(text) > MAX_STRING and _long_string(obj):
             reason = f"a string longer than {MAX_STRING} characters"
+        if reason is None:
+            reason = json_problem(obj, text)
         if reason is None:
             digest = hashlib.blake2b(text, digest_size=16).digest()
             earlier = index.first_seen(where, position, digest)
@@ -249,8 +272,6 @@ def _scan(source: ObjectSource, report: StixImportReport, index: BundleIndex) ->
         except (sc.Invalid, KeyError, TypeError, AttributeError) as exc:
             report.refuse(where, str(exc) if isinstance(exc, sc.Invalid) else "malformed")
     index.finish_scan()
-    if report.objects == 0 and not source.is_bundle():
-        raise BundleError(f"{source.name} is not a STIX bundle (no 'objects' array)")
 
 
 def _category(obj: Mapping[str, Any]) -> str:
@@ -359,7 +380,7 @@ def _write_chunk(
 
     def country_of(sid: str) -> str | None:
         country = countries.get(sid)
-        return country if country and re.match(r"^[A-Z]{2}$", country) else None
+        return resolve_code(country).alpha2 if country and len(country) == 2 else None
 
     ctx = sc.Context(resolve, attributions, *defaults, country_of)
     positions = {e.plan.record_id: e.position for e in ends.values()}

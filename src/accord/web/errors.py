@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from accord.domain.inputs import field_of, message_of
 from accord.errors import AccordError
 
 log = logging.getLogger("accord.web")
@@ -44,13 +45,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
-        field = ".".join(loc) or None
-        if first.get("type") == "extra_forbidden":
-            message = f"unknown field '{loc[-1] if loc else ''}'"
-        else:
-            message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-        return error_response(422, "invalid", message, field)
+        field = field_of(first, skip=("body", "query", "path")) or None
+        return error_response(422, "invalid", message_of(first), field)
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
