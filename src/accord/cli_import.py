@@ -27,7 +27,8 @@ SHOWN = 40
 def _run_import(db: str | None, as_user: str | None, json: bool, run: Any) -> None:
     """Open the database, run one importer with a progress bar, print its report."""
     from accord.access import SYSTEM
-    from accord.interop.importing import ImportInvalid, ImportReport, rich_progress
+    from accord.errors import ImportInvalid
+    from accord.interop.importing import ImportReport, rich_progress
 
     with open_kb(db) as kb, rich_progress() as progress:
         viewer = accounts.find_user(kb, as_user).viewer if as_user else SYSTEM
