@@ -37,7 +37,7 @@ from accord.store.schema import claim_facts, record_refs, records
 from benchmarks import synthetic
 
 #: Bumped whenever the generated world changes, so an old cached file is not reused.
-WORLD_VERSION = 2
+WORLD_VERSION = 3
 
 
 class _AnalysisWorld(synthetic._Generator):

@@ -9,8 +9,9 @@ drafts.
 
 :func:`setup_world` registers the organisations and users (writes); :func:`generate` yields
 :class:`Batch` es of record inputs in the dict form ``KnowledgeBase.bulk_create`` accepts, each
-batch written by one organisation's contributor, kinds in dependency order, so every reference
-points at an earlier (or same-batch) record that its author may see. The same seed gives the
+batch written by one organisation's reviewer (so its records keep the status generated), kinds
+in dependency order, so every reference points at an earlier (or same-batch) record that its
+author may see. The same seed gives the
 same records (user ids are the ones ``create_user`` issued). :func:`build` does both.
 """
 
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from accord import accounts
-from accord.access import SYSTEM, Viewer
+from accord.access import SYSTEM, Viewer, id_namespace
 from accord.domain.vocab import (
     ActorKind,
     ClaimKind,
@@ -221,7 +222,7 @@ def setup_world(kb: KnowledgeBase) -> World:
         orgs.append(oid)
         weights.append(weight)
         writers[oid] = accounts.create_user(
-            kb, f"writer@{oid}.example", oid, UserRole.CONTRIBUTOR
+            kb, f"writer@{oid}.example", oid, UserRole.REVIEWER
         ).viewer
         readers[oid] = [
             accounts.create_user(kb, f"reader{i}@{oid}.example", oid, UserRole.READER).viewer
@@ -326,6 +327,7 @@ class _Generator:
     # -- envelopes -----------------------------------------------------------------------
 
     def envelope(self, rid: str, kind: str, data: dict[str, Any], owner: str) -> dict[str, Any]:
+        rid = id_namespace(owner) + rid
         item: dict[str, Any] = {"id": rid, "kind": kind, "data": data, "sources": self.source(rid)}
         public = True
         if self.mix is not None and owner != SYSTEM.org_id:
@@ -579,7 +581,7 @@ def load_world(kb: KnowledgeBase) -> World:
 
 
 CACHE_DIR = Path(os.environ.get("ACCORD_BENCH_CACHE", "/tmp/accord-bench"))
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 def world_db(size: int, *, seed: int = 1, progress: bool = False) -> tuple[Path, dict[str, Any]]:

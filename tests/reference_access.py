@@ -44,7 +44,7 @@ def own_visible(record: RefRecord, user: RefUser | None) -> bool:
     return {
         "GREEN": True,
         "AMBER": org == record.owner or org in record.shares,
-        "AMBER+STRICT": org == record.owner,
+        "AMBER+STRICT": org == record.owner or org in record.shares,
         "RED": user.id in record.readers,
     }[record.marking]
 

@@ -8,8 +8,10 @@ snapshot already in memory (used for history). Write rules live here too.
 Rules:
 
 - CLEAR: anyone, anonymous callers included. GREEN: any signed-in user.
-- AMBER: the owning organisation and the organisations on the record's share list.
-- AMBER+STRICT: the owning organisation only. RED: only the users named on the record.
+- AMBER and AMBER+STRICT: the owning organisation and the organisations on the record's share
+  list (TLP 2.0: an AMBER+STRICT recipient may not pass it on beyond itself; in Accord no
+  recipient can pass anything on, since only the owner changes a share list).
+  RED: only the users named on the record.
 - A draft is visible to its own organisation only (and still subject to its marking).
 - A relationship record (claim, response, participation, assessment, evidence) is visible only
   when every record it points to is visible too, so no output points to what a caller can't see.
@@ -28,11 +30,13 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Alias, FromClause
 
 from accord.domain.vocab import Kind, Marking, Status, UserRole
-from accord.errors import Forbidden
+from accord.errors import BadRequest, Forbidden, InvalidInput
 from accord.store import ends
 from accord.store.schema import record_readers, record_refs, record_shares, records
 
 CURATORS_ORG = "accord-curators"
+#: Markings whose audience is the owner plus the organisations on the share list.
+_SHARED_MARKINGS = (Marking.AMBER.value, Marking.AMBER_STRICT.value)
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,7 @@ def _own_rule(viewer: Viewer, table: FromClause) -> ColumnElement[bool]:
     )
     marking_allows = or_(
         c.marking.in_([Marking.CLEAR.value, Marking.GREEN.value]),
-        and_(c.marking == Marking.AMBER.value, or_(c.owner == org, shared)),
-        and_(c.marking == Marking.AMBER_STRICT.value, c.owner == org),
+        and_(c.marking.in_(_SHARED_MARKINGS), or_(c.owner == org, shared)),
         and_(c.marking == Marking.RED.value, named),
     )
     return and_(marking_allows, or_(c.status == Status.PUBLISHED.value, c.owner == org))
@@ -174,10 +177,8 @@ def may_see_envelope(
         return False
     if marking is Marking.GREEN:
         return True
-    if marking is Marking.AMBER:
+    if marking.value in _SHARED_MARKINGS:
         return viewer.org_id == owner or viewer.org_id in set(shares)
-    if marking is Marking.AMBER_STRICT:
-        return viewer.org_id == owner
     return viewer.user_id in set(readers)
 
 
@@ -195,22 +196,129 @@ def check_can_create(viewer: Viewer) -> str:
     return viewer.org_id
 
 
+def is_reviewer_of(viewer: Viewer, owner: str) -> bool:
+    """Whether the viewer reviews the owning organisation's records (publishes, loosens)."""
+    return viewer.role is not None and viewer.role.can_review and viewer.org_id == owner
+
+
+def initial_status(viewer: Viewer, owner: str, requested: Status) -> Status:
+    """The status a new record starts with: a reviewer's request stands; anyone else's record
+    is a draft of its organisation, whatever the request says, until a reviewer publishes it."""
+    return requested if is_reviewer_of(viewer, owner) else Status.DRAFT
+
+
+# -- record ids ------------------------------------------------------------------------------
+#
+# Ids chosen by callers live in their organisation's namespace, so whether an id is free never
+# depends on a record of another organisation: an organisation's ids start with its id and a
+# dot (``ministry.claim-1``), and its own actor record has its id; the curators' ids have no
+# dot. The check reads only the id and the owner, never the database.
+
+NAMESPACE_SEPARATOR = "."
+
+
+def id_namespace(owner: str) -> str:
+    """The prefix every new id of the owner's records starts with ('' for the curators)."""
+    return "" if owner == CURATORS_ORG else f"{owner}{NAMESPACE_SEPARATOR}"
+
+
+def namespace_owner(record_id: str) -> str:
+    """The organisation whose namespace an id is in."""
+    head, dot, _ = record_id.partition(NAMESPACE_SEPARATOR)
+    return head if dot else CURATORS_ORG
+
+
+def check_id_namespace(owner: str, record_id: str) -> None:
+    """Raise InvalidInput unless a new record of ``owner`` may take this id (an organisation's
+    own actor record has the organisation's id)."""
+    if record_id == owner or namespace_owner(record_id) == owner:
+        return
+    prefix = id_namespace(owner)
+    wanted = (
+        f"start with '{prefix}' (e.g. '{prefix}{record_id.rpartition(NAMESPACE_SEPARATOR)[2]}')"
+        if prefix
+        else f"have no '{NAMESPACE_SEPARATOR}'"
+    )
+    raise InvalidInput(
+        f"ids of your organisation's records {wanted}; or leave the id out to have one assigned",
+        record=record_id,
+        field="id",
+    )
+
+
+# -- changes ---------------------------------------------------------------------------------
+
+
 def check_can_edit(viewer: Viewer, owner: str, record_id: str) -> None:
     """Raise unless the viewer is a contributor (or above) of the owning organisation."""
     if viewer.role is None or not viewer.role.can_write or viewer.org_id != owner:
         raise Forbidden("only contributors of the owning organisation may edit", record=record_id)
 
 
+def check_can_change_content(viewer: Viewer, owner: str, record_id: str, status: Status) -> None:
+    """Contributors of the owner change drafts; a published record's content is changed by a
+    reviewer of the owner only (a contributor's change would reach readers unreviewed)."""
+    check_can_edit(viewer, owner, record_id)
+    if status is Status.PUBLISHED and not is_reviewer_of(viewer, owner):
+        raise Forbidden(
+            "only reviewers of the owning organisation may change a published record",
+            record=record_id,
+        )
+
+
 def check_can_publish(viewer: Viewer, owner: str, record_id: str) -> None:
     """Raise unless the viewer is a reviewer of the owning organisation."""
-    if viewer.role is None or not viewer.role.can_review or viewer.org_id != owner:
+    if not is_reviewer_of(viewer, owner):
         raise Forbidden("only reviewers of the owning organisation may publish", record=record_id)
 
 
 def check_can_remark(
     viewer: Viewer, owner: str, record_id: str, old: Marking, new: Marking
 ) -> None:
-    """Tightening needs a contributor of the owner; loosening needs a reviewer of the owner."""
+    """Tightening needs a contributor of the owner; loosening needs a reviewer of the owner,
+    and so does re-marking to RED (it would lock out everyone of the owner not named)."""
     check_can_edit(viewer, owner, record_id)
-    if new.rank < old.rank:
-        check_can_publish(viewer, owner, record_id)
+    if new.rank < old.rank or (new is Marking.RED and old is not Marking.RED):
+        _require_reviewer(viewer, owner, record_id, "loosen a marking or re-mark a record RED")
+
+
+def widens(
+    old_shares: Iterable[str],
+    new_shares: Iterable[str],
+    old_readers: Iterable[str],
+    new_readers: Iterable[str],
+) -> bool:
+    """Whether a change of share list and named readers adds an organisation or a person."""
+    return bool(set(new_shares) - set(old_shares) or set(new_readers) - set(old_readers))
+
+
+def check_can_share(
+    viewer: Viewer,
+    owner: str,
+    record_id: str,
+    *,
+    old_shares: Iterable[str],
+    new_shares: Iterable[str],
+    old_readers: Iterable[str],
+    new_readers: Iterable[str],
+) -> None:
+    """Check a change of share list and named readers.
+
+    Narrowing a share list needs a contributor of the owner. Widening it (another organisation)
+    or changing who is named on a RED record is a declassification: a reviewer of the owner's
+    act. No one removes themselves from a record's named readers (they could then neither see
+    the result nor undo it).
+    """
+    check_can_edit(viewer, owner, record_id)
+    old_people, new_people = set(old_readers), set(new_readers)
+    if viewer.user_id in old_people and viewer.user_id not in new_people:
+        raise BadRequest(
+            "you cannot remove yourself from the named readers", record=record_id, field="readers"
+        )
+    if widens(old_shares, new_shares, old_people, new_people) or old_people - new_people:
+        _require_reviewer(viewer, owner, record_id, "widen a share list or change named readers")
+
+
+def _require_reviewer(viewer: Viewer, owner: str, record_id: str, act: str) -> None:
+    if not is_reviewer_of(viewer, owner):
+        raise Forbidden(f"only reviewers of the owning organisation may {act}", record=record_id)

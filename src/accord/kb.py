@@ -24,7 +24,7 @@ from accord.domain.records import PAYLOADS, Record
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
 from accord.errors import BadRequest, Conflict, NotFound, StoreUnavailable
 from accord.store import audit, rows
-from accord.store.connections import guarded
+from accord.store.connections import guarded, unreachable
 from accord.store.engine import make_engine
 from accord.store.integrity import check_references, check_sharing
 from accord.store.schema import record_refs, records, revisions
@@ -86,7 +86,7 @@ class KnowledgeBase:
         try:
             migrate.upgrade(self.engine)
         except OperationalError as exc:
-            raise StoreUnavailable(f"cannot open the database: {exc.orig}") from exc
+            raise unreachable(exc, "open the database") from exc
         ensure_curators(self)
 
     def require_schema(self) -> None:
@@ -96,7 +96,7 @@ class KnowledgeBase:
         try:
             current = migrate.is_current(self.engine)
         except (OperationalError, DBAPIError) as exc:
-            raise StoreUnavailable(f"cannot open the database: {exc.orig}") from exc
+            raise unreachable(exc, "open the database") from exc
         if not current:
             raise StoreUnavailable(
                 "the database is not initialised or is out of date: run 'accord init'"
@@ -134,10 +134,13 @@ class KnowledgeBase:
     ) -> BulkResult:
         """Store many records in one transaction (batched inserts, no per-row commit).
 
-        Records whose id exists with identical content are left unchanged; with different
-        content they raise Conflict, or with ``upsert`` become a new revision (the viewer must
-        be allowed to edit them). The first invalid record aborts the whole batch: nothing is
-        written.
+        A new record's id must lie in the owner's namespace (:func:`access.check_id_namespace`)
+        and it starts as a draft unless a reviewer of the owner asks otherwise. Records whose id
+        exists and is visible to the viewer with identical content are left unchanged; with
+        different content they raise Conflict, or with ``upsert`` become a new revision (under
+        the same rules as :meth:`update`, :meth:`set_marking` and :meth:`set_sharing`). An id
+        taken by a record the viewer cannot see is a Conflict whatever the content, with the
+        same message. The first invalid record aborts the whole batch: nothing is written.
         """
         owner = access.check_can_create(viewer)
         now = self.now()
@@ -155,12 +158,17 @@ class KnowledgeBase:
         result = BulkResult()
         with self._write() as conn:
             found = rows.existing(conn, built)
+            seen = _visible_subset(conn, viewer, found)
             fresh: list[Record] = []
             changed: list[tuple[Record, Record]] = []
             for rid, record in built.items():
                 row = found.get(rid)
                 if row is None:
-                    fresh.append(record)
+                    access.check_id_namespace(owner, rid)
+                    status = access.initial_status(viewer, owner, record.status)
+                    fresh.append(record.model_copy(update={"status": status}))
+                elif rid not in seen:
+                    raise Conflict("the id is already used by another record", record=rid)
                 elif (
                     row.body == rows.body_of(record)
                     and row.marking == record.marking.value
@@ -168,13 +176,11 @@ class KnowledgeBase:
                 ):
                     result.unchanged.append(rid)
                 elif not upsert or row.kind != record.kind.value:
-                    raise Conflict(
-                        "the id is already used by a record with different content", record=rid
-                    )
+                    raise Conflict("the id is already used by another record", record=rid)
                 else:
                     old = self._get_visible(conn, rid, viewer)
-                    access.check_can_edit(viewer, old.owner, rid)
-                    changed.append((old, self._next_revision(old, record, viewer)))
+                    new = self._next_revision(old, record, viewer)
+                    changed.append((old, _checked_change(viewer, old, new)))
             names = check_references(conn, viewer, [*fresh, *(n for _, n in changed)], built)
             fresh = [_named(r, names) for r in fresh]
             changed = [(old, _named(new, names)) for old, new in changed]
@@ -203,7 +209,7 @@ class KnowledgeBase:
         """Change payload fields (a patch) and/or sources. Writes one revision and audit entry."""
 
         def change(old: Record) -> Record:
-            access.check_can_edit(viewer, old.owner, record_id)
+            access.check_can_change_content(viewer, old.owner, record_id, old.status)
             payload = old.data.model_dump(mode="json", by_alias=True, exclude_defaults=True)
             payload.update(data or {})
             raw = {
@@ -257,15 +263,19 @@ class KnowledgeBase:
         """Replace a record's AMBER share list and/or RED named readers. Writes one revision."""
 
         def change(old: Record) -> Record:
-            access.check_can_edit(viewer, old.owner, record_id)
             update: dict[str, Any] = {}
             if shares is not None:
                 update["shares"] = tuple(dict.fromkeys(shares))
             if readers is not None:
                 update["readers"] = tuple(dict.fromkeys(readers))
-            return old.model_copy(update=update)
+            new = old.model_copy(update=update)
+            _check_sharing_change(viewer, old, new)
+            return new
 
-        return self._revise(record_id, viewer, "share", change)
+        def action(old: Record, new: Record) -> str:
+            return "declassify" if _widens(old, new) else "share"
+
+        return self._revise(record_id, viewer, action, change)
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -450,7 +460,9 @@ class KnowledgeBase:
         now: dt.datetime,
         creator: Record | None = None,
     ) -> Record:
-        record_id = inp.id or f"{inp.kind.value}-{uuid.uuid4().hex[:16]}"
+        record_id = (
+            inp.id or access.id_namespace(owner) + f"{inp.kind.value}-{uuid.uuid4().hex[:16]}"
+        )
         payload = parse_payload(inp.kind, inp.data, record_id)
         require_sources(inp.sources, record_id)
         readers = inp.readers
@@ -539,15 +551,7 @@ class KnowledgeBase:
         """Hide from entity records the references to records the viewer may not see, and
         share lists from everyone but the owner."""
         soft = {t for r in batch if r.kind not in RELATIONSHIP_KINDS for _, t in r.data.refs()}
-        seen: set[str] = set()
-        for start in range(0, len(soft), rows.BATCH):
-            chunk = sorted(soft)[start : start + rows.BATCH]
-            seen.update(
-                rid
-                for (rid,) in conn.execute(
-                    select(records.c.id).where(access.visible_ids(viewer, chunk))
-                )
-            )
+        seen = _visible_subset(conn, viewer, soft)
         out: list[Record] = []
         for record in batch:
             hidden = (
@@ -579,11 +583,52 @@ class KnowledgeBase:
 
     def _read(self) -> Any:
         joined = self._tx.get()
-        return contextlib.nullcontext(joined) if joined else guarded(self.engine.connect())
+        return contextlib.nullcontext(joined) if joined else guarded(self.engine.connect)
 
     def _write(self) -> Any:
         joined = self._tx.get()
-        return contextlib.nullcontext(joined) if joined else guarded(self.engine.begin())
+        return contextlib.nullcontext(joined) if joined else guarded(self.engine.begin)
+
+
+def _visible_subset(conn: Connection, viewer: Viewer, ids: Iterable[str]) -> set[str]:
+    """The ids among ``ids`` of records the viewer may see. Read-only."""
+    wanted = sorted(set(ids))
+    seen: set[str] = set()
+    for start in range(0, len(wanted), rows.BATCH):
+        chunk = wanted[start : start + rows.BATCH]
+        query = select(records.c.id).where(access.visible_ids(viewer, chunk))
+        seen.update(rid for (rid,) in conn.execute(query))
+    return seen
+
+
+def _checked_change(viewer: Viewer, old: Record, new: Record) -> Record:
+    """A new revision submitted whole (an upsert), checked under the rules of each change it
+    makes: content, status, marking and sharing. Returns it with the status it may have."""
+    if rows.body_of(new) != rows.body_of(old) or new.sources != old.sources:
+        access.check_can_change_content(viewer, old.owner, old.id, old.status)
+    if new.status is not old.status and not access.is_reviewer_of(viewer, old.owner):
+        new = new.model_copy(update={"status": old.status})  # only a reviewer changes it
+    if new.marking is not old.marking:
+        access.check_can_remark(viewer, old.owner, old.id, old.marking, new.marking)
+    _check_sharing_change(viewer, old, new)
+    return new
+
+
+def _check_sharing_change(viewer: Viewer, old: Record, new: Record) -> None:
+    if (new.shares, new.readers) != (old.shares, old.readers):
+        access.check_can_share(
+            viewer,
+            old.owner,
+            old.id,
+            old_shares=old.shares,
+            new_shares=new.shares,
+            old_readers=old.readers,
+            new_readers=new.readers,
+        )
+
+
+def _widens(old: Record, new: Record) -> bool:
+    return access.widens(old.shares, new.shares, old.readers, new.readers)
 
 
 def _without_refs(record: Record, hidden: set[str]) -> Any:
