@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from accord.access import CURATORS_ORG, SYSTEM
 from accord.domain.inputs import RecordInput, invalid_from, parse_payload
 from accord.domain.records import Payload, Source
 from accord.domain.vocab import Kind
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, DatasetInvalid, InvalidInput
 from accord.kb import BulkResult, KnowledgeBase
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -193,19 +192,6 @@ def _check_refs(dataset: Dataset) -> None:
                         entry.file, entry.record.id, name, f"'{target}' is a {kinds[target].value}"
                     )
                 )
-
-
-class DatasetInvalid(InvalidInput):
-    """The bundled dataset has problems; ``problems`` lists them all."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = list(problems)
-        first = self.problems[0]
-        super().__init__(
-            f"the dataset has {len(self.problems)} problem(s); first: {first}",
-            record=first.record,
-            field=first.field,
-        )
 
 
 def load(kb: KnowledgeBase, directory: Path = DATA_DIR) -> BulkResult:

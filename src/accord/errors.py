@@ -1,26 +1,39 @@
 """Accord's one exception tree.
 
 Every error a caller can see derives from :class:`AccordError` and carries the HTTP status and a
-stable machine ``code`` that the web layer renders in one JSON shape::
+stable machine ``code`` that the web layer renders in one JSON shape
+(:func:`accord.web.errors.error_body`)::
 
     AccordError (500, internal)
     ├── InvalidInput (422, invalid)          a record or argument fails validation
-    │   └── SourceMissing (422, source_missing)  a record without a citation
+    │   ├── SourceMissing (422, source_missing)  a record without a citation
+    │   ├── DatasetInvalid (422, invalid)    the bundled dataset has problems (all listed)
+    │   └── ImportInvalid (422, invalid)     an import has invalid rows: nothing written
     ├── BadRequest (400, bad_request)        a malformed request or file
+    │   └── BundleError (400, bad_request)   a file that is not a readable STIX bundle
     ├── Unauthenticated (401, unauthenticated)  missing, bad, expired or revoked credentials
     ├── Forbidden (403, forbidden)           the caller sees the record but may not do this
     ├── NotFound (404, not_found)            no such record, or one the caller may not see
+    ├── NotAcceptable (406, not_acceptable)  the client does not accept TAXII 2.1 responses
     ├── Conflict (409, conflict)             an id taken by different content, a stale revision
     ├── PayloadTooLarge (413, too_large)     a body over the configured size
+    ├── UnsupportedMediaType (415, unsupported_media_type)  a body that is not TAXII 2.1
     └── StoreUnavailable (503, store_unavailable)  the database cannot be reached
 
 Foreign errors (SQLAlchemy, pydantic, YAML, OS) are translated at the boundary with
-``raise X(...) from exc`` so that no stack trace or driver message reaches a user.
+``raise X(...) from exc`` so that no stack trace or driver message reaches a user. Every class
+here is exported from :mod:`accord`; a test walks the tree and fails when one is missing from
+this drawing or from ``accord.__all__``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from accord.dataset import Problem
+    from accord.interop.importing import ImportReport
 
 
 class AccordError(Exception):
@@ -48,15 +61,6 @@ class AccordError(Exception):
         )
         return f"{self.message} ({where})" if where else self.message
 
-    def body(self) -> dict[str, Any]:
-        """The JSON error body every interface renders: ``{"error": {...}}``."""
-        detail: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.record:
-            detail["record"] = self.record
-        if self.field:
-            detail["field"] = self.field
-        return {"error": detail}
-
 
 class InvalidInput(AccordError):
     """A record or argument fails validation; names the record and field."""
@@ -71,11 +75,40 @@ class SourceMissing(InvalidInput):
     code = "source_missing"
 
 
+class DatasetInvalid(InvalidInput):
+    """The bundled dataset has problems; ``problems`` lists them all."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(
+            f"the dataset has {len(self.problems)} problem(s); first: {first}",
+            record=first.record,
+            field=first.field,
+        )
+
+
+class ImportInvalid(InvalidInput):
+    """The input has invalid rows and ``--skip-invalid`` was not given: nothing was written."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        first = report.invalid[0]
+        super().__init__(
+            f"{len(report.invalid)} invalid row(s), nothing written (use --skip-invalid to "
+            f"import the rest); first: {first}"
+        )
+
+
 class BadRequest(AccordError):
     """A malformed request, file or query."""
 
     status = 400
     code = "bad_request"
+
+
+class BundleError(BadRequest):
+    """The file is not a readable STIX bundle (malformed JSON, no objects array)."""
 
 
 class Unauthenticated(AccordError):
@@ -99,6 +132,13 @@ class NotFound(AccordError):
     code = "not_found"
 
 
+class NotAcceptable(AccordError):
+    """The client does not accept TAXII 2.1 responses."""
+
+    status = 406
+    code = "not_acceptable"
+
+
 class Conflict(AccordError):
     """An id already holds different content, or a write raced another."""
 
@@ -111,6 +151,13 @@ class PayloadTooLarge(AccordError):
 
     status = 413
     code = "too_large"
+
+
+class UnsupportedMediaType(AccordError):
+    """The request body is not a TAXII 2.1 envelope."""
+
+    status = 415
+    code = "unsupported_media_type"
 
 
 class StoreUnavailable(AccordError):

@@ -32,7 +32,7 @@ from accord.access import Viewer
 from accord.domain.inputs import RecordInput, parse_payload
 from accord.domain.records import Payload, Record
 from accord.domain.vocab import ActorKind, Kind
-from accord.errors import BadRequest, InvalidInput
+from accord.errors import BadRequest, ImportInvalid, InvalidInput
 from accord.interop import countries
 from accord.kb import KnowledgeBase
 
@@ -94,18 +94,6 @@ class ImportReport:
             "invalid": [{"where": p.where, "reason": p.reason} for p in self.invalid],
             "notes": self.notes,
         }
-
-
-class ImportInvalid(InvalidInput):
-    """The input has invalid rows and ``--skip-invalid`` was not given: nothing was written."""
-
-    def __init__(self, report: ImportReport) -> None:
-        self.report = report
-        first = report.invalid[0]
-        super().__init__(
-            f"{len(report.invalid)} invalid row(s), nothing written (use --skip-invalid to "
-            f"import the rest); first: {first}"
-        )
 
 
 class Progress(Protocol):

@@ -30,7 +30,7 @@ from accord.domain.inputs import RecordInput, parse_payload
 from accord.domain.records import Source
 from accord.domain.text import json_problem
 from accord.domain.vocab import Marking
-from accord.errors import AccordError
+from accord.errors import BundleError
 from accord.interop import stix_convert as sc
 from accord.interop import stix_mapping as m
 from accord.interop.countries import resolve_code
@@ -94,13 +94,6 @@ class StixImportReport:
             "invalid": [{"object": p.where, "reason": p.reason} for p in self.invalid],
             "notes": [{"object": p.where, "reason": p.reason} for p in self.notes],
         }
-
-
-class BundleError(AccordError):
-    """The file is not a readable STIX bundle (malformed JSON, no objects array)."""
-
-    status = 400
-    code = "bad_request"
 
 
 def read_objects(path: Path) -> Iterator[Any]:

@@ -1,24 +1,47 @@
-"""ASGI middleware that adds security headers to every response.
+"""Security headers on every response, errors included.
 
 The pages load only their own scripts and styles (vendored htmx, no inline script or style), so
 a strict Content-Security-Policy holds; the interactive API docs, which load Swagger UI from its
 CDN, are the one exception.
+
+:class:`SecurityHeaders` adds them to everything the app sends through its middleware. An
+unexpected error's 500 is sent by Starlette's outermost error middleware instead, outside every
+middleware the app adds, so its handler (:func:`accord.web.errors.install`) adds them with
+:func:`add_security_headers`: both use :func:`security_headers`.
 """
 
 from __future__ import annotations
 
+from starlette.datastructures import MutableHeaders
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-_COMMON = [
+_COMMON = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
-]
+)
 _UNRESTRICTED = ("/api/v1/docs",)
+
+
+def security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    """The security headers (lower-case names) a response to ``path`` carries. Pure."""
+    extra = list(_COMMON)
+    if not path.startswith(_UNRESTRICTED):
+        extra.append((b"content-security-policy", CSP.encode()))
+    return extra
+
+
+def add_security_headers(response: Response, path: str) -> Response:
+    """Add the security headers the response does not set itself; returns it."""
+    for name, value in security_headers(path):
+        if name.decode() not in response.headers:
+            response.headers[name.decode()] = value.decode()
+    return response
 
 
 class SecurityHeaders:
@@ -31,16 +54,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = list(_COMMON)
-        if not str(scope.get("path", "")).startswith(_UNRESTRICTED):
-            extra.append((b"content-security-policy", CSP.encode()))
+        extra = security_headers(str(scope.get("path", "")))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                headers = list(message.get("headers", []))
-                headers.extend((k, v) for k, v in extra if k not in present)
-                message = {**message, "headers": headers}
+                message.setdefault("headers", [])
+                headers = MutableHeaders(scope=message)
+                for name, value in extra:
+                    if name.decode() not in headers:
+                        headers.append(name.decode(), value.decode())
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

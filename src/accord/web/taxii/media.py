@@ -11,25 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from accord.errors import AccordError
+from accord.errors import AccordError, NotAcceptable, UnsupportedMediaType
 
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
 log = logging.getLogger("accord.taxii")
-
-
-class NotAcceptable(AccordError):
-    """The client does not accept TAXII 2.1 responses."""
-
-    status = 406
-    code = "not_acceptable"
-
-
-class UnsupportedMediaType(AccordError):
-    """The request body is not a TAXII 2.1 envelope."""
-
-    status = 415
-    code = "unsupported_media_type"
 
 
 def _media(value: str) -> tuple[str, dict[str, str]]:
