@@ -171,6 +171,14 @@ def test_missing_history_suggests_close_ids(db: str) -> None:
     assert "did you mean: wannacry (" in done.err.decode()
 
 
+def test_missing_group_suggested_by_alias(db: str) -> None:
+    group = json.loads(accord("show", "apt28", "--json", db=db).out)
+    alias = group["data"]["aliases"][0]
+    done = accord("analyze", "consensus", "--group", alias.lower(), db=db)
+    assert done.code == 1
+    assert f"did you mean: apt28 ({group['data']['name']})" in done.err.decode()
+
+
 def test_suggestions_never_name_a_record_the_reader_may_not_see(db: str) -> None:
     anonymous = accord("show", "wannacrypt", db=db).err.decode()
     member = accord("show", "wannacrypt", "--as", "m@probe.example", db=db).err.decode()

@@ -368,7 +368,8 @@ def audit_head(db: Db = None, json: Json = False) -> None:
 def _usage_error(exc: typer.TyperException) -> NoReturn:
     """Print a click-style error as one line (and where to find help), then exit."""
     if type(exc).__name__ == "NoArgsIsHelpError":  # the command's help, already formatted
-        exc.show()  # type: ignore[attr-defined]
+        if exc.format_message().strip():
+            exc.show()  # type: ignore[attr-defined]
         sys.exit(exc.exit_code)
     render.error(exc.format_message())
     ctx = getattr(exc, "ctx", None)

@@ -15,6 +15,7 @@ from accord import render
 from accord.access import Viewer
 from accord.analysis import consensus, landscape, network, saydo
 from accord.cli_common import As, Db, Json, existing_folder, hint_missing, open_kb, viewer_for
+from accord.domain.vocab import Kind
 from accord.kb import KnowledgeBase
 from accord.render import Col
 
@@ -67,12 +68,13 @@ def consensus_cmd(
     """Attribution consensus and dissent: all incidents, one incident, or one threat group."""
     kb, viewer = _session(db, as_user)
     with kb:
+        if incident:
+            with hint_missing(kb, viewer, incident, kind=Kind.INCIDENT):
+                detail = consensus.for_incident(kb, viewer, incident)
+        elif group:
+            with hint_missing(kb, viewer, group, kind=Kind.ACTOR):
+                detail = consensus.for_group(kb, viewer, group)
         if incident or group:
-            detail = (
-                consensus.for_incident(kb, viewer, incident)
-                if incident
-                else consensus.for_group(kb, viewer, group or "")
-            )
             _print_detail(detail, json)
             return
         overview = consensus.all_incidents(kb, viewer)

@@ -17,7 +17,7 @@ import typer
 
 from accord import accounts
 from accord.access import ANONYMOUS, Viewer
-from accord.domain.records import Actor
+from accord.domain.records import Actor, Record
 from accord.domain.vocab import ActorKind, Kind
 from accord.errors import BadRequest, NotFound
 from accord.kb import KnowledgeBase
@@ -86,16 +86,16 @@ def _named(ids: Sequence[str], candidates: Mapping[str, Sequence[str]]) -> str:
 def record_candidates(
     kb: KnowledgeBase, viewer: Viewer, text: str, *, kind: Kind | None = None
 ) -> dict[str, list[str]]:
-    """Visible records that might be meant by ``text`` (id → [name]): full-text matches of
-    its words and the ids that sort right after its first half. Read-only, bounded."""
-    found: dict[str, list[str]] = {}
+    """Visible records that might be meant by ``text`` (id → [name, aliases...]): full-text
+    matches of its words and the ids that sort right after its first half. Read-only, bounded."""
+    records: list[Record] = []
     with suppress(BadRequest):  # text without words: nothing to search for
-        for hit in kb.search(text, viewer, kinds=[kind] if kind else (), limit=50):
-            found[hit.record.id] = [hit.record.name]
+        records += [
+            h.record for h in kb.search(text, viewer, kinds=[kind] if kind else (), limit=50)
+        ]
     start = text.casefold()[: max(1, len(text) // 2)]
-    for record in kb.list_records(viewer, kind=kind, after=start, limit=100).items:
-        found[record.id] = [record.name]
-    return found
+    records += kb.list_records(viewer, kind=kind, after=start, limit=100).items
+    return {r.id: [r.name, *getattr(r.data, "aliases", ())] for r in records}
 
 
 def state_candidates(kb: KnowledgeBase, viewer: Viewer) -> dict[str, list[str]]:
@@ -110,16 +110,24 @@ def state_candidates(kb: KnowledgeBase, viewer: Viewer) -> dict[str, list[str]]:
 
 @contextmanager
 def hint_missing(
-    kb: KnowledgeBase, viewer: Viewer, wanted: str, *, state: bool = False
+    kb: KnowledgeBase,
+    viewer: Viewer,
+    wanted: str,
+    *,
+    kind: Kind | None = None,
+    state: bool = False,
 ) -> Iterator[None]:
-    """Add "did you mean" and the id format to a NotFound about ``wanted`` raised inside the
-    block (as exception notes, which the entry point prints). Reads visible records only."""
+    """Add "did you mean" (records of ``kind``, or states) and the id format to a NotFound about
+    ``wanted`` raised inside the block, as exception notes that the entry point prints. Reads
+    visible records only."""
     try:
         yield
     except NotFound as exc:
         if exc.record == wanted and wanted not in kb.get_many([wanted], viewer):
             candidates = (
-                state_candidates(kb, viewer) if state else record_candidates(kb, viewer, wanted)
+                state_candidates(kb, viewer)
+                if state
+                else record_candidates(kb, viewer, wanted, kind=kind)
             )
             near = closest(wanted, candidates)
             if near:
