@@ -25,8 +25,16 @@ def client(kb: KnowledgeBase) -> Iterator[TestClient]:
 
 @pytest.fixture
 def token(kb: KnowledgeBase) -> str:
+    """A reviewer's token (records it creates are published as asked)."""
     org = accounts.create_org(kb, "Ministry of Test", Sector.GOVERNMENT)
-    accounts.create_user(kb, "analyst@mfa.example", org, UserRole.CONTRIBUTOR)
+    accounts.create_user(kb, "chief@mfa.example", org, UserRole.REVIEWER)
+    return accounts.create_token(kb, "chief@mfa.example")[1]
+
+
+@pytest.fixture
+def contributor_token(kb: KnowledgeBase, token: str) -> str:
+    """A contributor's token in the same organisation."""
+    accounts.create_user(kb, "analyst@mfa.example", "ministry-of-test", UserRole.CONTRIBUTOR)
     return accounts.create_token(kb, "analyst@mfa.example")[1]
 
 
@@ -98,10 +106,53 @@ def test_oversized_body_is_413(client: TestClient, token: str) -> None:
 
 def test_script_and_sql_strings_are_stored_verbatim(client: TestClient, token: str) -> None:
     name = "<script>alert(1)</script>'; DROP TABLE records; --"
-    body = {"id": "evil", "data": {"name": name, "kind": "company"}, "sources": [source()]}
+    body = {
+        "id": "ministry-of-test.evil",
+        "data": {"name": name, "kind": "company"},
+        "sources": [source()],
+    }
     created = client.post("/api/v1/actors", json=body, headers={"Authorization": f"Bearer {token}"})
     assert created.status_code == 201, created.text
-    assert client.get("/api/v1/actors/evil").json()["data"]["name"] == name
+    assert client.get("/api/v1/actors/ministry-of-test.evil").json()["data"]["name"] == name
+
+
+def test_contributor_cannot_publish_past_review(
+    client: TestClient, token: str, contributor_token: str
+) -> None:
+    body = {
+        "id": "ministry-of-test.claimed",
+        "data": {"name": "Unreviewed", "kind": "company"},
+        "sources": [source()],
+        "status": "published",
+    }
+    contributor = {"Authorization": f"Bearer {contributor_token}"}
+    created = client.post("/api/v1/actors", json=body, headers=contributor)
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "draft"
+    assert client.get("/api/v1/actors/ministry-of-test.claimed").status_code == 404
+    refused = client.post("/api/v1/actors/ministry-of-test.claimed/publish", headers=contributor)
+    assert refused.status_code == 403
+    reviewer = {"Authorization": f"Bearer {token}"}
+    published = client.post("/api/v1/actors/ministry-of-test.claimed/publish", headers=reviewer)
+    assert published.status_code == 200, published.text
+    assert client.get("/api/v1/actors/ministry-of-test.claimed").status_code == 200
+
+
+def test_id_outside_the_organisation_namespace_is_refused_whatever_exists(
+    kb: KnowledgeBase, client: TestClient, token: str
+) -> None:
+    kb.create(actor("hidden-elsewhere") | {"marking": "AMBER"}, SYSTEM)
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def refusal(rid: str) -> str:
+        body = {"id": rid, "data": {"name": "Guess", "kind": "state"}, "sources": [source()]}
+        answer = client.post("/api/v1/actors", json=body, headers=auth)
+        assert answer.status_code == 422
+        return str(answer.json()["error"]["message"])
+
+    answers = [refusal(rid) for rid in ("hidden-elsewhere", "never-used")]
+    assert answers[0] == answers[1].replace("never-used", "hidden-elsewhere")
+    assert "start with 'ministry-of-test.'" in answers[0]
 
 
 def test_responses_carry_security_headers(client: TestClient) -> None:

@@ -139,8 +139,10 @@ class KnowledgeBase:
         exists and is visible to the viewer with identical content are left unchanged; with
         different content they raise Conflict, or with ``upsert`` become a new revision (under
         the same rules as :meth:`update`, :meth:`set_marking` and :meth:`set_sharing`). An id
-        taken by a record the viewer cannot see is a Conflict whatever the content, with the
-        same message. The first invalid record aborts the whole batch: nothing is written.
+        the viewer cannot see is answered as if it were free: outside the owner's namespace it
+        is refused alike; inside it (another user's RED record of the same organisation) it is
+        a Conflict whatever the content. The first invalid record aborts the whole batch:
+        nothing is written.
         """
         owner = access.check_can_create(viewer)
         now = self.now()
@@ -163,12 +165,12 @@ class KnowledgeBase:
             changed: list[tuple[Record, Record]] = []
             for rid, record in built.items():
                 row = found.get(rid)
-                if row is None:
+                if rid not in seen:  # absent, or hidden: answered alike up to the namespace
                     access.check_id_namespace(owner, rid)
+                    if row is not None:
+                        raise Conflict("the id is already used by another record", record=rid)
                     status = access.initial_status(viewer, owner, record.status)
                     fresh.append(record.model_copy(update={"status": status}))
-                elif rid not in seen:
-                    raise Conflict("the id is already used by another record", record=rid)
                 elif (
                     row.body == rows.body_of(record)
                     and row.marking == record.marking.value

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.domain.records import RecordId, Source
+from accord.domain.text import Line
 from accord.domain.vocab import Kind, Marking, Status
 from accord.kb import MAX_PAGE
 from accord.web.deps import KB, CurrentViewer
@@ -33,13 +34,21 @@ class _Body(BaseModel):
 class CreateBody(_Body):
     """A new record: payload fields in ``data``, at least one source, and its sharing."""
 
-    id: RecordId | None = None
+    id: RecordId | None = Field(
+        default=None,
+        description="In your organisation's namespace: '<organisation id>.<name>' (curators: no "
+        "dot). Left out, one is assigned.",
+    )
     data: dict[str, Any]
     sources: list[Source] = Field(default_factory=list)
     marking: Marking = Marking.CLEAR
-    status: Status = Status.PUBLISHED
+    status: Status = Field(
+        default=Status.PUBLISHED,
+        description="Honoured for reviewers of your organisation only: anyone else's new record "
+        "is a draft until a reviewer publishes it.",
+    )
     shares: list[RecordId] = Field(default_factory=list)
-    readers: list[str] = Field(default_factory=list)
+    readers: list[Line] = Field(default_factory=list)
 
 
 class UpdateBody(_Body):
@@ -60,7 +69,7 @@ class SharingBody(_Body):
     """A new AMBER share list and/or RED named readers."""
 
     shares: list[RecordId] | None = None
-    readers: list[str] | None = None
+    readers: list[Line] | None = None
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
