@@ -267,6 +267,36 @@ def test_rest_create_refuses_bad_payload_text_naming_the_field(
     assert response.json()["error"]["field"] == field
 
 
+@pytest.mark.parametrize("bad", [b"u\\u0000", b"u\\ud800", b"u\\u001b[2J"])
+def test_sharing_readers_refuse_control_characters_and_surrogates(
+    client: TestClient, token: str, bad: bytes
+) -> None:
+    body = {"data": {"name": "X", "kind": "company"}, "sources": [source()], "marking": "RED"}
+    created = client.post("/api/v1/actors", json=body, headers=bearer(token)).json()
+    me = created["readers"][0].encode()
+    headers = {**bearer(token), "Content-Type": "application/json"}
+    response = client.put(
+        f"/api/v1/actors/{created['id']}/sharing",
+        content=b'{"readers": ["' + me + b'", "' + bad + b'"]}',
+        headers=headers,
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == "readers.1"
+    current = client.get(f"/api/v1/actors/{created['id']}", headers=bearer(token)).json()
+    assert current["revision"] == 1
+
+
+def test_an_unpaired_surrogate_in_a_json_body_is_422_not_500(
+    client: TestClient, token: str
+) -> None:
+    headers = {**bearer(token), "Content-Type": "application/json"}
+    body = orjson.dumps({"data": {"name": "X", "kind": "state"}, "sources": [source()]})
+    for bad in (b'"X\\ud800"', b'"X", "na\\ud800me": 1'):
+        response = client.post("/api/v1/actors", content=body.replace(b'"X"', bad), headers=headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["field"].startswith("data")
+
+
 @pytest.mark.parametrize("number", [b"1e400", b"-1e400", b"Infinity", b"NaN"])
 def test_damage_amounts_must_be_finite(client: TestClient, token: str, number: bytes) -> None:
     data = incident("x")["data"]

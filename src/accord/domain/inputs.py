@@ -49,8 +49,8 @@ def message_of(error: Mapping[str, Any]) -> str:
 def invalid_from(exc: ValidationError, record: str | None, prefix: str = "") -> InvalidInput:
     """Translate a pydantic error into InvalidInput naming the record and the first bad field."""
     first = exc.errors()[0]
-    field = field_of(first) or "record"
-    return InvalidInput(message_of(first), record=record, field=f"{prefix}{field}")
+    field = f"{prefix}{field_of(first)}".rstrip(".") or "record"
+    return InvalidInput(message_of(first), record=record, field=field)
 
 
 def parse_input(raw: Mapping[str, Any]) -> RecordInput:
