@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from fastapi.testclient import TestClient
 
 from accord import accounts
 from accord.access import SYSTEM
-from accord.cli import main
 from accord.domain.inputs import parse_input, parse_payload
 from accord.domain.records import PAYLOADS
 from accord.domain.text import forbidden
@@ -40,6 +38,7 @@ from tests.conftest import (
     record,
     source,
 )
+from tests.test_stix_cli import run as run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TAXII = "application/taxii+json;version=2.1"
@@ -421,15 +420,6 @@ def test_a_bundle_without_objects_is_an_error_and_an_empty_one_is_fine(
     report = import_bundle(kb, _bundle(tmp_path, {**bundle, "objects": []}), SYSTEM)
     assert report.written
     assert report.objects == 0
-
-
-def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["accord", *args])
-    try:
-        main()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def test_cli_import_of_a_bundle_without_objects_exits_1_with_the_reason(
