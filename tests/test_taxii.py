@@ -228,7 +228,8 @@ def test_added_objects_are_validated_marked_and_reported(
     assert status["status"] == "complete"
     assert status["successes"] == [{"id": group, "version": t}]
     assert status["failure_count"] == 2
-    stored = kb.get(group, accounts.find_user(kb, "analyst@mfa.example").viewer)
+    # written in the organisation's namespace, under the object's own STIX id
+    stored = kb.get(f"{world['org']}.{group}", accounts.find_user(kb, "analyst@mfa.example").viewer)
     assert stored.marking is m.Marking.AMBER_STRICT
     assert stored.owner == world["org"]
     again = client.get(f"/taxii2/accord/status/{status['id']}/", headers=auth(world["token"]))
@@ -240,6 +241,29 @@ def test_added_objects_are_validated_marked_and_reported(
         params={"match[id]": group},
     ).json()
     assert "objects" not in anonymous_view
+
+
+def test_added_object_answers_alike_whether_a_hidden_record_has_its_id(
+    kb: KnowledgeBase, client: TestClient, world: dict[str, str]
+) -> None:
+    taken = "intrusion-set--5b0e7c55-4a5e-4e5b-9a6d-0c7f3c1f2a10"
+    free = "intrusion-set--6b0e7c55-4a5e-4e5b-9a6d-0c7f3c1f2a10"
+    kb.create({**actor(taken, kind="threat_group"), "marking": "AMBER"}, SYSTEM)
+    collection = collection_ids(client, auth(world["token"]))[world["org"]]
+    url = f"/taxii2/accord/collections/{collection}/objects/"
+    headers = {**auth(world["token"]), "Content-Type": TAXII}
+    t = "2024-02-01T00:00:00.000Z"
+
+    def post(sid: str) -> tuple[int, list[str], int]:
+        obj = {"type": "intrusion-set", "spec_version": "2.1", "id": sid, "created": t}
+        obj |= {"modified": t, "name": "Guess"}
+        response = client.post(url, headers=headers, json={"objects": [obj]})
+        status = response.json()
+        successes = [s["id"].replace(sid, "ID") for s in status["successes"]]
+        return response.status_code, successes, status["failure_count"]
+
+    assert post(taken) == post(free) == (202, ["ID"], 0)
+    assert kb.get(taken, SYSTEM).data.model_dump()["name"] == taken  # untouched
 
 
 def test_rest_export_streams_a_bundle_of_what_the_caller_sees(
@@ -326,19 +350,19 @@ def test_shared_collection_holds_what_others_shared_with_the_org(
     kb: KnowledgeBase, client: TestClient, world: dict[str, str]
 ) -> None:
     partner = accounts.create_org(kb, "Partner Firm", Sector.PRIVATE)
-    accounts.create_user(kb, "cti@partner.example", partner, UserRole.CONTRIBUTOR)
+    accounts.create_user(kb, "cti@partner.example", partner, UserRole.REVIEWER)
     outsider = accounts.create_org(kb, "Outsider", Sector.CIVIL_SOCIETY)
     accounts.create_user(kb, "x@outsider.example", outsider, UserRole.CONTRIBUTOR)
     author = accounts.find_user(kb, "cti@partner.example").viewer
     kb.create(
         {
-            **actor("shared-group", kind="threat_group"),
+            **actor(f"{partner}.shared-group", kind="threat_group"),
             "marking": "AMBER",
             "shares": [world["org"]],
         },
         author,
     )
-    kb.create({**actor("kept-group", kind="threat_group"), "marking": "AMBER"}, author)
+    kb.create({**actor(f"{partner}.kept-group", kind="threat_group"), "marking": "AMBER"}, author)
 
     def shared_records(token: str, org: str) -> set[str]:
         collection = collection_ids(client, auth(token))[f"Shared with {org}"]
@@ -347,7 +371,7 @@ def test_shared_collection_holds_what_others_shared_with_the_org(
         ).json()
         return {o["extensions"][m.PROPS_EXT]["record_id"] for o in body.get("objects", [])}
 
-    assert shared_records(world["token"], world["org"]) == {"shared-group"}
+    assert shared_records(world["token"], world["org"]) == {f"{partner}.shared-group"}
     other = accounts.create_token(kb, "x@outsider.example")[1]
     assert shared_records(other, outsider) == set()
 

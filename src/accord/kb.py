@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from accord import access
 from accord.access import ANONYMOUS, Viewer
 from accord.domain.inputs import Page, RecordInput, parse_input, parse_payload, require_sources
-from accord.domain.records import PAYLOADS, Record
+from accord.domain.records import Record
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
 from accord.errors import BadRequest, Conflict, NotFound, StoreUnavailable
 from accord.store import audit, rows
@@ -164,10 +164,10 @@ class KnowledgeBase:
             fresh: list[Record] = []
             changed: list[tuple[Record, Record]] = []
             for rid, record in built.items():
-                row = found.get(rid)
-                if rid not in seen:  # absent, or hidden: answered alike up to the namespace
+                row = found.get(rid) if rid in seen else None
+                if row is None:  # absent, or hidden: answered alike up to the namespace
                     access.check_id_namespace(owner, rid)
-                    if row is not None:
+                    if rid in found:
                         raise Conflict("the id is already used by another record", record=rid)
                     status = access.initial_status(viewer, owner, record.status)
                     fresh.append(record.model_copy(update={"status": status}))
@@ -389,6 +389,11 @@ class KnowledgeBase:
         found = self.get_many(ids, viewer)
         return sorted(found.values(), key=lambda r: (r.data.date_key() or "", r.id))
 
+    def visible_ids(self, ids: Iterable[str], viewer: Viewer = ANONYMOUS) -> set[str]:
+        """The ids among ``ids`` of records the viewer may see. Read-only."""
+        with self._read() as conn:
+            return _visible_subset(conn, viewer, ids)
+
     def count(self, viewer: Viewer = ANONYMOUS, *, by: str = "kind") -> dict[str, int]:
         """Visible records counted by ``kind``, ``marking`` or ``owner``. Read-only."""
         if by not in ("kind", "marking", "owner"):
@@ -562,7 +567,8 @@ class KnowledgeBase:
                 else set()
             )
             if hidden:
-                record = record.model_copy(update={"data": _without_refs(record, hidden)})
+                gone: dict[str, str | None] = dict.fromkeys(hidden)
+                record = record.model_copy(update={"data": record.data.remap_refs(gone)})
             hides_sharing = record.shares or record.readers
             if hides_sharing and not access.may_see_share_list(viewer, record.owner):
                 record = record.model_copy(update={"shares": (), "readers": ()})
@@ -631,17 +637,6 @@ def _check_sharing_change(viewer: Viewer, old: Record, new: Record) -> None:
 
 def _widens(old: Record, new: Record) -> bool:
     return access.widens(old.shares, new.shares, old.readers, new.readers)
-
-
-def _without_refs(record: Record, hidden: set[str]) -> Any:
-    payload = record.data.model_dump(by_alias=True)
-    for name, spec in record.data.REFS.items():
-        value = payload.get(name)
-        if spec.many and value:
-            payload[name] = tuple(v for v in value if v not in hidden)
-        elif value in hidden:
-            payload[name] = None
-    return PAYLOADS[record.kind].model_validate(payload)
 
 
 def _named(record: Record, names: Mapping[str, str]) -> Record:

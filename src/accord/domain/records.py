@@ -140,6 +140,19 @@ class Payload(_Frozen):
                 pairs.append((name, target))
         return pairs
 
+    def remap_refs(self, mapping: Mapping[str, str | None]) -> Payload:
+        """The payload with each reference found in ``mapping`` replaced by its value, or
+        removed where the value is None (a required single reference cannot be removed)."""
+        changes: dict[str, Any] = {}
+        for name, spec in self.REFS.items():
+            value = getattr(self, name)
+            if spec.many and value:
+                kept = (mapping.get(v, v) for v in value)
+                changes[name] = tuple(v for v in kept if v is not None)
+            elif value is not None and value in mapping:
+                changes[name] = mapping[value]
+        return self.model_copy(update=changes) if changes else self
+
     def title(self, names: Mapping[str, str] = _NO_NAMES) -> str:
         """A short display name; relationship kinds name their ends by ``names`` (id → name)."""
         return str(getattr(self, "name", self.KIND.value))

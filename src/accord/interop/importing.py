@@ -34,6 +34,7 @@ from accord.domain.records import Payload, Record
 from accord.domain.vocab import ActorKind, Kind
 from accord.errors import BadRequest, ImportInvalid, InvalidInput
 from accord.interop import countries
+from accord.interop.import_ids import ImportIds
 from accord.kb import KnowledgeBase
 
 
@@ -217,10 +218,13 @@ def apply(
     progress = progress or NoProgress()
     report = plan.report
     progress.phase("checking", len(plan.records))
-    existing = kb.get_many(plan.records, viewer)
+    ids = ImportIds(kb, viewer)
+    ids.learn(plan.records)
+    existing = kb.get_many(map(ids, plan.records), viewer)
     batch: dict[str, tuple[Planned, Payload]] = {}
-    for rid, planned in plan.records.items():
+    for planned_id, planned in plan.records.items():
         progress.advance()
+        rid = ids(planned_id)
         found = existing.get(rid)
         if found is not None and (planned.anchor or not cites(found, plan.source)):
             if not planned.anchor:
@@ -232,6 +236,9 @@ def apply(
             report.invalid.append(Problem(planned.origin, str(exc)))
             continue
         batch[rid] = (planned, payload)
+    ids.learn(target for _, payload in batch.values() for _, target in payload.refs())
+    for rid, (planned, payload) in batch.items():
+        batch[rid] = (planned, payload.remap_refs({t: ids(t) for _, t in payload.refs()}))
     _drop_dangling(kb, viewer, batch, set(existing), report)
     if report.invalid and not skip_invalid:
         raise ImportInvalid(report)
@@ -239,8 +246,8 @@ def apply(
     citation = [plan.source.citation()]
     result = kb.bulk_create(
         (
-            RecordInput(id=rid, kind=planned.kind, data=planned.data, sources=citation)
-            for rid, (planned, _) in batch.items()
+            RecordInput(id=rid, kind=planned.kind, data=payload, sources=citation)
+            for rid, (planned, payload) in batch.items()
         ),
         viewer,
         upsert=True,

@@ -12,6 +12,7 @@ Two passes over the file with ijson (the ``objects`` array is never held in memo
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import re
@@ -34,6 +35,7 @@ from accord.errors import BundleError
 from accord.interop import stix_convert as sc
 from accord.interop import stix_mapping as m
 from accord.interop.countries import resolve_code
+from accord.interop.import_ids import ImportIds
 from accord.interop.importing import Problem
 from accord.interop.stix_index import BundleIndex
 from accord.kb import KnowledgeBase
@@ -366,23 +368,26 @@ def _write_chunk(
     attributions = index.attributions(mentioned)  # what opinions answer, and its two ends
     ends = index.plans(mentioned.union(*attributions.values()))
     countries = index.countries(o["id"] for _, o, _ in mine)
+    ids = writer.ids
+    ids.learn(e.plan.record_id for e in ends.values())
 
     def resolve(sid: str) -> str | None:
         found = ends.get(sid)
-        return found.plan.record_id if found else None
+        return ids(found.plan.record_id) if found else None
 
     def country_of(sid: str) -> str | None:
         country = countries.get(sid)
         return resolve_code(country).alpha2 if country and len(country) == 2 else None
 
     ctx = sc.Context(resolve, attributions, *defaults, country_of)
-    positions = {e.plan.record_id: e.position for e in ends.values()}
+    positions = {ids(e.plan.record_id): e.position for e in ends.values()}
     for position, obj, planned in mine:
+        written = dataclasses.replace(planned.plan, record_id=ids(planned.plan.record_id))
         try:
-            raw, notes = sc.convert(obj, planned.plan, ctx)
+            raw, notes = sc.convert(obj, written, ctx)
         except sc.Invalid as exc:
             writer.report.refuse(obj["id"], str(exc))
-            writer.failed.add(planned.plan.record_id)
+            writer.failed.add(written.record_id)
             if not skip_invalid:
                 raise _Abort from None
             continue
@@ -421,6 +426,7 @@ class _Writer:
 
     def __init__(self, kb: KnowledgeBase, viewer: Viewer, report: StixImportReport) -> None:
         self.kb, self.viewer, self.report = kb, viewer, report
+        self.ids = ImportIds(kb, viewer)
         self.batch: list[RecordInput] = []
         self.now = -1
         self.held: set[str] = set()
