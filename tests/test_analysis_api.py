@@ -79,8 +79,8 @@ def test_rest_hidden_and_missing_incidents_look_the_same(
     kb: KnowledgeBase, client: TestClient
 ) -> None:
     writer, _ = two_orgs(kb)
-    kb.create(hidden(incident("secret-op"), marking="AMBER"), writer)
-    hidden_one = client.get("/api/v1/analysis/consensus/incidents/secret-op")
+    kb.create(hidden(incident("other-ministry.secret-op"), marking="AMBER"), writer)
+    hidden_one = client.get("/api/v1/analysis/consensus/incidents/other-ministry.secret-op")
     missing = client.get("/api/v1/analysis/consensus/incidents/nope")
     assert hidden_one.status_code == missing.status_code == 404
     assert hidden_one.json()["error"]["message"] == missing.json()["error"]["message"]
@@ -89,16 +89,15 @@ def test_rest_hidden_and_missing_incidents_look_the_same(
 
 def test_rest_counts_what_a_token_holder_may_see(kb: KnowledgeBase, client: TestClient) -> None:
     writer, _ = two_orgs(kb)
-    kb.create(
-        hidden(claim("c-amber", "other-ministry", "sony", "state-kp"), marking="AMBER"), writer
-    )
+    amber = claim("other-ministry.c-amber", "other-ministry", "sony", "state-kp")
+    kb.create(hidden(amber, marking="AMBER"), writer)
     anonymous = client.get("/api/v1/analysis/consensus/incidents/sony").json()
     assert {c["id"] for c in anonymous["accused"][0]["claims"]} == {"c-us"}
     token = accounts.create_token(kb, "w@other.example")[1]
     mine = client.get(
         "/api/v1/analysis/consensus/incidents/sony", headers={"Authorization": f"Bearer {token}"}
     ).json()
-    assert {c["id"] for c in mine["accused"][0]["claims"]} == {"c-us", "c-amber"}
+    assert {c["id"] for c in mine["accused"][0]["claims"]} == {"c-us", "other-ministry.c-amber"}
 
 
 def test_cli_analyze_commands(kb: KnowledgeBase, db_url: str, tmp_path: Path) -> None:

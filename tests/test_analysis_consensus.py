@@ -231,29 +231,52 @@ def test_hidden_records_change_nothing_a_reader_sees(kb: KnowledgeBase) -> None:
     kb.bulk_create(
         [
             hidden(
-                claim("c-amber", "other-ministry", "sony", "state-kp", stance="disputes"),
+                claim(
+                    "other-ministry.c-amber",
+                    "other-ministry",
+                    "sony",
+                    "state-kp",
+                    stance="disputes",
+                ),
                 marking="AMBER",
             ),
             hidden(
-                claim("c-draft", "other-ministry", "sony", "state-kp", evidence="technical"),
+                claim(
+                    "other-ministry.c-draft",
+                    "other-ministry",
+                    "sony",
+                    "state-kp",
+                    evidence="technical",
+                ),
                 status="draft",
             ),
-            hidden(incident("secret-op"), marking="AMBER"),
+            hidden(incident("other-ministry.secret-op"), marking="AMBER"),
         ],
         writer,
     )
-    kb.create(hidden(actor("secret-firm", kind="security_firm"), marking="AMBER"), writer)
+    kb.create(
+        hidden(actor("other-ministry.secret-firm", kind="security_firm"), marking="AMBER"), writer
+    )
     kb.bulk_create(  # public claims whose incident or claimant is hidden are hidden too
         [
-            claim("c-on-secret", "fbi", "secret-op", "state-kp"),
-            claim("c-by-secret", "secret-firm", "sony", "state-kp", stance="disputes"),
+            claim("other-ministry.c-on-secret", "fbi", "other-ministry.secret-op", "state-kp"),
+            claim(
+                "other-ministry.c-by-secret",
+                "other-ministry.secret-firm",
+                "sony",
+                "state-kp",
+                stance="disputes",
+            ),
         ],
         writer,
     )
     assert consensus.for_incident(kb, reader, "sony").to_json() == before_one
     assert consensus.all_incidents(kb, reader).to_json() == before_all
     with pytest.raises(NotFound):
-        consensus.for_incident(kb, reader, "secret-op")
+        consensus.for_incident(kb, reader, "other-ministry.secret-op")
     # The writer's own organisation does see them.
     mine = consensus.for_incident(kb, writer, "sony")
-    assert {c.id for a in mine.accused for c in a.claims} >= {"c-amber", "c-draft"}
+    assert {c.id for a in mine.accused for c in a.claims} >= {
+        "other-ministry.c-amber",
+        "other-ministry.c-draft",
+    }

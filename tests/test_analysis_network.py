@@ -114,12 +114,12 @@ def test_hidden_participation_changes_no_metric(kb: KnowledgeBase) -> None:
     graph_before = network.to_json(network.graph(kb, reader))
     kb.bulk_create(
         [
-            hidden(participation("p-x", "ngo-c", "i1"), marking="AMBER"),
-            hidden(initiative("i-secret", kind="private_sector"), status="draft"),
+            hidden(participation("other-ministry.p-x", "ngo-c", "i1"), marking="AMBER"),
+            hidden(initiative("other-ministry.i-secret", kind="private_sector"), status="draft"),
         ],
         writer,
     )
-    kb.create(participation("p-y", "state-a", "i-secret"), writer)
+    kb.create(participation("other-ministry.p-y", "state-a", "other-ministry.i-secret"), writer)
     after = (network.analyse(kb, reader).to_json(), landscape.landscape(kb, reader).to_json())
     assert after == before
     assert network.to_json(network.graph(kb, reader)) == graph_before

@@ -153,17 +153,22 @@ def test_hidden_records_change_nothing_and_hidden_state_is_not_found(kb: Knowled
     before_ru = saydo.for_state(kb, reader, "state-ru").to_json()
     kb.bulk_create(
         [
-            hidden(assessment("a-x", "inc8", "n3"), marking="AMBER"),
-            hidden(claim("c-x", "other-ministry", "inc8", "state-ru"), marking="AMBER"),
-            hidden(participation("p-x", "state-ru", "init-b", joined="2000"), status="draft"),
-            hidden(actor("state-hidden"), marking="AMBER"),
+            hidden(assessment("other-ministry.a-x", "inc8", "n3"), marking="AMBER"),
+            hidden(
+                claim("other-ministry.c-x", "other-ministry", "inc8", "state-ru"), marking="AMBER"
+            ),
+            hidden(
+                participation("other-ministry.p-x", "state-ru", "init-b", joined="2000"),
+                status="draft",
+            ),
+            hidden(actor("other-ministry.state-hidden"), marking="AMBER"),
         ],
         writer,
     )
     assert saydo.table(kb, reader).to_json() == before
     assert saydo.for_state(kb, reader, "state-ru").to_json() == before_ru
     with pytest.raises(NotFound):
-        saydo.for_state(kb, reader, "state-hidden")
+        saydo.for_state(kb, reader, "other-ministry.state-hidden")
     # The writer's organisation sees its own government claim on inc8.
     mine = saydo.for_state(kb, writer, "state-ru")
     assert "inc8" in {b.incident for b in mine.breaches}

@@ -71,9 +71,14 @@ def _world(kb: KnowledgeBase, seed: int, writer: Viewer) -> None:
         items.append(raw)
     items += [_claim(rng, f"c-{n}", {"incident": f"inc-{rng.randrange(8)}"}) for n in range(70)]
     kb.bulk_create(items, SYSTEM)
-    secret = [_claim(rng, f"s-{n}", {"incident": f"inc-{rng.randrange(8)}"}) for n in range(10)]
-    secret.append(hidden(incident("inc-hidden"), marking="AMBER"))
-    secret.append(hidden(record("s-x", "claim", **{**secret[0]["data"], "incident": "inc-hidden"})))
+    secret = [
+        _claim(rng, f"other-ministry.s-{n}", {"incident": f"inc-{rng.randrange(8)}"})
+        for n in range(10)
+    ]
+    hidden_incident = "other-ministry.inc-hidden"
+    secret.append(hidden(incident(hidden_incident), marking="AMBER"))
+    on_hidden = {**secret[0]["data"], "incident": hidden_incident}
+    secret.append(hidden(record("other-ministry.s-x", "claim", **on_hidden)))
     kb.bulk_create([hidden(s, marking="AMBER") for s in secret], writer)
 
 

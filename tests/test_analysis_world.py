@@ -41,11 +41,12 @@ def hidden(raw: dict[str, Any], **envelope: Any) -> dict[str, Any]:
 
 
 def two_orgs(kb: KnowledgeBase) -> tuple[Viewer, Viewer]:
-    """A contributor of 'Other Ministry' (who writes hidden records) and a reader of 'Reader
-    Firm' (whose results must not change)."""
+    """A reviewer of 'Other Ministry' (who writes hidden records, with ids in its namespace
+    'other-ministry.', keeping the status asked for) and a reader of 'Reader Firm' (whose
+    results must not change)."""
     other = accounts.create_org(kb, "Other Ministry", Sector.GOVERNMENT)
     mine = accounts.create_org(kb, "Reader Firm", Sector.PRIVATE)
-    writer = accounts.create_user(kb, "w@other.example", other, UserRole.CONTRIBUTOR).viewer
+    writer = accounts.create_user(kb, "w@other.example", other, UserRole.REVIEWER).viewer
     reader = accounts.create_user(kb, "r@reader.example", mine, UserRole.READER).viewer
     return writer, reader
 
@@ -85,11 +86,13 @@ def test_parent_chain_stops_at_threat_groups_and_hidden_parents(kb: KnowledgeBas
         ],
         SYSTEM,
     )
-    kb.create(hidden(actor("secret-agency", kind="government_body"), marking="AMBER"), writer)
-    kb.create(actor("cell-9", kind="government_body", parent="secret-agency"), writer)
+    secret = actor("other-ministry.secret-agency", kind="government_body")
+    kb.create(hidden(secret, marking="AMBER"), writer)
+    cell = actor("other-ministry.cell-9", kind="government_body", parent=secret["id"])
+    kb.create(cell, writer)
     with kb.engine.connect() as conn:
         seen = load.actors(conn, reader)
     assert load.chain("unit-1", seen) == ["unit-1", "state-zz"]
     assert load.chain("apt-x", seen) == ["apt-x"]
-    assert "secret-agency" not in seen
-    assert load.chain("cell-9", seen) == ["cell-9"]
+    assert "other-ministry.secret-agency" not in seen
+    assert load.chain("other-ministry.cell-9", seen) == ["other-ministry.cell-9"]

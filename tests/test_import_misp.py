@@ -8,8 +8,8 @@ import orjson
 import pytest
 
 from accord import accounts
-from accord.access import SYSTEM
-from accord.domain.vocab import Kind, Marking, Sector, UserRole
+from accord.access import CURATORS_ORG, SYSTEM
+from accord.domain.vocab import Kind, Marking, UserRole
 from accord.errors import AccordError
 from accord.interop.importing import ImportInvalid
 from accord.interop.misp_galaxy import default_path, import_misp_galaxy
@@ -88,17 +88,19 @@ def test_not_json_is_a_clear_error(kb: KnowledgeBase, tmp_path: Path) -> None:
 
 
 def test_write_failure_leaves_the_database_as_it_was(kb: KnowledgeBase, tmp_path: Path) -> None:
-    """A record the importer cannot see holds one of its ids: the whole import rolls back."""
-    accounts.create_org(kb, "Other Org", Sector.PRIVATE, org_id="other-org")
-    other = accounts.create_user(kb, "a@other.example", "other-org", UserRole.CONTRIBUTOR).viewer
+    """A record the importer cannot see holds one of its ids: the whole import rolls back.
+
+    Ids without a dot are the curators' own, so the record is a curator's RED record that does
+    not name the importer."""
+    curator = accounts.create_user(kb, "c@curators.example", CURATORS_ORG, UserRole.REVIEWER)
     hidden = {
         "id": "misp-bad-group",
         "kind": "actor",
-        "marking": Marking.AMBER_STRICT.value,
+        "marking": Marking.RED.value,
         "data": {"name": "Hidden", "kind": "company"},
         "sources": [{"title": "t", "publisher": "p", "url": "https://example.org/x"}],
     }
-    kb.create(hidden, other)
+    kb.create(hidden, curator.viewer)
     path = _small_cluster(
         tmp_path,
         [{"value": "Good Group", "uuid": "u1"}, {"value": "Bad Group", "uuid": "u2"}],
