@@ -81,15 +81,15 @@ def world(kb: KnowledgeBase) -> World:
         ],
         SYSTEM,
     )
-    analyst = accounts.find_user(kb, "analyst@mfa.example").viewer
+    chief = accounts.find_user(kb, "chief@mfa.example").viewer
     secret = claim(
-        "claim-ministry-secret",
+        f"{ministry}.claim-ministry-secret",
         ministry,
         "wannacry",
         "state-kp",
         summary="Sensitive ministry assessment.",
     )
-    kb.create({**secret, "marking": "AMBER"}, analyst)
+    kb.create({**secret, "marking": "AMBER"}, chief)
     return World(kb, ministry, company)
 
 
@@ -314,6 +314,21 @@ def test_dispute_draft_review_publish_and_edit(client: TestClient, world: World)
     assert other.get(page_url).status_code == 200  # published, AMBER shared with the company
     assert "Shared with" not in other.get(page_url).text
 
+    refused = client.post(  # published: a contributor's change would skip review
+        f"{page_url}/edit",
+        data={
+            "csrf_token": csrf_of(client, f"{page_url}/edit"),
+            "summary": "Quietly changed.",
+            "marking": "AMBER",
+            "shares": "",
+            "revision": "2",
+        },
+    )
+    assert refused.status_code == 403
+    assert "Quietly changed." not in client.get(page_url).text
+    assert "Shared with: test-security-co" in client.get(page_url).text  # nothing half-written
+
+    client = reviewer
     edit = client.get(f"{page_url}/edit").text
     assert "History" in edit
     response = client.post(

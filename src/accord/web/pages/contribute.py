@@ -42,19 +42,16 @@ def _local(target: str) -> str:
     return target if ok else "/"
 
 
-def _signed_in(viewer: Viewer) -> None:
+def _signed_in(request: Request, viewer: Viewer) -> None:
+    """The contributing pages work in a signed-in browser: their forms carry the session's
+    CSRF token. A bearer token is for the API, and is told so instead of a broken page."""
     if not viewer.authenticated:
         raise Unauthenticated("sign in to contribute")
-
-
-def _readers(kb: KnowledgeBase, emails: str) -> list[str]:
-    ids = []
-    for email in forms.id_list(emails):
-        try:
-            ids.append(accounts.find_user(kb, email).id)
-        except NotFound as exc:
-            raise InvalidInput(f"no user with email {email}", field="readers") from exc
-    return ids
+    if request.scope.get("accord.session_user") is None:
+        raise Unauthenticated(
+            "the contributing pages need a browser session: sign in at /signin "
+            "(with an API token, use /api/v1)"
+        )
 
 
 def _claim_options(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
@@ -89,22 +86,22 @@ def build_router() -> APIRouter:
                 email=email,
                 errors={"form": exc.message},
             )
-        session_of(request).sign_in(user)
+        session_of(request).sign_in(kb, user)
         return RedirectResponse(target, status_code=303)
 
     @router.post("/signout")
-    def signout(request: Request) -> Response:
-        session_of(request).sign_out()
+    def signout(request: Request, kb: KB) -> Response:
+        session_of(request).sign_out(kb)
         return RedirectResponse("/", status_code=303)
 
     @router.get("/contribute", response_class=HTMLResponse)
     def contribute(request: Request, kb: KB, viewer: CurrentViewer) -> Response:
-        _signed_in(viewer)
+        _signed_in(request, viewer)
         return page(request, "contribute.html", viewer=viewer, drafts=drafts(kb, viewer))
 
     @router.get("/contribute/claim", response_class=HTMLResponse)
     def claim_form(request: Request, kb: KB, viewer: CurrentViewer, incident: str = "") -> Response:
-        _signed_in(viewer)
+        _signed_in(request, viewer)
         values = {"incident": incident, "claimant": viewer.org_id or "", "marking": "AMBER"}
         return page(
             request,
@@ -118,12 +115,12 @@ def build_router() -> APIRouter:
 
     @router.post("/contribute/claim", response_class=HTMLResponse)
     async def claim_create(request: Request, kb: KB, viewer: CurrentViewer) -> Response:
-        _signed_in(viewer)
+        _signed_in(request, viewer)
         form = await request.form()
         try:
             raw = forms.claim_input(
                 form,
-                _readers(kb, forms.text(form, "readers")),
+                accounts.named_readers(kb, viewer, forms.id_list(forms.text(form, "readers"))),
                 forms.id_list(forms.text(form, "shares")),
             )
             record = kb.create(raw, viewer)
@@ -165,8 +162,8 @@ def _edit_values(record: Record) -> dict[str, Any]:
 
 
 def _register_edit(router: APIRouter, kind: Kind, plural: str) -> None:
-    def load(kb: KnowledgeBase, viewer: Viewer, record_id: str) -> Record:
-        _signed_in(viewer)
+    def load(request: Request, kb: KnowledgeBase, viewer: Viewer, record_id: str) -> Record:
+        _signed_in(request, viewer)
         record = kb.get(record_id, viewer)
         if record.kind is not kind:
             raise NotFound(f"no {kind.value} with this id", record=record_id)
@@ -196,12 +193,12 @@ def _register_edit(router: APIRouter, kind: Kind, plural: str) -> None:
 
     @router.get(f"/{plural}/{{record_id}}/edit", response_class=HTMLResponse)
     def edit_form(record_id: str, request: Request, kb: KB, viewer: CurrentViewer) -> Response:
-        record = load(kb, viewer, record_id)
+        record = load(request, kb, viewer, record_id)
         return render(request, kb, viewer, record, _edit_values(record), {})
 
     @router.post(f"/{plural}/{{record_id}}/edit", response_class=HTMLResponse)
     async def edit(record_id: str, request: Request, kb: KB, viewer: CurrentViewer) -> Response:
-        record = load(kb, viewer, record_id)
+        record = load(request, kb, viewer, record_id)
         form = await request.form()
         before = _edit_values(record)
         editable = [f for f in forms.EDITABLE if f in before]
@@ -216,17 +213,18 @@ def _register_edit(router: APIRouter, kind: Kind, plural: str) -> None:
         try:
             if marking not in CHOICES["marking"]:
                 raise InvalidInput(f"'{marking}' is not a TLP marking", field="marking")
-            if patch:
-                kb.update(
-                    record_id,
-                    viewer,
-                    data=patch,
-                    expected_revision=int(revision) if revision.isdigit() else None,
-                )
-            if shares != list(record.shares):
-                kb.set_sharing(record_id, viewer, shares=shares)
-            if marking != record.marking.value:
-                kb.set_marking(record_id, viewer, Marking(marking))
+            with kb.transaction():  # one submission, one transaction: all of it or nothing
+                if patch:
+                    kb.update(
+                        record_id,
+                        viewer,
+                        data=patch,
+                        expected_revision=int(revision) if revision.isdigit() else None,
+                    )
+                if shares != list(record.shares):
+                    kb.set_sharing(record_id, viewer, shares=shares)
+                if marking != record.marking.value:
+                    kb.set_marking(record_id, viewer, Marking(marking))
         except (InvalidInput, Forbidden) as exc:
             values = {k: v for k, v in form.items() if isinstance(v, str)}
             fresh = kb.get(record_id, viewer)
@@ -235,7 +233,7 @@ def _register_edit(router: APIRouter, kind: Kind, plural: str) -> None:
         return RedirectResponse(f"{record_url(record)}/history", status_code=303)
 
     @router.post(f"/{plural}/{{record_id}}/publish")
-    def publish(record_id: str, kb: KB, viewer: CurrentViewer) -> Response:
-        record = load(kb, viewer, record_id)
+    def publish(record_id: str, request: Request, kb: KB, viewer: CurrentViewer) -> Response:
+        record = load(request, kb, viewer, record_id)
         kb.publish(record.id, viewer)
         return RedirectResponse(record_url(record), status_code=303)
