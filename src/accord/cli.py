@@ -19,11 +19,7 @@ from accord.errors import AccordError, BadRequest
 from accord.kb import KnowledgeBase
 from accord.render import Col
 
-app = typer.Typer(
-    help="Accord: the system of record for state behaviour in cyberspace.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Work with the bundled curated dataset.", no_args_is_help=True)
 org_app = typer.Typer(help="Manage organisations.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)

@@ -23,8 +23,10 @@ from rich.text import Text
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
-# C0 controls but newline, DEL, C1 controls, and the bidirectional marks and overrides.
-_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 controls but newline, DEL, C1 controls, and the bidirectional embeddings, overrides and
+# isolates (they reorder what follows them); the plain marks U+200E/U+200F that right-to-left
+# names need are kept.
+_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -107,12 +109,15 @@ def table(title: str, columns: Sequence[str | Col], rows: Iterable[Sequence[Any]
             break
         shown.remove(max(droppable, key=lambda i: (cols[i].drop, i)))
     fits = sum(mins[i] for i in shown) <= room()
-    widths = _layout([mins[i] for i in shown], [maxs[i] for i in shown], room())
+    widths = (
+        _layout([mins[i] for i in shown], [maxs[i] for i in shown], room())
+        if fits
+        else [None] * len(shown)  # Rich shares the width out; ids fold onto a second line
+    )
     out = Table(title=Text(clean(title)))
     for i, width in zip(shown, widths, strict=True):
-        fixed = cols[i].key and fits
         out.add_column(
-            Text(cols[i].header), overflow="fold", no_wrap=fixed, width=width if fits else None
+            Text(cols[i].header), overflow="fold", no_wrap=cols[i].key and fits, width=width
         )
     for row in cells:
         out.add_row(*(Text(row[i]) for i in shown))
