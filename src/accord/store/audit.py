@@ -191,7 +191,9 @@ class Head:
             try:
                 text = Path(text).read_text(encoding="utf-8").strip()
             except (OSError, UnicodeDecodeError) as exc:
-                raise BadRequest("--head is neither a head nor a readable file") from exc
+                raise BadRequest(
+                    "the head is neither 'count=N seq=N hash=H' nor a readable file"
+                ) from exc
         parts = dict(part.partition("=")[::2] for part in text.split())
         try:
             at = None if parts.get("at", "-") == "-" else dt.datetime.fromisoformat(parts["at"])
