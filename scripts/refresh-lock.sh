@@ -20,7 +20,7 @@ echo "== resolving the newest allowed versions in a temporary virtual environmen
   echo "# -e '.[dev]'). Written by scripts/refresh-lock.sh from the ranges in pyproject.toml with"
   echo "# $("$work/venv/bin/python" --version); do not edit by hand."
   "$work/venv/bin/python" -m pip freeze --all --exclude-editable \
-    | grep -v -i -E '^(accord|pip|setuptools|wheel)==' | LC_ALL=C sort -f
+    | grep -v -i -E '^(accord|pip|setuptools|wheel)(==| @ )' | LC_ALL=C sort -f
 } >"$work/new.lock"
 
 restore() {
