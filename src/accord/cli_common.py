@@ -123,7 +123,9 @@ def hint_missing(
     try:
         yield
     except NotFound as exc:
-        if exc.record == wanted and wanted not in kb.get_many([wanted], viewer):
+        # A visible record can still be "no such state" (an actor that is not one), but a
+        # missing revision of a visible record needs no suggestion.
+        if exc.record == wanted and (state or wanted not in kb.get_many([wanted], viewer)):
             candidates = (
                 state_candidates(kb, viewer)
                 if state
