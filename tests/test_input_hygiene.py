@@ -5,14 +5,17 @@ dataset, importers), with a clean error naming the field, never a 500 or a store
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.routing import Mount
 
 from accord import accounts
 from accord.access import SYSTEM
@@ -310,8 +313,8 @@ def test_damage_amounts_must_be_finite(client: TestClient, token: str, number: b
 
 
 def test_kosovo_user_assigned_code_is_accepted_and_named(client: TestClient, token: str) -> None:
-    body = {"data": {"name": "Kosovo", "kind": "state", "country": "XK"}}
-    body["sources"] = [source()]
+    data = {"name": "Kosovo", "kind": "state", "country": "XK"}
+    body = {"data": data, "sources": [source()]}
     response = client.post("/api/v1/actors", json=body, headers=bearer(token))
     assert response.status_code == 201, response.text
     assert resolve("Kosovo") == resolve("XK") == "XK"
@@ -353,6 +356,29 @@ def test_control_characters_in_path_or_query_are_a_clean_client_error(
         assert error["field"] == path.split("?")[1].split("=")[0].replace("%5B", "[").replace(
             "%5D", "]"
         )
+
+
+def test_every_documented_get_operation_refuses_control_characters_in_its_query(
+    client: TestClient,
+) -> None:
+    app = cast(FastAPI, client.app)
+    taxii = next(r for r in app.routes if isinstance(r, Mount) and r.path == "/taxii2")
+    documents = [("", app.openapi()), ("/taxii2", cast(FastAPI, taxii.app).openapi())]
+    checked = 0
+    for prefix, spec in documents:
+        for template, operations in spec["paths"].items():
+            if "get" not in operations:
+                continue
+            path = prefix + re.sub(r"\{[^}]+\}", "x", template)
+            names = [
+                p["name"] for p in operations["get"].get("parameters", []) if p["in"] == "query"
+            ]
+            for name in names or ["unknown"]:
+                response = client.get(path, params={name: "a\x00b"}, headers={"Accept": TAXII})
+                assert response.status_code == 422, (path, name, response.text)
+                assert response.json()["error"]["field"] == name
+                checked += 1
+    assert checked > 60
 
 
 def test_control_characters_in_a_signed_in_form_are_refused(client: TestClient) -> None:
