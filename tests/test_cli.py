@@ -85,6 +85,27 @@ def test_show_history_and_export(
     assert any(r["id"] == "notpetya" for r in exported)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["consensus"],
+        ["consensus", "--incident", "notpetya"],
+        ["say-do"],
+        ["say-do", "--state", "state-ru"],
+        ["landscape"],
+        ["network"],
+    ],
+    ids=" ".join,
+)
+def test_every_analysis_prints_its_tables(
+    accord: Callable[..., Run], initialised: str, args: list[str]
+) -> None:
+    done = accord("analyze", *args, db=initialised)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "┃" in done.stdout
+
+
 def test_errors_are_one_line_without_traceback(
     accord: Callable[..., Run], initialised: str, tmp_path: Path
 ) -> None:

@@ -6,18 +6,20 @@ Every result counts only what the reader (``--as``; anonymous by default) may se
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
 
 from accord import render
 from accord.access import Viewer
-from accord.analysis import consensus, landscape, network, saydo
 from accord.cli_common import As, Db, Json, existing_folder, hint_missing, open_kb, viewer_for
 from accord.domain.vocab import Kind
 from accord.kb import KnowledgeBase
 from accord.render import Col
+
+if TYPE_CHECKING:  # the analyses (numpy, networkx) load only when a command runs them
+    from accord.analysis import consensus, saydo
 
 analyze_app = typer.Typer(
     help="Analyses: attribution consensus, say-do gap, initiative landscape, network.",
@@ -66,6 +68,8 @@ def consensus_cmd(
     ] = False,
 ) -> None:
     """Attribution consensus and dissent: all incidents, one incident, or one threat group."""
+    from accord.analysis import consensus
+
     kb, viewer = _session(db, as_user)
     with kb:
         if incident:
@@ -199,6 +203,8 @@ def say_do_cmd(
     ] = False,
 ) -> None:
     """The say-do gap: norms each state endorsed next to attributed incidents breaching them."""
+    from accord.analysis import saydo
+
     kb, viewer = _session(db, as_user)
     with kb:
         if state:
@@ -271,6 +277,8 @@ def _print_state(detail: saydo.StateDetail, json: bool) -> None:
 @analyze_app.command("landscape")
 def landscape_cmd(db: Db = None, json: Json = False, as_user: As = None) -> None:
     """The initiative landscape, and the paper's 2017 count beside ours."""
+    from accord.analysis import landscape
+
     kb, viewer = _session(db, as_user)
     with kb:
         result = landscape.landscape(kb, viewer)
@@ -313,6 +321,8 @@ def network_cmd(
     ] = None,
 ) -> None:
     """The stakeholder network: bridging metrics and the internet-governance map."""
+    from accord.analysis import network
+
     kb, viewer = _session(db, as_user)
     with kb:
         result = network.analyse(kb, viewer, top=top)

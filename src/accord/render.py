@@ -64,7 +64,7 @@ def emit_json(value: Any) -> None:
 def _narrowest(column: Col, cells: Iterable[str]) -> int:
     """The fewest terminal cells a column needs: a key column its widest value, any other its
     longest word (Rich wraps at spaces)."""
-    header = max(cell_len(w) for w in column.header.split())
+    header = max((cell_len(w) for w in column.header.split()), default=0)
     if column.key:
         return max([header, *(cell_len(c) for c in cells)])
     return max([header, *(cell_len(w) for c in cells for w in c.split())])
