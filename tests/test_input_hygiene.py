@@ -21,7 +21,7 @@ from accord import accounts
 from accord.access import SYSTEM
 from accord.domain.inputs import parse_input, parse_payload
 from accord.domain.records import PAYLOADS
-from accord.domain.text import forbidden
+from accord.domain.text import forbidden, json_problem
 from accord.domain.vocab import Kind, Sector, UserRole
 from accord.errors import AccordError, InvalidInput
 from accord.interop.countries import display_name, resolve
@@ -94,6 +94,21 @@ def test_a_line_refuses_every_control_character_and_text_keeps_line_breaks(
     value = f"a{char}b"
     assert (forbidden(value) is not None) is in_line
     assert (forbidden(value, multiline=True) is not None) is in_text
+
+
+def test_free_json_refuses_exactly_what_the_text_rule_refuses() -> None:
+    """The fast scan of encoded JSON never lets a refused character through, for every code
+    point up to U+3000 in a value and in a key, next to escapes that look alike."""
+    for point in range(0x3000):
+        char = chr(point)
+        refused = forbidden(char, multiline=True) is not None
+        for value in ({"k": f"a{char}b"}, {f"k{char}": 1}, {"k": [f"\\{char}", "\\u0000"]}):
+            assert (json_problem(value) is not None) is refused, (hex(point), value)
+    assert json_problem({"k": [1.5, None, float("nan")]}) == "k[2] is not a finite number"
+    assert (
+        json_problem({"k": "a\ud800"})
+        == "k contains an unpaired surrogate (U+D800), which is not Unicode text"
+    )
 
 
 # -- every text field of every kind --------------------------------------------------------

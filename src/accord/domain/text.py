@@ -62,9 +62,26 @@ def check_line(value: Any) -> Any:
     return value
 
 
-#: How a refused character or a non-finite number (written ``null``) can look in orjson's
-#: output: one scan of the encoded data sends only suspects to the exact, slower walk.
-SUSPECT_JSON = re.compile(rb"\\u00[01][0-9a-f]|\\[bf]|\x7f|\xc2[\x80-\x9f]|null")
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
+_C0 = (b"000", b"001")  # after "\\u": U+0000 to U+001F
+
+
+def _suspect(encoded: bytes) -> bool:
+    """Whether orjson's output may hold a refused character or a non-finite number (written
+    ``null``): plain byte searches first (fast), then only the escapes orjson writes for
+    control characters (``\\u0000``-``\\u001f``, ``\\b``, ``\\f``; an escaped backslash is
+    skipped). A suspect is then checked exactly by the slower walk."""
+    if b"\x7f" in encoded or b"null" in encoded:
+        return True
+    if b"\xc2" in encoded and _C1_UTF8.search(encoded):
+        return True
+    at = encoded.find(b"\\")
+    while at >= 0:
+        escaped = encoded[at + 1 : at + 2]
+        if escaped in (b"b", b"f") or (escaped == b"u" and encoded[at + 2 : at + 5] in _C0):
+            return True
+        at = encoded.find(b"\\", at + 2)
+    return False
 
 
 def check_json(value: Any) -> Any:
@@ -80,7 +97,7 @@ def json_problem(value: Any, encoded: bytes | None = None) -> str | None:
     """Why free JSON data breaks the rules of :func:`check_json` (naming where), or None;
     ``encoded`` is the value as orjson wrote it, when the caller has it already."""
     try:
-        if not SUSPECT_JSON.search(orjson.dumps(value) if encoded is None else encoded):
+        if not _suspect(orjson.dumps(value) if encoded is None else encoded):
             return None
     except TypeError:  # an unpaired surrogate, a key that is not a string
         pass
