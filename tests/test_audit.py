@@ -28,6 +28,7 @@ def _world(kb: KnowledgeBase) -> None:
     """Records written by every kind of operation: create, update, publish, remark (tighten and
     declassify), share, named readers, an upsert."""
     accounts.create_org(kb, "Ministry", Sector.GOVERNMENT)
+    accounts.create_org(kb, "Firm", Sector.PRIVATE)
     reader = accounts.create_user(kb, "reader@ministry.example", "ministry", UserRole.READER)
     accounts.create_user(kb, "other@ministry.example", "ministry", UserRole.READER)
     chief = accounts.create_user(kb, "chief@curators.example", "accord-curators", UserRole.REVIEWER)
@@ -44,9 +45,11 @@ def _world(kb: KnowledgeBase) -> None:
     kb.create({**actor("draft"), "status": "draft"}, SYSTEM)
     kb.create({**actor("secret"), "marking": Marking.RED, "readers": [reader.id]}, chief.viewer)
     kb.update("state-kp", SYSTEM, data={"aliases": ["DPRK"]})
+    kb.update("secret", chief.viewer, data={"aliases": ["S"]})
     kb.publish("draft", SYSTEM)
     kb.set_marking("fbi", SYSTEM, Marking.AMBER)
-    kb.set_sharing("fbi", SYSTEM, shares=["ministry"])
+    kb.set_sharing("fbi", SYSTEM, shares=["ministry", "firm"])  # not in sorted order
+    kb.update("fbi", SYSTEM, data={"aliases": ["Federal Bureau of Investigation"]})
     kb.set_marking("sony", SYSTEM, Marking.GREEN)
     kb.set_marking("sony", SYSTEM, Marking.CLEAR)
     kb.bulk_create([actor("state-kp", "DPRK", country="KP")], SYSTEM, upsert=True)

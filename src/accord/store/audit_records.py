@@ -1,12 +1,14 @@
 """The revisions and the records checked against the audit chain. Read-only.
 
 Every revision must have exactly one audit entry, revisions numbered from 1 without a gap and
-audited in order (each entry after the previous revision's, its ``before_hash`` that
-revision's ``after_hash``), and each snapshot must hash to its entry's ``after_hash``: a
-revision added, removed or edited in SQL is reported. Every record's current row, share list,
-named readers and links must then be exactly what its latest audited snapshot gives
-(``rows.row_values`` of that snapshot): a marking, status, owner, share or body changed in SQL is
-reported, naming the record and the fields.
+audited in order (each entry after the previous revision's), and each snapshot must hash to its
+entry's ``after_hash``: a revision added, removed or edited in SQL is reported. (An entry's
+``before_hash`` is not compared with the previous ``after_hash``: writes hash the previous
+revision as read back from its row, whose share list and readers come back sorted, not in the
+snapshot's order.) Every record's current row, share list, named readers and links must then be
+exactly what its latest audited snapshot gives (``rows.row_values`` of that snapshot): a
+marking, status, owner, share or body changed in SQL is reported, naming the record and the
+fields.
 
 The audit entries, the revisions and the records are read as three streams in record-id order
 and walked side by side, a batch at a time, so memory holds one batch and one record's history,
@@ -91,11 +93,7 @@ def _check_record(
         else:
             latest = snapshot
         follows = (
-            entry.before_hash is None
-            if number == 1
-            else previous is not None
-            and entry.seq > previous.seq
-            and entry.before_hash == previous.after_hash
+            entry.before_hash is None if number == 1 else previous and entry.seq > previous.seq
         )
         if not follows:
             report("revision not audited after the one before it", number, entry.seq)
