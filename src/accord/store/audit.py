@@ -316,7 +316,7 @@ def verify(conn: Connection, anchor: Head | None = None) -> Verification:
     """Check the chain (links, keyed hashes, the exported ``anchor`` head if given), then every
     revision and record against it. Read-only, in one consistent view of the database, a batch
     at a time."""
-    from accord.store import audit_records
+    from accord.store import audit_records  # it builds on this module's Problem and digest
 
     _one_state(conn)
     key = configured_key()
