@@ -5,6 +5,7 @@ Usage mistakes through the installed console script: tests/test_cli_usage.py."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from accord import render
 from accord.cli import main
 from accord.kb import KnowledgeBase
 from accord.web.app import create_app
@@ -83,6 +85,17 @@ def test_show_history_and_export(
     assert accord("export", "--format", "json", "--out", str(out), db=initialised).returncode == 0
     exported = json.loads(out.read_text())["records"]
     assert any(r["id"] == "notpetya" for r in exported)
+
+
+def test_clean_shows_every_control_character_as_an_escape() -> None:
+    controls = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))]
+    overrides = [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
+    for char in controls + overrides:
+        shown = render.clean(f"a{char}b")
+        assert re.fullmatch(r"a\\(n|x[0-9a-f]{2}|u[0-9a-f]{4})b", shown), repr(shown)
+    assert render.clean("\x1b]8;;http://x\x1b\\") == "\\x1b]8;;http://x\\x1b\\"
+    assert render.clean("one\ntwo", keep_newlines=True) == "one\ntwo"
+    assert render.clean("\u05e9\u05dc\u200f [pdf]") == "\u05e9\u05dc\u200f [pdf]"
 
 
 @pytest.mark.parametrize(
