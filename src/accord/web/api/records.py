@@ -1,17 +1,34 @@
-"""REST resources for every record kind at plural paths under /api/v1 (thin over the library)."""
+"""REST resources for every record kind at plural paths under /api/v1 (thin over the library).
 
-from __future__ import annotations
+Each route answers the domain's JSON as it is (:class:`~accord.web.api.models.JSONAnswer`) and
+declares the model that describes it (:mod:`accord.web.api.models`).
+"""
+
+# No ``from __future__ import annotations``: a route's body type is a per-kind model held in a
+# local variable, which FastAPI can read only from an annotation evaluated at definition time.
 
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Query, Response
 
-from accord.domain.records import RecordId, Source
-from accord.domain.text import Line
-from accord.domain.vocab import Kind, Marking, Status
+from accord.domain.records import Record
+from accord.domain.vocab import Kind, Marking
+from accord.errors import NotFound
 from accord.kb import MAX_PAGE
+from accord.web.api.models import (
+    BEARER,
+    COMMON_ERRORS,
+    MODELS,
+    OPTIONAL_TOKEN,
+    CountBy,
+    Counts,
+    JSONAnswer,
+    MarkingBody,
+    SearchResults,
+    SharingBody,
+    errors,
+)
 from accord.web.deps import KB, CurrentViewer
 
 PLURALS: dict[Kind, str] = {
@@ -26,157 +43,191 @@ PLURALS: dict[Kind, str] = {
     Kind.EVIDENCE: "evidence",
 }
 
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CreateBody(_Body):
-    """A new record: payload fields in ``data``, at least one source, and its sharing."""
-
-    id: RecordId | None = Field(
-        default=None,
-        description="In your organisation's namespace: '<organisation id>.<name>' (curators: no "
-        "dot). Left out, one is assigned.",
-    )
-    data: dict[str, Any]
-    sources: list[Source] = Field(default_factory=list)
-    marking: Marking = Marking.CLEAR
-    status: Status = Field(
-        default=Status.PUBLISHED,
-        description="Honoured for reviewers of your organisation only: anyone else's new record "
-        "is a draft until a reviewer publishes it.",
-    )
-    shares: list[RecordId] = Field(default_factory=list)
-    readers: list[Line] = Field(default_factory=list)
-
-
-class UpdateBody(_Body):
-    """A patch: payload fields to change and/or new sources, optionally guarded by revision."""
-
-    data: dict[str, Any] | None = None
-    sources: list[Source] | None = None
-    expected_revision: int | None = None
-
-
-class MarkingBody(_Body):
-    """A new TLP marking."""
-
-    marking: Marking
-
-
-class SharingBody(_Body):
-    """A new AMBER share list and/or RED named readers."""
-
-    shares: list[RecordId] | None = None
-    readers: list[Line] | None = None
-
-
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+#: What a change to one record may answer besides the common errors.
+_CHANGE_ERRORS = errors(403, 404, 409, 413)
 
 
 def _register(router: APIRouter, kind: Kind, plural: str) -> None:
     tag: list[str | Enum] = [plural]
+    models = MODELS[kind]
+    Create, Update = models.create, models.update
 
-    @router.get(f"/{plural}", tags=tag, name=f"list_{plural}")
+    @router.get(
+        f"/{plural}",
+        tags=tag,
+        name=f"list_{plural}",
+        response_model=models.page,
+        openapi_extra=OPTIONAL_TOKEN,
+    )
     def list_records(
         kb: KB,
         viewer: CurrentViewer,
-        after: str | None = None,
+        after: Annotated[str | None, Query(description="The 'next' of the previous page")] = None,
         limit: Limit = 50,
         marking: Marking | None = None,
-        owner: str | None = None,
-    ) -> dict[str, Any]:
+        owner: Annotated[str | None, Query(description="An organisation id")] = None,
+    ) -> Response:
+        """One page of the records of this kind you may see, ordered by id."""
         page = kb.list_records(
             viewer, kind=kind, after=after, limit=limit, marking=marking, owner=owner
         )
-        return {"items": [r.to_json() for r in page.items], "next": page.next_cursor}
+        return JSONAnswer({"items": [r.to_json() for r in page.items], "next": page.next_cursor})
 
-    @router.post(f"/{plural}", tags=tag, status_code=201, name=f"create_{kind.value}")
-    def create(body: CreateBody, kb: KB, viewer: CurrentViewer) -> dict[str, Any]:
-        raw = body.model_dump(exclude_none=True)
+    @router.post(
+        f"/{plural}",
+        tags=tag,
+        status_code=201,
+        name=f"create_{kind.value}",
+        response_model=models.record,
+        responses=errors(403, 409, 413),
+        openapi_extra=OPTIONAL_TOKEN,
+    )
+    def create(body: Create, kb: KB, viewer: CurrentViewer) -> Response:  # type: ignore[valid-type]
+        """Create a record (contributors; a contributor's record is a draft until reviewed)."""
+        raw = body.model_dump(exclude_none=True)  # type: ignore[attr-defined]
         raw["kind"] = kind
-        raw["sources"] = body.sources
-        return kb.create(raw, viewer).to_json()
+        raw["sources"] = body.sources  # type: ignore[attr-defined]
+        return JSONAnswer(kb.create(raw, viewer).to_json(), status_code=201)
 
-    @router.get(f"/{plural}/{{record_id}}", tags=tag, name=f"get_{kind.value}")
+    @router.get(
+        f"/{plural}/{{record_id}}",
+        tags=tag,
+        name=f"get_{kind.value}",
+        response_model=models.record,
+        responses=errors(404),
+        openapi_extra=OPTIONAL_TOKEN,
+    )
     def get(
-        record_id: str, kb: KB, viewer: CurrentViewer, revision: int | None = None
-    ) -> dict[str, Any]:
-        return _of_kind(kb.get(record_id, viewer, revision=revision).to_json(), kind, record_id)
+        record_id: str,
+        kb: KB,
+        viewer: CurrentViewer,
+        revision: Annotated[int | None, Query(description="A past revision")] = None,
+    ) -> Response:
+        """The record as you may see it, current or as of a past revision."""
+        record = _of_kind(kb.get(record_id, viewer, revision=revision), kind, record_id)
+        return JSONAnswer(record.to_json())
 
-    @router.patch(f"/{plural}/{{record_id}}", tags=tag, name=f"update_{kind.value}")
-    def update(record_id: str, body: UpdateBody, kb: KB, viewer: CurrentViewer) -> dict[str, Any]:
-        _of_kind(kb.get(record_id, viewer).to_json(), kind, record_id)
-        sources = (
-            [s.model_dump(mode="json") for s in body.sources] if body.sources is not None else None
-        )
-        return kb.update(
+    @router.patch(
+        f"/{plural}/{{record_id}}",
+        tags=tag,
+        name=f"update_{kind.value}",
+        response_model=models.record,
+        responses=_CHANGE_ERRORS,
+        openapi_extra=OPTIONAL_TOKEN,
+    )
+    def update(
+        record_id: str,
+        body: Update,  # type: ignore[valid-type]
+        kb: KB,
+        viewer: CurrentViewer,
+    ) -> Response:
+        """Change payload fields and/or sources: a new revision."""
+        _of_kind(kb.get(record_id, viewer), kind, record_id)
+        sources = body.sources  # type: ignore[attr-defined]
+        updated = kb.update(
             record_id,
             viewer,
-            data=body.data,
-            sources=sources,
-            expected_revision=body.expected_revision,
-        ).to_json()
+            data=body.data,  # type: ignore[attr-defined]
+            sources=[s.model_dump(mode="json") for s in sources] if sources is not None else None,
+            expected_revision=body.expected_revision,  # type: ignore[attr-defined]
+        )
+        return JSONAnswer(updated.to_json())
 
-    @router.get(f"/{plural}/{{record_id}}/history", tags=tag, name=f"history_{kind.value}")
-    def history(record_id: str, kb: KB, viewer: CurrentViewer) -> dict[str, Any]:
-        _of_kind(kb.get(record_id, viewer).to_json(), kind, record_id)
-        return {
-            "revisions": [
-                {
-                    "revision": v.revision,
-                    "changed_at": v.changed_at.isoformat(),
-                    "changed_by": v.changed_by,
-                    "record": v.record.to_json(),
-                }
-                for v in kb.history(record_id, viewer)
-            ]
-        }
+    @router.get(
+        f"/{plural}/{{record_id}}/history",
+        tags=tag,
+        name=f"history_{kind.value}",
+        response_model=models.history,
+        responses=errors(404),
+        openapi_extra=OPTIONAL_TOKEN,
+    )
+    def history(record_id: str, kb: KB, viewer: CurrentViewer) -> Response:
+        """The revisions you were entitled to see, oldest first, each as you may see it today."""
+        _of_kind(kb.get(record_id, viewer), kind, record_id)
+        revisions = [
+            {
+                "revision": v.revision,
+                "changed_at": v.changed_at.isoformat(),
+                "changed_by": v.changed_by,
+                "record": v.record.to_json(),
+            }
+            for v in kb.history(record_id, viewer)
+        ]
+        return JSONAnswer({"revisions": revisions})
 
-    @router.post(f"/{plural}/{{record_id}}/publish", tags=tag, name=f"publish_{kind.value}")
-    def publish(record_id: str, kb: KB, viewer: CurrentViewer) -> dict[str, Any]:
-        _of_kind(kb.get(record_id, viewer).to_json(), kind, record_id)
-        return kb.publish(record_id, viewer).to_json()
+    @router.post(
+        f"/{plural}/{{record_id}}/publish",
+        tags=tag,
+        name=f"publish_{kind.value}",
+        response_model=models.record,
+        responses=errors(403, 404, 409),
+        openapi_extra=OPTIONAL_TOKEN,
+    )
+    def publish(record_id: str, kb: KB, viewer: CurrentViewer) -> Response:
+        """Publish a draft (reviewers of the owning organisation)."""
+        _of_kind(kb.get(record_id, viewer), kind, record_id)
+        return JSONAnswer(kb.publish(record_id, viewer).to_json())
 
-    @router.put(f"/{plural}/{{record_id}}/marking", tags=tag, name=f"mark_{kind.value}")
-    def mark(record_id: str, body: MarkingBody, kb: KB, viewer: CurrentViewer) -> dict[str, Any]:
-        _of_kind(kb.get(record_id, viewer).to_json(), kind, record_id)
-        return kb.set_marking(record_id, viewer, body.marking).to_json()
+    @router.put(
+        f"/{plural}/{{record_id}}/marking",
+        tags=tag,
+        name=f"mark_{kind.value}",
+        response_model=models.record,
+        responses=_CHANGE_ERRORS,
+        openapi_extra=OPTIONAL_TOKEN,
+    )
+    def mark(record_id: str, body: MarkingBody, kb: KB, viewer: CurrentViewer) -> Response:
+        """Re-mark the record; loosening it is a reviewer's declassification."""
+        _of_kind(kb.get(record_id, viewer), kind, record_id)
+        return JSONAnswer(kb.set_marking(record_id, viewer, body.marking).to_json())
 
-    @router.put(f"/{plural}/{{record_id}}/sharing", tags=tag, name=f"share_{kind.value}")
-    def share(record_id: str, body: SharingBody, kb: KB, viewer: CurrentViewer) -> dict[str, Any]:
-        _of_kind(kb.get(record_id, viewer).to_json(), kind, record_id)
-        return kb.set_sharing(record_id, viewer, shares=body.shares, readers=body.readers).to_json()
+    @router.put(
+        f"/{plural}/{{record_id}}/sharing",
+        tags=tag,
+        name=f"share_{kind.value}",
+        response_model=models.record,
+        responses={**errors(400), **_CHANGE_ERRORS},
+        openapi_extra=OPTIONAL_TOKEN,
+    )
+    def share(record_id: str, body: SharingBody, kb: KB, viewer: CurrentViewer) -> Response:
+        """Replace the AMBER share list and/or RED named readers; widening is a reviewer's act."""
+        _of_kind(kb.get(record_id, viewer), kind, record_id)
+        shared = kb.set_sharing(record_id, viewer, shares=body.shares, readers=body.readers)
+        return JSONAnswer(shared.to_json())
 
 
-def _of_kind(body: dict[str, Any], kind: Kind, record_id: str) -> dict[str, Any]:
-    from accord.errors import NotFound
-
-    if body["kind"] != kind.value:
+def _of_kind(record: Record, kind: Kind, record_id: str) -> Record:
+    """The record, or NotFound when it is of another kind (as if it did not exist)."""
+    if record.kind is not kind:
         raise NotFound(f"no {kind.value} with this id", record=record_id)
-    return body
+    return record
 
 
 def build_router() -> APIRouter:
     """The /api/v1 router: every kind's resources, search and counts."""
-    router = APIRouter()
+    router = APIRouter(dependencies=[Depends(BEARER)], responses=COMMON_ERRORS)
     for kind, plural in PLURALS.items():
         _register(router, kind, plural)
 
-    @router.get("/search", tags=["search"])
+    @router.get(
+        "/search", tags=["search"], response_model=SearchResults, openapi_extra=OPTIONAL_TOKEN
+    )
     def search(
         kb: KB,
         viewer: CurrentViewer,
-        q: Annotated[str, Query(min_length=1, max_length=500)],
-        kind: Annotated[list[Kind] | None, Query()] = None,
+        q: Annotated[str, Query(min_length=1, max_length=500, description="Words to find")],
+        kind: Annotated[list[Kind] | None, Query(description="Only these kinds")] = None,
         limit: Limit = 20,
-    ) -> dict[str, Any]:
+    ) -> Response:
+        """Full-text search over the records you may see, most relevant first."""
         hits = kb.search(q, viewer, kinds=kind or (), limit=limit)
-        return {"items": [{"score": h.score, "record": h.record.to_json()} for h in hits]}
+        items = [{"score": h.score, "record": h.record.to_json()} for h in hits]
+        return JSONAnswer({"items": items})
 
-    @router.get("/stats", tags=["stats"])
-    def stats(kb: KB, viewer: CurrentViewer, by: str = "kind") -> dict[str, Any]:
-        return {"by": by, "counts": kb.count(viewer, by=by)}
+    @router.get("/stats", tags=["stats"], response_model=Counts, openapi_extra=OPTIONAL_TOKEN)
+    def stats(kb: KB, viewer: CurrentViewer, by: CountBy = "kind") -> Response:
+        """How many records you may see, by kind, marking or owner."""
+        return JSONAnswer({"by": by, "counts": kb.count(viewer, by=by)})
 
     return router

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from accord.interop.stix_export import iter_bundle
+from accord.web.api.models import (
+    BEARER,
+    COMMON_ERRORS,
+    OPTIONAL_TOKEN,
+    STIX_MEDIA_TYPE,
+    StixBundle,
+)
 from accord.web.deps import KB, CurrentViewer
+
+
+class StixResponse(StreamingResponse):
+    """A streamed STIX 2.1 bundle."""
+
+    media_type = STIX_MEDIA_TYPE
 
 
 def build_router() -> APIRouter:
     """GET /export/stix."""
-    router = APIRouter(tags=["export"])
+    router = APIRouter(tags=["export"], dependencies=[Depends(BEARER)], responses=COMMON_ERRORS)
 
-    @router.get("/export/stix", response_class=StreamingResponse)
-    def export_stix(kb: KB, viewer: CurrentViewer) -> StreamingResponse:
+    @router.get(
+        "/export/stix",
+        response_class=StixResponse,
+        response_model=StixBundle,
+        openapi_extra=OPTIONAL_TOKEN,
+    )
+    def export_stix(kb: KB, viewer: CurrentViewer) -> StixResponse:
         """Every record the caller may see, as a STIX 2.1 bundle."""
-        return StreamingResponse(
-            iter_bundle(kb, viewer), media_type="application/stix+json;version=2.1"
-        )
+        return StixResponse(iter_bundle(kb, viewer))
 
     return router
