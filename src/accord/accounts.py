@@ -1,7 +1,13 @@
 """Organisations, users and API tokens: who may use an instance and as whom.
 
-Passwords are hashed with argon2 (memory-hard); API tokens are random, shown once, and stored
-only as SHA-256 digests (they carry 256 bits of entropy, so a fast hash is enough).
+Passwords are hashed with argon2 (memory-hard); API tokens and web session ids are random,
+and stored only as SHA-256 digests (they carry 256 bits of entropy, so a fast hash is enough).
+
+Nothing here answers differently for an email that is not registered: signing in verifies a
+password against a dummy hash when there is no such user, and a form naming readers by email
+accepts only members of the writer's own organisation, refusing every other address alike.
+Which organisations use the instance is for its signed-in members, unless an organisation is
+``listed``: its own actor record is GREEN, or CLEAR when listed.
 """
 
 from __future__ import annotations
@@ -11,22 +17,28 @@ import hashlib
 import re
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
+from accord import access
 from accord.access import CURATORS_ORG, Viewer
 from accord.domain.vocab import ActorKind, Marking, Sector, UserRole
 from accord.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from accord.store.schema import api_tokens, organisations, records, users
+from accord.store.connections import guarded
+from accord.store.schema import api_tokens, organisations, records, users, web_sessions
 
 if TYPE_CHECKING:
     from accord.kb import KnowledgeBase
 
 TOKEN_PREFIX = "acc_"  # noqa: S105 - a visible prefix, not a secret
+#: How long a web session lasts after signing in (unless signed out or deactivated before).
+SESSION_LIFETIME = dt.timedelta(hours=12)
 _hasher = PasswordHasher()
 _ACTOR_KIND_OF_SECTOR = {
     Sector.GOVERNMENT: ActorKind.GOVERNMENT_BODY,
@@ -67,13 +79,15 @@ def create_org(
     *,
     website: str | None = None,
     org_id: str | None = None,
+    listed: bool = False,
 ) -> str:
     """Register an organisation and, unless an actor with its id exists, its actor record.
 
-    Writes one organisation row and at most one record (CLEAR, owned by the organisation).
+    Writes one organisation row and at most one record, owned by the organisation: CLEAR when
+    the organisation is ``listed`` (named to anyone), else GREEN (signed-in users only).
     """
     oid = org_id or slug(name)
-    with kb.engine.begin() as conn:
+    with guarded(kb.engine.begin) as conn:
         taken = conn.execute(
             select(organisations.c.id).where(
                 (organisations.c.id == oid) | (organisations.c.name == name)
@@ -83,17 +97,16 @@ def create_org(
             raise Conflict(f"an organisation named '{name}' or with id '{oid}' exists", record=oid)
         conn.execute(
             insert(organisations).values(
-                id=oid, name=name, sector=sector.value, created_at=kb.now()
+                id=oid, name=name, sector=sector.value, created_at=kb.now(), listed=listed
             )
         )
         has_actor = conn.execute(select(records.c.id).where(records.c.id == oid)).first()
     if not has_actor:
-        founder = Viewer(user_id="system", org_id=oid, role=UserRole.INSTANCE_ADMIN)
         kb.create(
             {
                 "id": oid,
                 "kind": "actor",
-                "marking": Marking.CLEAR,
+                "marking": _registration_marking(listed),
                 "data": {"name": name, "kind": _ACTOR_KIND_OF_SECTOR[sector].value},
                 "sources": [
                     {
@@ -104,19 +117,69 @@ def create_org(
                     }
                 ],
             },
-            founder,
+            _founder(oid),
         )
     return oid
 
 
+def _founder(org_id: str) -> Viewer:
+    """The organisation itself, acting on its own registration record."""
+    return Viewer(user_id="system", org_id=org_id, role=UserRole.INSTANCE_ADMIN)
+
+
+def _registration_marking(listed: bool) -> Marking:
+    return Marking.CLEAR if listed else Marking.GREEN
+
+
+def set_listed(kb: KnowledgeBase, org_id: str, listed: bool) -> None:
+    """List an organisation publicly (or stop): its row's ``listed`` flag, and its own actor
+    record re-marked CLEAR (or GREEN) as an audited revision by the organisation. Writes in
+    two steps ordered to fail closed: the record is made GREEN before the flag is cleared,
+    and made CLEAR only after the flag is set; running it again completes a partial change."""
+    if not listed:
+        _mark_registration(kb, org_id, listed)
+    with guarded(kb.engine.begin) as conn:
+        done = conn.execute(
+            update(organisations).where(organisations.c.id == org_id).values(listed=listed)
+        )
+    if done.rowcount == 0:
+        raise NotFound(f"no organisation '{org_id}'", field="org")
+    if listed:
+        _mark_registration(kb, org_id, listed)
+
+
+def _mark_registration(kb: KnowledgeBase, org_id: str, listed: bool) -> None:
+    """Re-mark the organisation's own actor record (if it has one, CLEAR or GREEN) to match."""
+    founder = _founder(org_id)
+    try:
+        own = kb.get(org_id, founder)
+    except NotFound:
+        return
+    wanted = _registration_marking(listed)
+    public = own.marking in (Marking.CLEAR, Marking.GREEN)
+    if own.owner == org_id and public and own.marking is not wanted:
+        kb.set_marking(org_id, founder, wanted)
+
+
+def is_listed(kb: KnowledgeBase, org_id: str) -> bool:
+    """Whether the organisation chose to be named to anyone. Read-only."""
+    with guarded(kb.engine.connect) as conn:
+        listed = conn.execute(
+            select(organisations.c.listed).where(organisations.c.id == org_id)
+        ).scalar()
+    if listed is None:
+        raise NotFound(f"no organisation '{org_id}'", field="org")
+    return bool(listed)
+
+
 def ensure_curators(kb: KnowledgeBase) -> None:
     """Create the built-in 'Accord curators' organisation if it is missing. Writes at most once."""
-    with kb.engine.connect() as conn:
+    with guarded(kb.engine.connect) as conn:
         exists = conn.execute(
             select(organisations.c.id).where(organisations.c.id == CURATORS_ORG)
         ).first()
     if not exists:
-        create_org(kb, "Accord curators", Sector.CIVIL_SOCIETY, org_id=CURATORS_ORG)
+        create_org(kb, "Accord curators", Sector.CIVIL_SOCIETY, org_id=CURATORS_ORG, listed=True)
 
 
 def create_user(
@@ -128,7 +191,7 @@ def create_user(
     if password is not None and len(password) < 12:
         raise InvalidInput("a password needs at least 12 characters", field="password")
     user = User(id=f"user-{uuid.uuid4().hex[:16]}", email=email.lower(), org_id=org_id, role=role)
-    with kb.engine.begin() as conn:
+    with guarded(kb.engine.begin) as conn:
         if not conn.execute(select(organisations.c.id).where(organisations.c.id == org_id)).first():
             raise NotFound(f"no organisation '{org_id}'", field="org")
         if conn.execute(select(users.c.id).where(users.c.email == user.email)).first():
@@ -156,16 +219,28 @@ def find_user(kb: KnowledgeBase, email: str, *, active_only: bool = False) -> Us
     query = select(users).where(users.c.email == email.lower())
     if active_only:
         query = query.where(users.c.active.is_(True))
-    with kb.engine.connect() as conn:
+    with guarded(kb.engine.connect) as conn:
         row = conn.execute(query).first()
     if row is None:
         raise NotFound(f"no user with email {email}", field="email")
     return _user_from_row(row)
 
 
+def find_org(kb: KnowledgeBase, ref: str) -> str:
+    """The id of the organisation whose id is ``ref``, else whose name is ``ref`` in any case.
+    Read-only (organisations are few: they are compared in Python, Unicode-aware)."""
+    with guarded(kb.engine.connect) as conn:
+        named = conn.execute(select(organisations.c.id, organisations.c.name)).all()
+    ids = [oid for oid, name in named if oid == ref]
+    ids += [oid for oid, name in named if name.casefold() == ref.casefold()]
+    if not ids:
+        raise NotFound(f"no organisation with id or name '{ref}'", field="org")
+    return str(ids[0])
+
+
 def deactivate_user(kb: KnowledgeBase, email: str) -> None:
     """Deactivate a user: their tokens and web sessions stop working at once. Writes."""
-    with kb.engine.begin() as conn:
+    with guarded(kb.engine.begin) as conn:
         done = conn.execute(
             update(users).where(users.c.email == email.lower()).values(active=False)
         )
@@ -173,19 +248,100 @@ def deactivate_user(kb: KnowledgeBase, email: str) -> None:
         raise NotFound(f"no user with email {email}", field="email")
 
 
+@cache
+def _dummy_hash() -> str:
+    """A hash of a random password, verified when there is no user, so that an unknown email
+    costs the same argon2 work as a wrong password."""
+    return _hasher.hash(secrets.token_urlsafe(32))
+
+
 def check_password(kb: KnowledgeBase, email: str, password: str) -> User:
-    """The user if the password matches, else Unauthenticated (same error either way)."""
-    with kb.engine.connect() as conn:
+    """The user if the password matches, else Unauthenticated: the same error, after the same
+    argon2 work, whether or not the email is registered, active or has a password. Read-only."""
+    with guarded(kb.engine.connect) as conn:
         row = conn.execute(
             select(users).where(users.c.email == email.lower(), users.c.active.is_(True))
         ).first()
+    stored = row.password_hash if row is not None else None
     try:
-        if row is None or row.password_hash is None:
+        _hasher.verify(stored or _dummy_hash(), password)
+        if stored is None:
             raise VerifyMismatchError
-        _hasher.verify(row.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         raise Unauthenticated("wrong email or password") from None
     return _user_from_row(row)
+
+
+def named_readers(kb: KnowledgeBase, viewer: Viewer, names: Sequence[str]) -> list[str]:
+    """The user ids of the RED readers a form names: each an email of an active member of the
+    viewer's organisation, or a user id (checked when the record is written). Any other email,
+    registered or not, is refused with the same message, so the answer never reveals whether
+    an address is registered; and only a writer gets an answer at all. Read-only."""
+    org = access.check_can_create(viewer)
+    emails = [n.lower() for n in names if "@" in n]
+    query = select(users.c.email, users.c.id).where(
+        users.c.email.in_(emails), users.c.org_id == org, users.c.active.is_(True)
+    )
+    with guarded(kb.engine.connect) as conn:
+        members = {email: uid for email, uid in conn.execute(query)} if emails else {}
+    ids = []
+    for name in names:
+        if "@" not in name:
+            ids.append(name)
+        elif name.lower() in members:
+            ids.append(members[name.lower()])
+        else:
+            raise InvalidInput(
+                f"{name} is not the email of a member of {org}: name people of other "
+                "organisations by their user id",
+                field="readers",
+            )
+    return ids
+
+
+def start_session(kb: KnowledgeBase, user: User) -> str:
+    """Open a web session for the user: returns its random id (kept only as a digest). Writes
+    one row, and removes every expired one."""
+    session_id = secrets.token_urlsafe(32)
+    now = kb.now()
+    with guarded(kb.engine.begin) as conn:
+        conn.execute(delete(web_sessions).where(web_sessions.c.expires_at <= now))
+        conn.execute(
+            insert(web_sessions).values(
+                id_hash=_token_digest(session_id),
+                user_id=user.id,
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+            )
+        )
+    return session_id
+
+
+def user_for_session(kb: KnowledgeBase, session_id: str) -> User:
+    """The user of an open web session; Unauthenticated once it was ended, has expired or its
+    user was deactivated. Read-only."""
+    with guarded(kb.engine.connect) as conn:
+        row = conn.execute(
+            select(users, web_sessions.c.expires_at)
+            .join(web_sessions, web_sessions.c.user_id == users.c.id)
+            .where(web_sessions.c.id_hash == _token_digest(session_id), users.c.active.is_(True))
+        ).first()
+    if row is None or _utc(row.expires_at) <= kb.now():
+        raise Unauthenticated("the session has ended: sign in again")
+    return _user_from_row(row)
+
+
+def end_session(kb: KnowledgeBase, session_id: str) -> None:
+    """End a web session at once (signing out): its id stops working everywhere. Writes."""
+    with guarded(kb.engine.begin) as conn:
+        conn.execute(
+            delete(web_sessions).where(web_sessions.c.id_hash == _token_digest(session_id))
+        )
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """A stored timestamp as aware UTC (SQLite returns naive ones)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _token_digest(token: str) -> str:
@@ -202,7 +358,7 @@ def create_token(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = f"tok-{uuid.uuid4().hex[:12]}"
     now = kb.now()
-    with kb.engine.begin() as conn:
+    with guarded(kb.engine.begin) as conn:
         conn.execute(
             insert(api_tokens).values(
                 id=token_id,
@@ -217,7 +373,7 @@ def create_token(
 
 def revoke_token(kb: KnowledgeBase, token_id: str) -> None:
     """Revoke a token by its id. Writes."""
-    with kb.engine.begin() as conn:
+    with guarded(kb.engine.begin) as conn:
         done = conn.execute(
             update(api_tokens)
             .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
@@ -229,7 +385,7 @@ def revoke_token(kb: KnowledgeBase, token_id: str) -> None:
 
 def user_for_token(kb: KnowledgeBase, token: str) -> User:
     """The user a bearer token belongs to; Unauthenticated if unknown, revoked or expired."""
-    with kb.engine.connect() as conn:
+    with guarded(kb.engine.connect) as conn:
         row = conn.execute(
             select(users, api_tokens.c.expires_at, api_tokens.c.revoked_at)
             .join(api_tokens, api_tokens.c.user_id == users.c.id)
@@ -237,9 +393,6 @@ def user_for_token(kb: KnowledgeBase, token: str) -> User:
         ).first()
     if row is None or row.revoked_at is not None:
         raise Unauthenticated("the token is not valid")
-    expires = row.expires_at
-    if expires is not None:
-        expires = expires if expires.tzinfo else expires.replace(tzinfo=dt.UTC)
-        if expires <= kb.now():
-            raise Unauthenticated("the token has expired")
+    if row.expires_at is not None and _utc(row.expires_at) <= kb.now():
+        raise Unauthenticated("the token has expired")
     return _user_from_row(row)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -24,6 +25,7 @@ organisations = Table(
     Column("name", String(500), nullable=False, unique=True),
     Column("sector", String(32), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("listed", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 users = Table(
@@ -47,6 +49,15 @@ api_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 records = Table(

@@ -2,8 +2,10 @@
 
 Every browser gets a session cookie (signed with ``Settings.session_secret``; ``HttpOnly``,
 ``SameSite=Lax``, ``Secure`` unless ``secure_cookies`` is off) holding a random CSRF token and,
-once signed in, the user's id and email. :class:`SessionMiddleware` reads it on every request and
-puts the :class:`Session` in ``scope["accord.session"]`` and the signed-in
+once signed in, the random id of a server-side session (:func:`accord.accounts.start_session`).
+:class:`SessionMiddleware` reads it on every request, looks the session up (so signing out, which
+ends it, or deactivating the user stops the cookie at once, copies included), and puts the
+:class:`Session` in ``scope["accord.session"]`` and the signed-in
 :class:`~accord.accounts.User` in ``scope["accord.session_user"]``, which
 :func:`accord.web.deps.current_viewer` reads.
 
@@ -27,11 +29,12 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord import accounts
-from accord.errors import Forbidden, NotFound
+from accord.errors import AccordError, Forbidden, Unauthenticated
 from accord.kb import KnowledgeBase
+from accord.web.errors import accord_error_response
 
 COOKIE = "accord_session"
-MAX_AGE = 12 * 3600
+MAX_AGE = int(accounts.SESSION_LIFETIME.total_seconds())
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -41,28 +44,33 @@ API_PREFIXES = ("/api/", "/taxii2/")
 
 @dataclass
 class Session:
-    """The state one browser holds: a CSRF token and, once signed in, who it is."""
+    """The state one browser holds: a CSRF token and, once signed in, its server session id."""
 
     csrf: str
-    user_id: str | None = None
-    email: str | None = None
+    session_id: str | None = None
     dirty: bool = False
-    cleared: bool = False
 
     @classmethod
     def fresh(cls) -> Session:
         """A new anonymous session with its own CSRF token."""
         return cls(csrf=secrets.token_urlsafe(32), dirty=True)
 
-    def sign_in(self, user: accounts.User) -> None:
-        """Bind the session to a user and rotate the CSRF token (no session fixation)."""
-        self.user_id, self.email = user.id, user.email
-        self.csrf = secrets.token_urlsafe(32)
-        self.dirty = True
+    def sign_in(self, kb: KnowledgeBase, user: accounts.User) -> None:
+        """Open a new server session for the user (ending any previous one) and rotate the
+        CSRF token: no session fixation. Writes the session rows."""
+        self.sign_out(kb)
+        self.session_id = accounts.start_session(kb, user)
 
-    def sign_out(self) -> None:
-        """Forget the user and rotate the CSRF token."""
-        self.user_id = self.email = None
+    def sign_out(self, kb: KnowledgeBase) -> None:
+        """End the server session, so this cookie and any copy of it stop working, and rotate
+        the CSRF token. Writes (deletes the session row)."""
+        if self.session_id:
+            accounts.end_session(kb, self.session_id)
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop the session id from the cookie (it has ended) and rotate the CSRF token."""
+        self.session_id = None
         self.csrf = secrets.token_urlsafe(32)
         self.dirty = True
 
@@ -83,7 +91,11 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         session = self._load(scope)
-        user = self._user(session)
+        try:
+            user = self._user(session)
+        except AccordError as exc:  # e.g. the database cannot be reached: 503, not a 500
+            await accord_error_response(exc)(scope, receive, send)
+            return
         if user is not None and _needs_header_token(scope) and not _header_ok(scope, session):
             user = None
         scope["accord.session"] = session
@@ -105,27 +117,24 @@ class SessionMiddleware:
             except BadSignature:
                 data = None
             if isinstance(data, dict) and isinstance(data.get("c"), str):
-                return Session(csrf=data["c"], user_id=data.get("u"), email=data.get("e"))
+                sid = data.get("s")
+                return Session(csrf=data["c"], session_id=sid if isinstance(sid, str) else None)
         return Session.fresh()
 
     def _user(self, session: Session) -> accounts.User | None:
-        if not session.user_id or not session.email:
+        """The session's user, looked up on every request; forgets a session that ended."""
+        if not session.session_id:
             return None
         try:
-            user: accounts.User | None = accounts.find_user(
-                self.kb, session.email, active_only=True
-            )
-        except NotFound:
-            user = None
-        if user is None or user.id != session.user_id:
-            session.sign_out()
+            return accounts.user_for_session(self.kb, session.session_id)
+        except Unauthenticated:
+            session.forget()
             return None
-        return user
 
     def _cookie(self, session: Session) -> str:
         payload: dict[str, Any] = {"c": session.csrf}
-        if session.user_id:
-            payload.update(u=session.user_id, e=session.email)
+        if session.session_id:
+            payload["s"] = session.session_id
         cookie: SimpleCookie = SimpleCookie()
         cookie[COOKIE] = self.signer.dumps(payload)
         morsel = cookie[COOKIE]
