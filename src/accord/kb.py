@@ -41,7 +41,8 @@ def utcnow() -> dt.datetime:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A search result: the record and its rank score (lower is better on SQLite)."""
+    """A search result: the record and its relevance, in [0, 1], higher is better (defined in
+    :mod:`accord.store.search`; it depends only on the record and the query)."""
 
     record: Record
     score: float
@@ -406,7 +407,9 @@ class KnowledgeBase:
     def search(
         self, text: str, viewer: Viewer = ANONYMOUS, *, kinds: Sequence[Kind] = (), limit: int = 20
     ) -> list[SearchHit]:
-        """Ranked full-text search over names, aliases and descriptions. Read-only."""
+        """Ranked full-text search over names, aliases and descriptions: the visible records
+        in which every word of ``text`` starts a word, best relevance first, ties by id.
+        Read-only."""
         if not 1 <= limit <= MAX_PAGE:
             raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
         with self._read() as conn:

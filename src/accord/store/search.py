@@ -1,56 +1,116 @@
-"""Full-text search behind one interface: SQLite FTS5 or PostgreSQL tsvector, ranked.
+"""Full-text search behind one interface: SQLite FTS5 or PostgreSQL tsvector, ranked by a
+relevance that depends on nothing but the matched record and the query.
+
+**Relevance** (the same definition on both databases), for a query of ``m`` distinct terms, each
+matched as a prefix of a word: for each term ``t``, ``n`` is how many words of the record's
+name field (``search_name``: its name and aliases) start with ``t`` and ``x`` how many words of
+its text field (``search_text``) do; the relevance is
+
+    sum over terms of (NAME_WEIGHT * n / (n + 1) + TEXT_WEIGHT * x / (x + 1))
+    / (m * (NAME_WEIGHT + TEXT_WEIGHT))
+
+a number in [0, 1), higher is better. Repeated words count with diminishing returns; a record
+whose name holds every term (≥ 0.45) always ranks above one that only mentions them in its text
+(< 0.10), so a thing ranks before statements about it. Ties are broken by record id.
+
+No statistic of the corpus enters it (no document frequencies, no average lengths, unlike BM25),
+so what a caller sees cannot depend on records it may not see. On SQLite the word counts come
+from FTS5's own index, one row per word occurrence of a record (``fts5vocab`` in ``instance``
+mode); on PostgreSQL from the record's own ``search_vector`` (its lexemes, positions and
+weights: A for the name, B for the text).
 
 On SQLite, ranking and the sharing filter are done in two steps so that a broad query does not
-check visibility for every match: FTS5 alone picks the best-ranked window of matches (cheap,
-it only reads its own index), then the visibility filter runs on that window. When the window
-cannot prove the top results (too few visible ones ranked strictly above its last score), it
-grows; past :data:`MAX_WINDOW` the single joined query runs instead. Results are identical to
-ranking every visible match: best score first, ties by id.
+check visibility for every match: the relevance of every match is computed from the index alone
+(cheap), then the visibility filter runs on a window of the best ones (all of those tied with
+the last one included). When the window holds too few visible ones, it grows; past
+:data:`MAX_WINDOW` the single joined query runs instead. Results are identical to ranking every
+visible match.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Float,
+    Integer,
     Select,
-    case,
+    Subquery,
     column,
     func,
+    lateral,
     literal_column,
     select,
-    table,
+    text,
+    true,
 )
 
 from accord.errors import BadRequest
 from accord.store.schema import records
 
-_fts = table("records_fts", column("rowid"))
-
-
-_TERM = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_TERMS = 12
-#: Windows of FTS5 candidates tried before falling back to one joined query.
+#: Relevance weights of a record's name field and of its text field.
+NAME_WEIGHT = 10.0
+TEXT_WEIGHT = 1.0
+#: Windows of ranked candidates checked for visibility before falling back to one joined query.
 FIRST_WINDOW = 200
 MAX_WINDOW = 12_800
+#: An FTS5 view of the index with one row per word occurrence: (term, doc, col, offset).
+_VOCAB = "temp.records_fts_terms"
 
 
 def terms_of(text: str) -> list[str]:
-    """The search terms of a free-text query (words only, lower-cased, at most 12)."""
-    terms = [t.lower() for t in _TERM.findall(text)][:MAX_TERMS]
+    """The distinct search terms of a free-text query (at most 12), as FTS5 indexes words
+    (``unicode61 remove_diacritics 2``): lower-cased, diacritics removed, split at anything but
+    letters and digits."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    terms = list(dict.fromkeys(_WORD.findall(bare)))[:MAX_TERMS]
     if not terms:
         raise BadRequest("the search text has no words to look for")
     return terms
 
 
-def _fts_match(text: str) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
-    match = " ".join(f'"{t}"*' for t in terms_of(text))
-    fts: ColumnElement[Any] = literal_column("records_fts")
-    return fts.op("MATCH")(match), func.bm25(fts, 10.0, 1.0)
+def _relevance_sql(n: str, x: str) -> str:
+    """One term's share of the relevance, given its counts in the name (n) and text (x)."""
+    return f"{NAME_WEIGHT} * {n} / ({n} + 1) + {TEXT_WEIGHT} * {x} / ({x} + 1)"
+
+
+def _sqlite_scored(text_: str) -> Subquery:
+    """SQLite: (doc, score) of every record in which every term starts a word. Reads only the
+    FTS5 index: each record's own occurrences of each term, by field."""
+    terms = terms_of(text_)
+    params: dict[str, str] = {}
+    scans = []
+    # The longest term (likely the rarest) is scanned first, and the others only for the
+    # records it found: this changes the work done, never the result.
+    terms.sort(key=len, reverse=True)
+    for i, term in enumerate(terms):
+        # Words starting with the term: from the term up to (excluded) the term with its last
+        # character incremented.
+        params[f"lo{i}"], params[f"hi{i}"] = term, term[:-1] + chr(ord(term[-1]) + 1)
+        scans.append(
+            f"SELECT {i} AS i, doc, col FROM {_VOCAB} "  # noqa: S608 - numbers only
+            f"WHERE term >= :lo{i} AND term < :hi{i}" + (" AND doc IN first" if i else "")
+        )
+    denominator = len(terms) * (NAME_WEIGHT + TEXT_WEIGHT)
+    query = text(
+        f"WITH first AS MATERIALIZED (SELECT doc FROM {_VOCAB} "  # noqa: S608 - constants only
+        "WHERE term >= :lo0 AND term < :hi0), "
+        f"hits AS ({' UNION ALL '.join(scans)}), "
+        "per_term AS (SELECT doc, i, sum(col = 'search_name') AS n, sum(col = 'search_text') AS x "
+        "FROM hits GROUP BY doc, i) "
+        f"SELECT doc, sum({_relevance_sql('n', 'x')}) / {denominator} AS score "
+        f"FROM per_term GROUP BY doc HAVING count(*) = {len(terms)}"
+    )
+    scored = query.bindparams(**params).columns(column("doc", Integer), column("score", Float))
+    return scored.subquery("scored")
 
 
 def _pg_prefix_query(text: str) -> ColumnElement[Any]:
@@ -63,38 +123,48 @@ def _pg_prefix_query(text: str) -> ColumnElement[Any]:
     return func.to_tsquery("simple", select(prefixes).scalar_subquery())
 
 
-def search_query(
+def _pg_relevance(text_: str) -> Any:
+    """PostgreSQL: a lateral subquery giving each record's relevance from its own
+    ``search_vector``, the terms being the text's lexemes (as :func:`_pg_prefix_query`)."""
+    return lateral(
+        text(
+            f"SELECT coalesce(sum({_relevance_sql('t.n', 't.x')}), 0) "  # noqa: S608 - constants
+            f"/ ({NAME_WEIGHT + TEXT_WEIGHT} * greatest(count(*), 1)) AS score FROM ("
+            "SELECT q.lexeme, count(*) FILTER (WHERE w.w = 'A')::float8 AS n, "
+            "count(*) FILTER (WHERE w.w = 'B')::float8 AS x "
+            "FROM unnest(to_tsvector('simple', :search_text)) AS q "
+            "LEFT JOIN LATERAL (SELECT unnest(d.weights) AS w "
+            "FROM unnest(records.search_vector) AS d WHERE starts_with(d.lexeme, q.lexeme)) AS w "
+            "ON true GROUP BY q.lexeme) AS t"
+        )
+        .bindparams(search_text=text_)
+        .columns(column("score", Float)),
+        name="relevance",
+    )
+
+
+def _search_query(
     dialect: str, text: str, where: ColumnElement[bool], kinds: Sequence[str], limit: int
 ) -> Select[Any]:
-    """A ranked query of (id, score) over visible records matching every term as a prefix."""
+    """A ranked query of (id, score) over visible records matching every term as a prefix,
+    best first, ties by id."""
     if dialect == "sqlite":
-        matches, score = _fts_match(text)
-        query = (
-            select(records.c.id, score.label("score"))
-            .select_from(_fts.join(records, records.c.pk == _fts.c.rowid))
-            .where(matches)
-            .order_by(score, records.c.id)
+        scored = _sqlite_scored(text)
+        score = scored.c.score
+        query = select(records.c.id, score).select_from(
+            scored.join(records, records.c.pk == scored.c.doc)
         )
     else:
         terms_of(text)  # rejects a query without words
-        tsquery = _pg_prefix_query(text)
         vector: ColumnElement[Any] = literal_column("records.search_vector")
-        # Normalisation 1 divides by 1 + log(length): a long summary that repeats a name
-        # does not outrank the short record that *is* that name.
-        # Weights {D, C, B, A}: the name (A) counts ten times the text (B), as on SQLite.
-        # ts_rank alone can rank a long text that repeats the words above a record whose own
-        # name matches; a record whose names (weight A) match every term ranks first.
-        weights: ColumnElement[Any] = literal_column("'{0.01, 0.02, 0.1, 1.0}'::float4[]")
-        names = func.ts_filter(vector, literal_column("'{a}'::\"char\"[]"))
-        score = func.ts_rank(weights, vector, tsquery, 1) + case(
-            (names.op("@@")(tsquery), 1.0), else_=0.0
-        )
+        relevance = _pg_relevance(text)
+        score = relevance.c.score
         query = (
-            select(records.c.id, score.label("score"))
-            .where(vector.op("@@")(tsquery))
-            .order_by(score.desc(), records.c.id)
+            select(records.c.id, score)
+            .select_from(records.join(relevance, true()))
+            .where(vector.op("@@")(_pg_prefix_query(text)))
         )
-    query = query.where(where)
+    query = query.where(where).order_by(score.desc(), records.c.id)
     if kinds:
         query = query.where(records.c.kind.in_(list(kinds)))
     return query.limit(limit)
@@ -103,43 +173,58 @@ def search_query(
 def _windowed(
     conn: Connection, text: str, where: ColumnElement[bool], kinds: Sequence[str], limit: int
 ) -> list[tuple[str, float]] | None:
-    """SQLite: the top ``limit`` visible matches found via FTS5-only windows, or None when
-    the windows grew past MAX_WINDOW without proving them. Read-only."""
-    matches, score = _fts_match(text)
+    """SQLite: the top ``limit`` visible matches, or None when the window grew past
+    MAX_WINDOW without finding them. Read-only."""
+    scored = _sqlite_scored(text)
+    ranking = select(scored.c.doc, scored.c.score).order_by(scored.c.score.desc())
+    ranked = [(int(doc), float(score)) for doc, score in conn.execute(ranking)]
     window = max(FIRST_WINDOW, limit * 4)
     while window <= MAX_WINDOW:
-        candidates = conn.execute(
-            select(_fts.c.rowid, score).where(matches).order_by(score).limit(window)
-        ).all()
-        score_of = {pk: float(s) for pk, s in candidates}
-        found: list[tuple[float, str]] = []
-        if candidates:
-            query = select(records.c.pk, records.c.id).where(
-                records.c.pk.in_(list(score_of)), where
-            )
-            if kinds:
-                query = query.where(records.c.kind.in_(list(kinds)))
-            found = sorted((score_of[pk], str(rid)) for pk, rid in conn.execute(query))
-        if len(candidates) < window:  # every match was ranked: the result is exact
-            return [(rid, s) for s, rid in found[:limit]]
-        boundary = float(candidates[-1][1])
-        sure = [(rid, s) for s, rid in found if s < boundary]
-        if len(sure) >= limit:
-            return sure[:limit]
+        end = min(window, len(ranked))
+        while end < len(ranked) and ranked[end][1] == ranked[end - 1][1]:
+            end += 1  # every record tied with the last one is in the window too
+        if end > MAX_WINDOW:
+            return None
+        score_of = dict(ranked[:end])
+        query = select(records.c.pk, records.c.id).where(records.c.pk.in_(list(score_of)), where)
+        if kinds:
+            query = query.where(records.c.kind.in_(list(kinds)))
+        found = sorted((-score_of[pk], str(rid)) for pk, rid in conn.execute(query)) if end else []
+        if end == len(ranked) or len(found) >= limit:
+            return [(rid, -negative) for negative, rid in found[:limit]]
         window *= 4
     return None
+
+
+def _prepare(conn: Connection) -> None:
+    """SQLite: create this connection's view of the FTS5 index by occurrence (a temporary,
+    per-connection table; the database file is not written)."""
+    conn.exec_driver_sql(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {_VOCAB} USING fts5vocab(main, records_fts, instance)"
+    )
+
+
+def full_ranking(
+    conn: Connection, text: str, where: ColumnElement[bool], kinds: Sequence[str], limit: int
+) -> list[tuple[str, float]]:
+    """Rank every visible match in one joined query: (id, relevance) pairs best first, ties by
+    id. Read-only; what :func:`run_search` falls back to."""
+    if conn.dialect.name == "sqlite":
+        _prepare(conn)
+    query = _search_query(conn.dialect.name, text, where, kinds, limit)
+    return [(str(rid), float(score)) for rid, score in conn.execute(query)]
 
 
 def run_search(
     conn: Connection, text: str, where: ColumnElement[bool], kinds: Sequence[str], limit: int
 ) -> list[tuple[str, float]]:
-    """Execute a search; returns (id, score) pairs best first. Read-only."""
+    """Execute a search; returns (id, relevance) pairs best first. Read-only."""
     if conn.dialect.name == "sqlite":
+        _prepare(conn)
         ranked = _windowed(conn, text, where, kinds, limit)
         if ranked is not None:
             return ranked
-    query = search_query(conn.dialect.name, text, where, kinds, limit)
-    return [(str(rid), float(score)) for rid, score in conn.execute(query)]
+    return full_ranking(conn, text, where, kinds, limit)
 
 
 def index_new(conn: Connection, first_id: str) -> None:
