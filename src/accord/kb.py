@@ -80,8 +80,10 @@ class KnowledgeBase:
     # -- lifecycle -----------------------------------------------------------------------
 
     def initialise(self) -> None:
-        """Create or migrate the schema and the built-in curators organisation. Writes."""
-        from accord.accounts import ensure_curators
+        """Create or migrate the schema and the built-in curators organisation, and hide the
+        actor records of organisations registered before they could choose to be listed
+        (:func:`accord.accounts.hide_unlisted`). Writes."""
+        from accord.accounts import ensure_curators, hide_unlisted
         from accord.store import migrate
 
         try:
@@ -89,6 +91,7 @@ class KnowledgeBase:
         except OperationalError as exc:
             raise unreachable(exc, "open the database") from exc
         ensure_curators(self)
+        hide_unlisted(self)
 
     def require_schema(self) -> None:
         """Raise a clear error unless the database has been initialised and is current."""
@@ -160,45 +163,71 @@ class KnowledgeBase:
             built[record.id] = record
         result = BulkResult()
         with self._write() as conn:
-            found = rows.existing(conn, built)
-            seen = _visible_subset(conn, viewer, found)
-            fresh: list[Record] = []
-            changed: list[tuple[Record, Record]] = []
-            for rid, record in built.items():
-                row = found.get(rid) if rid in seen else None
-                if row is None:  # absent, or hidden: answered alike up to the namespace
-                    access.check_id_namespace(owner, rid)
-                    if rid in found:
-                        raise Conflict("the id is already used by another record", record=rid)
-                    status = access.initial_status(viewer, owner, record.status)
-                    fresh.append(record.model_copy(update={"status": status}))
-                elif (
-                    row.body == rows.body_of(record)
-                    and row.marking == record.marking.value
-                    and row.kind == record.kind.value
-                ):
-                    result.unchanged.append(rid)
-                elif not upsert or row.kind != record.kind.value:
-                    raise Conflict("the id is already used by another record", record=rid)
-                else:
-                    old = self._get_visible(conn, rid, viewer)
-                    new = self._next_revision(old, record, viewer)
-                    changed.append((old, _checked_change(viewer, old, new)))
-            names = check_references(conn, viewer, [*fresh, *(n for _, n in changed)], built)
+            fresh, changed, result.unchanged = self._sort_batch(conn, viewer, owner, built, upsert)
+            names = check_references(conn, viewer, [*fresh, *(n for _, n, _ in changed)], built)
             fresh = [_named(r, names) for r in fresh]
-            changed = [(old, _named(new, names)) for old, new in changed]
-            check_sharing(conn, [*fresh, *(new for _, new in changed)])
+            changed = [
+                (old, _named(_keeping_hidden(new, old, shown), names), shown)
+                for old, new, shown in changed
+            ]
+            check_sharing(conn, [*fresh, *(new for _, new, _ in changed)])
             rows.insert_records(conn, fresh, viewer.user_id)
-            for _, new in changed:
+            for _, new, _ in changed:
                 rows.replace_record(conn, new, viewer.user_id)
             audit.append(
                 conn,
                 [self._audit("create", r, None, viewer) for r in fresh]
-                + [self._audit("update", new, old, viewer) for old, new in changed],
+                + [self._audit("update", new, old, viewer) for old, new, _ in changed],
             )
         result.created.extend(r.id for r in fresh)
-        result.updated.extend(new.id for _, new in changed)
+        result.updated.extend(new.id for _, new, _ in changed)
         return result
+
+    def _sort_batch(
+        self,
+        conn: Connection,
+        viewer: Viewer,
+        owner: str,
+        built: Mapping[str, Record],
+        upsert: bool,
+    ) -> tuple[list[Record], list[tuple[Record, Record, Record]], list[str]]:
+        """Sort a batch into new records, changed ones (stored, new revision, stored as the
+        viewer sees it) and unchanged ids, comparing only with what the viewer may see: a
+        record's references to records hidden from the viewer are not part of its content
+        for this comparison. Raises Conflict or InvalidInput. Read-only."""
+        found = rows.existing(conn, built)
+        seen = _visible_subset(conn, viewer, found)
+        same = {
+            rid
+            for rid in seen
+            if found[rid].body == rows.body_of(built[rid])
+            and found[rid].marking == built[rid].marking.value
+            and found[rid].kind == built[rid].kind.value
+        }
+        targets = {t for rid in same for _, t in built[rid].data.refs()}
+        hidden = targets - _visible_subset(conn, viewer, targets)
+        fresh: list[Record] = []
+        quick = {rid for rid in same if not {t for _, t in built[rid].data.refs()} & hidden}
+        others = [rid for rid in seen if rid not in quick]
+        stored = {r.id: r for r in rows.load_records(conn, [found[rid] for rid in others])}
+        shown = {r.id: r for r in self._present(conn, viewer, list(stored.values()))}
+        changed: list[tuple[Record, Record, Record]] = []
+        unchanged: list[str] = []
+        for rid, record in built.items():
+            if rid not in seen:  # absent, or hidden: answered alike up to the namespace
+                access.check_id_namespace(owner, rid)
+                if rid in found:
+                    raise Conflict("the id is already used by another record", record=rid)
+                status = access.initial_status(viewer, owner, record.status)
+                fresh.append(record.model_copy(update={"status": status}))
+            elif rid in quick or _same_content(shown[rid], record):
+                unchanged.append(rid)
+            elif not upsert or shown[rid].kind is not record.kind:
+                raise Conflict("the id is already used by another record", record=rid)
+            else:
+                new = self._next_revision(stored[rid], record, viewer)
+                changed.append((stored[rid], _checked_change(viewer, shown[rid], new), shown[rid]))
+        return fresh, changed, unchanged
 
     def update(
         self,
@@ -610,6 +639,29 @@ def _visible_subset(conn: Connection, viewer: Viewer, ids: Iterable[str]) -> set
         query = select(records.c.id).where(access.visible_ids(viewer, chunk))
         seen.update(rid for (rid,) in conn.execute(query))
     return seen
+
+
+def _same_content(old: Record, new: Record) -> bool:
+    return (old.kind, old.marking, rows.body_of(old)) == (new.kind, new.marking, rows.body_of(new))
+
+
+def _keeping_hidden(new: Record, old: Record, shown: Record) -> Record:
+    """A new revision submitted whole by a writer who does not see every record the stored one
+    links to: the links the writer could not see are kept, not dropped unseen."""
+    kept = {t for _, t in old.data.refs()} - {t for _, t in shown.data.refs()}
+    if not kept:
+        return new
+    payload = new.data.model_dump(by_alias=True)
+    for name, spec in old.data.REFS.items():
+        before = getattr(old.data, name)
+        if spec.many and before:
+            payload[name] = (
+                *payload[name],
+                *(t for t in before if t in kept and t not in payload[name]),
+            )
+        elif before in kept and payload[name] is None:
+            payload[name] = before
+    return new.model_copy(update={"data": type(new.data).model_validate(payload)})
 
 
 def _checked_change(viewer: Viewer, old: Record, new: Record) -> Record:

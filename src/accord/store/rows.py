@@ -263,14 +263,11 @@ def insert_many(conn: Connection, table: Table, values: Sequence[dict[str, Any]]
 
 
 def existing(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
-    """Rows (id, kind, marking, body) of the given ids that exist, whoever may see them."""
+    """Rows of the given ids that exist, whoever may see them (callers answer only about
+    the ones the writer may see)."""
     found: dict[str, Any] = {}
     for chunk in _chunks(list(ids)):
-        for row in conn.execute(
-            select(records.c.id, records.c.kind, records.c.marking, records.c.body).where(
-                records.c.id.in_(chunk)
-            )
-        ):
+        for row in conn.execute(select(records).where(records.c.id.in_(chunk))):
             found[row.id] = row
     return found
 
