@@ -11,16 +11,18 @@ from dataclasses import dataclass
 
 import orjson
 import pytest
+from alembic import command
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from accord import accounts
-from accord.access import ANONYMOUS, SYSTEM
+from accord.access import ANONYMOUS, CURATORS_ORG, SYSTEM
 from accord.domain.vocab import Marking, Sector, UserRole
 from accord.errors import NotFound, Unauthenticated
 from accord.interop import stix_mapping as m
 from accord.interop.stix_export import iter_bundle
 from accord.kb import KnowledgeBase
+from accord.store import migrate
 from accord.web.app import create_app
 from accord.web.session import COOKIE
 from accord.web.settings import Settings
@@ -282,3 +284,21 @@ def test_organisations_created_listed_are_public_and_curators_are_listed(
     assert accounts.is_listed(kb, "accord-curators")
     with pytest.raises(NotFound):
         accounts.set_listed(kb, "no-such-org", True)
+
+
+def test_upgrading_hides_organisations_registered_before_they_could_choose(
+    kb: KnowledgeBase,
+) -> None:
+    old = accounts.create_org(kb, "Old Ministry", Sector.GOVERNMENT, listed=True)
+    config = migrate._config()
+    with kb.engine.begin() as conn:  # back to before 0012, when every registration was CLEAR
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0011")
+    kb.initialise()
+    assert accounts.is_listed(kb, CURATORS_ORG)
+    assert not accounts.is_listed(kb, old)
+    with pytest.raises(NotFound):
+        kb.get(old, ANONYMOUS)
+    assert kb.get(CURATORS_ORG, ANONYMOUS).marking is Marking.CLEAR
+    kb.initialise()  # nothing left to hide: no further revision
+    assert [v.record.marking for v in kb.history(old, SYSTEM)] == [Marking.CLEAR, Marking.GREEN]

@@ -161,6 +161,31 @@ def _mark_registration(kb: KnowledgeBase, org_id: str, listed: bool) -> None:
         kb.set_marking(org_id, founder, wanted)
 
 
+def hide_unlisted(kb: KnowledgeBase) -> list[str]:
+    """Re-mark GREEN the own actor record of each organisation that is not listed but whose
+    record is still CLEAR as registered (revision 1: registered before organisations chose,
+    see migration 0012). A record its organisation has revised since is left as it is.
+    Writes one audited revision per such organisation; returns their ids."""
+    with guarded(kb.engine.connect) as conn:
+        unlisted = list(
+            conn.execute(select(organisations.c.id).where(organisations.c.listed.is_(False)))
+            .scalars()
+            .all()
+        )
+    hidden = []
+    for org_id in unlisted:
+        found = kb.get_many([org_id], _founder(org_id)).get(org_id)
+        if (
+            found is not None
+            and found.owner == org_id
+            and found.marking is Marking.CLEAR
+            and found.revision == 1
+        ):
+            kb.set_marking(org_id, _founder(org_id), Marking.GREEN)
+            hidden.append(org_id)
+    return hidden
+
+
 def is_listed(kb: KnowledgeBase, org_id: str) -> bool:
     """Whether the organisation chose to be named to anyone. Read-only."""
     with guarded(kb.engine.connect) as conn:

@@ -5,8 +5,10 @@
   it) ends that session at once, even for a copy of the old cookie.
 - ``organisations.listed``: whether the organisation may be named to anonymous callers (its
   actor record in the STIX export, TAXII, the API and the pages). Existing organisations are
-  not listed: which organisations use an instance is for its signed-in members only unless an
-  organisation opts in.
+  not listed — which organisations use an instance is for its signed-in members only unless an
+  organisation opts in — except the built-in curators, whose actor record is the assessor of
+  the curated dataset. (Re-marking the existing organisations' actor records is a revision
+  with an audit entry, written by ``KnowledgeBase.initialise`` after the migrations.)
 
 Revision ID: 0012
 Revises: 0011
@@ -16,6 +18,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+#: The built-in curators' organisation (frozen here: migrations never import live code).
+CURATORS_ORG = "accord-curators"
 
 revision = "0012"
 down_revision = "0011"
@@ -37,6 +42,10 @@ def upgrade() -> None:
     op.add_column(
         "organisations",
         sa.Column("listed", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+    organisations = sa.table("organisations", sa.column("id"), sa.column("listed", sa.Boolean))
+    op.execute(
+        sa.update(organisations).where(organisations.c.id == CURATORS_ORG).values(listed=True)
     )
 
 
