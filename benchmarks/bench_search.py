@@ -1,0 +1,101 @@
+"""Search latency: the relevance ranking against the BM25 ranking it replaced, same process.
+
+Run with ``.venv/bin/python -m benchmarks.bench_search [sizes]`` (default ``1000,100000``;
+worlds are built once and cached, see :func:`benchmarks.synthetic.world_db`). For each world
+and each search text of :data:`benchmarks.bench_core.SEARCHES`, as a reader of the mid-size
+organisation, it times ``store.search.run_search`` (20 hits) and the previous FTS5 BM25 ranking
+(kept below, measurement only: it computed scores over every indexed record, visible or not),
+alternating the two, and prints median milliseconds and the ratio after/before. The SQLite
+benchmark only: on PostgreSQL both rankings read each matched record's own vector.
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, column, func, literal_column, select, table
+
+from accord import access
+from accord.store import search
+from accord.store.schema import records
+from benchmarks import synthetic
+from benchmarks.bench_core import CoreScenarios
+
+ROUNDS = 15
+_fts = table("records_fts", column("rowid"))
+
+
+def bm25_search(
+    conn: Connection, text: str, where: ColumnElement[bool], kinds: Sequence[str], limit: int
+) -> list[tuple[str, float]]:
+    """The replaced ranking: FTS5 BM25 windows (best first), then the visibility filter."""
+    fts: ColumnElement[Any] = literal_column("records_fts")
+    matches = fts.op("MATCH")(" ".join(f'"{t}"*' for t in search.terms_of(text)))
+    score = func.bm25(fts, 10.0, 1.0)
+    window = max(search.FIRST_WINDOW, limit * 4)
+    while True:
+        candidates = conn.execute(
+            select(_fts.c.rowid, score).where(matches).order_by(score).limit(window)
+        ).all()
+        score_of = {pk: float(s) for pk, s in candidates}
+        query = select(records.c.pk, records.c.id).where(records.c.pk.in_(list(score_of)), where)
+        if kinds:
+            query = query.where(records.c.kind.in_(list(kinds)))
+        found = sorted((score_of[pk], str(rid)) for pk, rid in conn.execute(query))
+        if len(candidates) < window or window >= search.MAX_WINDOW:
+            return [(rid, s) for s, rid in found[:limit]]
+        sure = [(rid, s) for s, rid in found if s < float(candidates[-1][1])]
+        if len(sure) >= limit:
+            return sure[:limit]
+        window *= 4
+
+
+def _timed(call: Callable[[], object], times: list[float]) -> None:
+    start = time.perf_counter()
+    call()
+    times.append((time.perf_counter() - start) * 1000)
+
+
+def measure(size: int) -> list[tuple[str, str, float, float]]:
+    """(label, text, before ms, after ms) for each search of the world of ``size`` records."""
+    path, _ = synthetic.world_db(size)
+    scenarios = CoreScenarios.open(path)
+    where = access.visible(scenarios.world.reader_of())
+    out = []
+    try:
+        with scenarios.kb.engine.connect() as conn:
+            for label, text in scenarios.texts.items():
+                runs: dict[str, list[float]] = {"before": [], "after": []}
+                calls: dict[str, Callable[[], object]] = {
+                    "before": functools.partial(bm25_search, conn, text, where, [], 20),
+                    "after": functools.partial(search.run_search, conn, text, where, [], 20),
+                }
+                for call in calls.values():
+                    call()  # warm the caches once
+                for _ in range(ROUNDS):
+                    for name, call in calls.items():
+                        _timed(call, runs[name])
+                before, after = (statistics.median(runs[n]) for n in ("before", "after"))
+                out.append((label, text, before, after))
+    finally:
+        scenarios.close()
+    return out
+
+
+def main(argv: list[str]) -> None:
+    """Print the table for the sizes given as one comma-separated argument."""
+    sizes = [int(s) for s in (argv[0] if argv else "1000,100000").split(",")]
+    print(f"{'records':>8} | {'search':<32} | {'BM25 ms':>8} | {'relevance ms':>12} | ratio")
+    for size in sizes:
+        for label, text, before, after in measure(size):
+            shown = f"{label} ({text})"[:32]
+            print(f"{size:>8} | {shown:<32} | {before:8.1f} | {after:12.1f} | {after / before:.2f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
