@@ -21,7 +21,7 @@ def _db(tmp_path: Path) -> str:
     return url
 
 
-def test_eurepoc_command_prints_a_summary_and_is_idempotent(tmp_path: Path) -> None:
+def test_eurepoc_command_prints_counts_per_kind_and_is_idempotent(tmp_path: Path) -> None:
     url = _db(tmp_path)
     args = [
         "import",
@@ -32,15 +32,19 @@ def test_eurepoc_command_prints_a_summary_and_is_idempotent(tmp_path: Path) -> N
         "--attributions",
         str(FIXTURES / "eurepoc" / "attributions.csv"),
     ]
-    first = runner.invoke(app, args)
+    first = runner.invoke(app, [*args, "--json"])
     assert first.exit_code == 0, first.output
-    assert "created" in first.output
-    assert "skipped" in first.output
-    second = runner.invoke(app, [*args, "--json"])
-    assert second.exit_code == 0
-    report = orjson.loads(second.stdout[second.stdout.index("{") :])
-    assert report["created"] == []
-    assert len(report["unchanged"]) == 9
+    created = orjson.loads(first.stdout[first.stdout.index("{") :])["by_kind"]
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
+    for kind in ("incident", "claim", "response", "unchanged", "skipped", "total"):
+        assert kind in second.output
+    assert "skipped 1 incident row(s): no start_date" in second.output
+    third = runner.invoke(app, [*args, "--json"])
+    report = orjson.loads(third.stdout[third.stdout.index("{") :])
+    assert report["created"] == report["updated"] == []
+    for kind in ("incident", "claim", "response"):
+        assert report["by_kind"][kind]["unchanged"] == created[kind]["created"] > 0
 
 
 def test_invalid_rows_exit_non_zero_and_write_nothing(tmp_path: Path) -> None:

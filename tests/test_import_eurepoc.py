@@ -1,4 +1,7 @@
-"""EuRepoC import on a fixture written in EuRepoC's published column layout."""
+"""EuRepoC import on fixtures written in EuRepoC's published column layout (v1.1), with each
+case of the real files: incidents without a start date, `;`-separated types including
+hijacking, attribution rows sharing an id, empty ids and dates, self-attribution, unnamed
+claimants, packed aliases."""
 
 from __future__ import annotations
 
@@ -8,44 +11,176 @@ from pathlib import Path
 import pytest
 
 from accord.access import SYSTEM
+from accord.domain.inputs import RecordInput
 from accord.domain.vocab import Kind
 from accord.errors import BadRequest
-from accord.interop.eurepoc import cells, eurepoc_date, import_eurepoc
-from accord.interop.importing import ImportInvalid
+from accord.interop.eurepoc import UNNAMED_MEDIA, cells, eurepoc_date, import_eurepoc, unpack
+from accord.interop.importing import ImportInvalid, ImportReport
 from accord.kb import KnowledgeBase
-from tests.import_helpers import FIXTURES
+from tests.conftest import source
+from tests.import_helpers import DATA, FIXTURES
 
 GLOBAL = FIXTURES / "eurepoc" / "global.csv"
 ATTRIBUTIONS = FIXTURES / "eurepoc" / "attributions.csv"
 
 
-def test_fixture_imports_incidents_claims_and_responses_once(kb: KnowledgeBase) -> None:
-    report = import_eurepoc(kb, SYSTEM, GLOBAL, attributions=ATTRIBUTIONS)
-    assert [r.id for r in kb.iter_records(SYSTEM, kind=Kind.INCIDENT)] == [
-        "eurepoc-101",
-        "eurepoc-102",
-    ]
-    assert any("ID 103" in p.where for p in report.skipped)  # hijacking only: no effect
+def _import(kb: KnowledgeBase) -> ImportReport:
+    return import_eurepoc(kb, SYSTEM, GLOBAL, attributions=ATTRIBUTIONS)
+
+
+def _claims(kb: KnowledgeBase) -> dict[str, object]:
+    return {r.id: r.data for r in kb.iter_records(SYSTEM, kind=Kind.CLAIM)}
+
+
+def _skipped(report: ImportReport, where: str) -> str:
+    return next(p.reason for p in report.skipped if where in p.where)
+
+
+def test_fixture_imports_incidents_claims_and_responses(kb: KnowledgeBase) -> None:
+    report = _import(kb)
+    assert report.written
+    assert report.invalid == []
     spying = kb.get("eurepoc-102", SYSTEM).data
     assert spying.target_countries == ("IR",)  # type: ignore[attr-defined]
     assert spying.effects == ("data_breach",)  # type: ignore[attr-defined]
     assert kb.get("eurepoc-101", SYSTEM).data.start.value == "2000"  # type: ignore[attr-defined]
-    claims = {r.id: r.data for r in kb.iter_records(SYSTEM, kind=Kind.CLAIM)}
+    claims = _claims(kb)
     assert claims["claim-eurepoc-2-eurepoc-apt36"].claimant == "eurepoc-cisco-talos-intelligence"  # type: ignore[attr-defined]
     assert kb.get("eurepoc-apt36", SYSTEM).data.aliases == ("Transparent Tribe", "Mythic Leopard")  # type: ignore[attr-defined]
     # "Iran, Islamic Republic of" resolves to the same state actor as everywhere else.
     assert claims["claim-eurepoc-3-state-pk"].claimant == "state-ir"  # type: ignore[attr-defined]
-    assert claims["claim-eurepoc-4-state-pk"].stance.value == "denies"  # type: ignore[attr-defined]
-    assert claims["claim-eurepoc-1-eurepoc-liazor"].stance.value == "self_attributes"  # type: ignore[attr-defined]
-    assert len(claims) == 4
     responses = {r.id: r.data for r in kb.iter_records(SYSTEM, kind=Kind.RESPONSE)}
     assert responses["response-eurepoc-102-political-2"].kind.value == "sanction"  # type: ignore[attr-defined]
     assert responses["response-eurepoc-102-political-2"].responder == "state-gb"  # type: ignore[attr-defined]
     assert responses["response-eurepoc-102-legal-1"].kind.value == "indictment"  # type: ignore[attr-defined]
+
+
+def test_second_run_writes_nothing(kb: KnowledgeBase) -> None:
+    _import(kb)
     counts = kb.count(SYSTEM)
-    again = import_eurepoc(kb, SYSTEM, GLOBAL, attributions=ATTRIBUTIONS)
+    revisions = {r.id: r.revision for r in kb.iter_records(SYSTEM)}
+    again = _import(kb)
     assert (again.created, again.updated) == ([], [])
+    assert sum(row["unchanged"] for row in again.by_kind().values()) > 0
     assert kb.count(SYSTEM) == counts
+    assert {r.id: r.revision for r in kb.iter_records(SYSTEM)} == revisions
+
+
+def test_hijacking_incident_is_kept_with_the_type_as_written(kb: KnowledgeBase) -> None:
+    _import(kb)
+    for rid, written in (
+        ("eurepoc-103", "Hijacking without Misuse"),
+        ("eurepoc-105", "Hijacking with Misuse; Hijacking without Misuse"),
+    ):
+        data = kb.get(rid, SYSTEM).data
+        assert data.effects == ()  # type: ignore[attr-defined]
+        assert data.extra == {"eurepoc": {"incident_type": written}}
+    mixed = kb.get("eurepoc-102", SYSTEM).data
+    assert mixed.extra["eurepoc"]["incident_type"] == "Data theft; Hijacking with Misuse"
+
+
+def test_incident_without_start_date_is_reported_never_dated(kb: KnowledgeBase) -> None:
+    report = _import(kb)
+    assert "eurepoc-104" not in {r.id for r in kb.iter_records(SYSTEM, kind=Kind.INCIDENT)}
+    assert "needs a start date" in _skipped(report, "(ID 104)")
+    # its attribution says why it is not imported
+    assert "no start_date" in _skipped(report, "(attribution 12.0)")
+
+
+def test_rows_sharing_an_attribution_id_become_one_claim_per_accused(kb: KnowledgeBase) -> None:
+    report = _import(kb)
+    claims = _claims(kb)
+    seven = sorted(c for c in claims if c.startswith("claim-eurepoc-7-"))
+    assert seven == ["claim-eurepoc-7-eurepoc-apt1", "claim-eurepoc-7-eurepoc-ghost-fixture-crew"]
+    assert not any("already used" in p.reason for p in report.invalid)
+    # the same initiator under two categories is one claim, not an id clash
+    assert claims["claim-eurepoc-7-eurepoc-apt1"].claimant == "eurepoc-mandiant"  # type: ignore[attr-defined]
+
+
+def test_packed_aliases_become_one_actor_with_its_attack_id(kb: KnowledgeBase) -> None:
+    _import(kb)
+    apt1 = kb.get("eurepoc-apt1", SYSTEM).data
+    assert apt1.aliases == ("Comment Crew", "Comment Panda")  # type: ignore[attr-defined]
+    assert apt1.external_ids == {"attack": "G0006"}  # type: ignore[attr-defined]
+    assert "PLA, Unit 61398" in apt1.description  # type: ignore[attr-defined]
+    assert unpack("A/B/G0006 (PLA) < Group").names == ("A", "B")
+
+
+def test_packed_initiator_reuses_the_actor_with_the_same_attack_id(kb: KnowledgeBase) -> None:
+    kb.create(
+        RecordInput(
+            id="apt1-curated",
+            kind=Kind.ACTOR,
+            data={
+                "name": "Unit 61398",
+                "kind": "threat_group",
+                "external_ids": {"attack": "G0006"},
+            },
+            sources=[source()],
+        ),
+        SYSTEM,
+    )
+    _import(kb)
+    assert _claims(kb)["claim-eurepoc-7-apt1-curated"].accused == "apt1-curated"  # type: ignore[attr-defined]
+    assert "eurepoc-apt1" not in {r.id for r in kb.iter_records(SYSTEM, kind=Kind.ACTOR)}
+
+
+def test_self_attribution_is_a_claim_by_the_group(kb: KnowledgeBase) -> None:
+    _import(kb)
+    claim = _claims(kb)["claim-eurepoc-1-eurepoc-liazor"]
+    assert claim.stance.value == "self_attributes"  # type: ignore[attr-defined]
+    assert claim.claimant == claim.accused == "eurepoc-liazor"  # type: ignore[attr-defined]
+
+
+def test_contested_attribution_is_a_dispute(kb: KnowledgeBase) -> None:
+    _import(kb)
+    claims = _claims(kb)
+    # contested basis, the attributing state is the accused: it denies
+    assert claims["claim-eurepoc-4-state-pk"].stance.value == "denies"  # type: ignore[attr-defined]
+    # contested type by a receiver government: Germany disputes that Lazarus did it
+    disputed = claims["claim-eurepoc-11-eurepoc-lazarus-group"]
+    assert (disputed.claimant, disputed.stance.value) == ("state-de", "disputes")  # type: ignore[attr-defined]
+
+
+def test_unnamed_media_source_is_an_explicit_claimant_and_empty_id_is_kept(
+    kb: KnowledgeBase,
+) -> None:
+    _import(kb)
+    claim = _claims(kb)["claim-eurepoc-i105-eurepoc-lazarus-group"]
+    assert claim.claimant == UNNAMED_MEDIA  # type: ignore[attr-defined]
+    assert claim.kind.value == "anonymous_media"  # type: ignore[attr-defined]
+    assert kb.get(UNNAMED_MEDIA, SYSTEM).data.kind.value == "media"  # type: ignore[attr-defined]
+
+
+def test_type_not_available_takes_the_kind_its_basis_implies(kb: KnowledgeBase) -> None:
+    _import(kb)
+    claim = _claims(kb)["claim-eurepoc-10-eurepoc-ghost-fixture-crew"]
+    assert claim.kind.value == "technical_report"  # type: ignore[attr-defined]
+
+
+def test_every_row_not_imported_is_reported_with_its_modelling_gap(kb: KnowledgeBase) -> None:
+    report = _import(kb)
+    assert "unknown one is not guessed" in _skipped(report, "(attribution 8.0)")
+    assert "unnamed third party" in _skipped(report, "(attribution 9.0)")
+    assert "no initiator is named" in _skipped(report, "(attribution 5.0)")
+    assert "no initiator is named" in _skipped(report, "(attribution 13.0)")
+    assert "not in the Global Database" in _skipped(report, "(attribution 6.0)")
+    rows = len(ATTRIBUTIONS.read_text("utf-8").splitlines()) - 1
+    reported = [p for p in report.skipped + report.invalid if "attributions.csv" in p.where]
+    # each row is a claim or reported, but for the one repeating APT1 under another category
+    assert len(_claims(kb)) + len(reported) == rows - 1
+    assert report.by_kind()["claim"]["skipped"] == len(reported) == 6
+
+
+def test_report_counts_per_kind_in_json(kb: KnowledgeBase) -> None:
+    body = _import(kb).to_json()
+    assert body["by_kind"]["incident"] == {
+        "created": 4, "updated": 0, "unchanged": 0, "kept": 0, "skipped": 1, "invalid": 0,
+    }  # fmt: skip
+    assert body["by_kind"]["claim"]["created"] == 9
+    reasons = {(r["kind"], r["reason"]): r["rows"] for r in body["skipped_reasons"]}
+    assert reasons[("claim", "no initiator is named: a claim needs an accused")] == 2
+    assert all(p["kind"] for p in body["skipped"])
 
 
 def test_unknown_attribution_type_is_invalid(kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -53,10 +188,10 @@ def test_unknown_attribution_type_is_invalid(kb: KnowledgeBase, tmp_path: Path) 
     shutil.copy(ATTRIBUTIONS, bad)
     with bad.open("a", encoding="utf-8") as handle:
         handle.write(
-            "102,7.0,2021-08-01,Carrier pigeon,Attacker confirms,,,,X,Unknown,Non-state-group\n"
+            "102,70.0,2021-08-01,Carrier pigeon,Attacker confirms,,,,X,Unknown,Non-state-group\n"
         )
     before = kb.count(SYSTEM)
-    with pytest.raises(ImportInvalid, match=r"attributions\.csv line 8"):
+    with pytest.raises(ImportInvalid, match=r"attributions\.csv line 18"):
         import_eurepoc(kb, SYSTEM, GLOBAL, attributions=bad)
     assert kb.count(SYSTEM) == before
 
@@ -75,3 +210,25 @@ def test_cells_and_dates_follow_eurepoc_conventions() -> None:
     assert eurepoc_date("2013-05-01") == "2013-05"
     assert eurepoc_date("2013-05-17") == "2013-05-17"
     assert eurepoc_date("") is None
+
+
+def _real_files() -> tuple[Path, Path]:
+    folder = DATA / "eurepoc"
+    found = sorted(folder.glob("*.csv")) if folder.is_dir() else []
+    attributions = [p for p in found if "attribution" in p.name.lower()]
+    others = [p for p in found if p not in attributions]
+    if not attributions or not others:
+        pytest.skip(f"real EuRepoC files absent: {folder}")
+    return others[0], attributions[0]
+
+
+def test_real_files_import_whole(kb: KnowledgeBase) -> None:
+    global_csv, attributions = _real_files()
+    report = import_eurepoc(kb, SYSTEM, global_csv, attributions=attributions)
+    assert report.written
+    assert report.invalid == []
+    counts = report.by_kind()
+    incidents = counts["incident"]
+    assert incidents["created"] >= 0.97 * (incidents["created"] + incidents["skipped"])
+    again = import_eurepoc(kb, SYSTEM, global_csv, attributions=attributions)
+    assert (again.created, again.updated) == ([], [])

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from accord import accounts, render
 from accord.cli_common import As, Db, Json, open_kb
 from accord.domain.vocab import Marking
+
+if TYPE_CHECKING:
+    from accord.interop.importing import ImportReport
 
 import_app = typer.Typer(help="Import public datasets and STIX bundles.", no_args_is_help=True)
 
@@ -28,7 +31,7 @@ def _run_import(db: str | None, as_user: str | None, json: bool, run: Any) -> No
     """Open the database, run one importer with a progress bar, print its report."""
     from accord.access import SYSTEM
     from accord.errors import ImportInvalid
-    from accord.interop.importing import ImportReport, rich_progress
+    from accord.interop.importing import rich_progress
 
     with open_kb(db) as kb, rich_progress() as progress:
         viewer = accounts.find_user(kb, as_user).viewer if as_user else SYSTEM
@@ -39,27 +42,32 @@ def _run_import(db: str | None, as_user: str | None, json: bool, run: Any) -> No
     if json:
         render.emit_json(report.to_json())
     else:
-        render.table(
-            f"Import {report.dataset}" + ("" if report.written else " (nothing written)"),
-            ["result", "count"],
-            [
-                ("created", len(report.created)),
-                ("updated", len(report.updated)),
-                ("unchanged", len(report.unchanged)),
-                ("kept (other sources)", len(report.kept)),
-                ("skipped", len(report.skipped)),
-                ("invalid", len(report.invalid)),
-            ],
-        )
-        lines = [f"skipped {p}" for p in report.skipped] + [f"note {n}" for n in report.notes]
-        for line in lines[:SHOWN]:
-            render.line(line)
-        if len(lines) > SHOWN:
-            render.line(f"... and {len(lines) - SHOWN} more lines (see --json)")
-        for problem in report.invalid:
-            render.error(f"invalid {problem}")
+        _print_report(report)
     if not report.written:
         raise typer.Exit(1)
+
+
+def _print_report(report: ImportReport) -> None:
+    """The report as a table of counts per record kind, the skip reasons with their row
+    counts, then the first lines of detail (all of it with --json)."""
+    from accord.interop.importing import COUNTS
+
+    by_kind = report.by_kind()
+    totals = [sum(row[c] for row in by_kind.values()) for c in COUNTS]
+    render.table(
+        f"Import {report.dataset}" + ("" if report.written else " (nothing written)"),
+        ["kind", *COUNTS],
+        [(kind, *row.values()) for kind, row in by_kind.items()] + [("total", *totals)],
+    )
+    for kind, reason, rows in report.reasons():
+        render.line(f"skipped {rows} {kind} row(s): {reason}")
+    lines = [f"skipped {p}" for p in report.skipped] + [f"note {n}" for n in report.notes]
+    for line in lines[:SHOWN]:
+        render.line(line)
+    if len(lines) > SHOWN:
+        render.line(f"... and {len(lines) - SHOWN} more lines (see --json)")
+    for problem in report.invalid:
+        render.error(f"invalid {problem}")
 
 
 @import_app.command("misp-galaxy")

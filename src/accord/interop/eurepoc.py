@@ -1,22 +1,28 @@
 """Import the EuRepoC Global Database and Attribution dataset CSVs (as published, v1.1 layout).
 
-- Global rows → incidents ``eurepoc-<ID>``; ``incident_type`` → effects (:data:`EFFECTS`);
-  receiver countries → target countries; receiver categories → target sectors; the political
-  and legal responses (``; ``-separated, aligned columns) → responses.
-- Attribution rows → claims, one per attribution and accused: claimant from
-  ``attribution_it_company`` / ``attributing_actor`` (kind from ``attribution_basis``) or the
-  attributing state; accused from ``attributed_initiator`` (a threat group or individual
-  ``eurepoc-<name>``) or, for category "State", the initiator's state.
+- Global rows → incidents ``eurepoc-<ID>``; ``incident_type`` (``;``-separated) → effects
+  (:data:`EFFECTS`), the type kept as EuRepoC wrote it in ``extra["eurepoc"]``; receiver
+  countries → target countries; receiver categories → target sectors; the political and legal
+  responses (``; ``-separated, aligned columns) → responses.
+- Attribution rows → claims, one per attribution, claimant and accused (several rows of one
+  ``attribution_ID`` are one attribution naming several initiators). The claimant is the
+  attacker itself ("Attacker confirms"), the company in ``attribution_it_company``, the named
+  ``attributing_actor``, the attributing state (a receiver government), or an unnamed media
+  source; the accused is the named initiator (packed aliases ``A/B/G0006 (Parent)`` → one actor
+  with aliases, matched to a visible actor with the same ATT&CK id, else the same name) or, for
+  category "State", the state.
 
 EuRepoC writes an unknown day or month as 01: ``2013-01-01`` is read as the year 2013 and
-``2013-05-01`` as May 2013 (a real 1st loses its day; none is invented). Known EuRepoC values
-Accord does not model are skipped with the reason; unknown values are invalid rows.
+``2013-05-01`` as May 2013 (a real 1st loses its day; none is invented). A row Accord cannot
+represent is skipped with the modelling gap as its reason; a value EuRepoC does not use is an
+invalid row.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +32,11 @@ from accord.interop import countries
 from accord.interop.importing import (
     DatasetSource,
     ImportReport,
+    NameIndex,
     Plan,
     Progress,
     apply,
+    external_index,
     read_csv,
     slug,
 )
@@ -48,9 +56,9 @@ ATTRIBUTION_COLUMNS = (
     "attribution_basis", "attributing_actor", "attribution_it_company", "attributing_country",
     "attributed_initiator", "attributed_initiator_country", "attributed_initiator_category",
 )  # fmt: skip
-_NONE = {"", "not available", "unknown", "none", "nan", "[]"}
+_NONE = {"", "not available", "unknown", "none", "nan", "[]", "n/a"}
 
-#: EuRepoC incident types → effects; None: known, no Accord equivalent.
+#: EuRepoC incident types → effects; None: a type Accord has no effect for (kept as written).
 EFFECTS: dict[str, Effect | None] = {
     "data theft": Effect.DATA_BREACH,
     "data theft & doxing": Effect.DATA_BREACH,
@@ -58,12 +66,14 @@ EFFECTS: dict[str, Effect | None] = {
     "ransomware": Effect.RANSOMWARE,
     "hijacking with misuse": None,
     "hijacking without misuse": None,
+    "not available": None,
 }
-#: attribution_type → claim kind; None: known, too vague to record as a claim.
+#: attribution_type (before "(e.g."), normalised → claim kind; None: the type does not say
+#: (the kind then comes from the basis, :data:`BASES`).
 CLAIM_KINDS: dict[str, ClaimKind | None] = {
     "domestic legal action": ClaimKind.LEGAL_ACTION,
-    "political statement/report and indictment / sanctions": ClaimKind.LEGAL_ACTION,
-    "political statement / report": ClaimKind.OFFICIAL_STATEMENT,
+    "political statement/report and indictment/sanctions": ClaimKind.LEGAL_ACTION,
+    "political statement/report": ClaimKind.OFFICIAL_STATEMENT,
     "statement in media report and political statement/technical report": (
         ClaimKind.OFFICIAL_STATEMENT
     ),
@@ -73,24 +83,41 @@ CLAIM_KINDS: dict[str, ClaimKind | None] = {
     "direct statement in media report": ClaimKind.OFFICIAL_STATEMENT,
     "self-attribution in the course of the attack": ClaimKind.OFFICIAL_STATEMENT,
     "attribution given, type unclear": None,
+    "contested attribution": None,
     "not available": None,
 }
-#: attribution_basis → the claimant's actor kind (None: the basis names no kind).
-CLAIMANT_KINDS: dict[str, ActorKind | None] = {
-    "attribution by receiver government / state entity": ActorKind.GOVERNMENT_BODY,
-    "receiver attributes attacker": None,
-    "it-security community attributes attacker": ActorKind.SECURITY_FIRM,
-    "media-based attribution": ActorKind.MEDIA,
-    "attribution by third-party": None,
-    "attacker confirms": None,
-    "contested attribution": None,
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What an ``attribution_basis`` says: the claimant's actor kind when named, the claim's
+    kind when ``attribution_type`` does not say, and whether a named attributing country is
+    the claimant (a government's own attribution)."""
+
+    claimant: ActorKind | None
+    claim: ClaimKind | None
+    state: bool = False
+
+
+#: attribution_basis, normalised → what it says (see :class:`Basis`).
+BASES: dict[str, Basis] = {
+    "attribution by receiver government/state entity": Basis(
+        ActorKind.GOVERNMENT_BODY, ClaimKind.OFFICIAL_STATEMENT, state=True
+    ),
+    "receiver attributes attacker": Basis(None, ClaimKind.OFFICIAL_STATEMENT, state=True),
+    "it-security community attributes attacker": Basis(
+        ActorKind.SECURITY_FIRM, ClaimKind.TECHNICAL_REPORT
+    ),
+    "media-based attribution": Basis(ActorKind.MEDIA, ClaimKind.ANONYMOUS_MEDIA),
+    "attribution by third-party": Basis(None, None),
+    "attacker confirms": Basis(None, ClaimKind.OFFICIAL_STATEMENT),
+    "contested attribution": Basis(None, None, state=True),
+    "attribution given, type unclear": Basis(None, None),
+    "not available": Basis(None, None),
 }
-#: Bases under which an unnamed attributing actor is the attributing country's government.
-_STATE_BASES = {
-    "attribution by receiver government / state entity",
-    "receiver attributes attacker",
-    "contested attribution",
-}
+#: The claimant of a media-based attribution whose outlet EuRepoC does not name: one actor of
+#: kind media, so the claim is kept and counted once per incident, never as several sources.
+UNNAMED_MEDIA = "eurepoc-unnamed-media"
 #: Words in a response type/subcode → response kind (first match wins).
 RESPONSE_WORDS: tuple[tuple[str, ResponseKind], ...] = (
     (r"sanction", ResponseKind.SANCTION),
@@ -103,6 +130,8 @@ RESPONSE_WORDS: tuple[tuple[str, ResponseKind], ...] = (
     (r"statement|condemn|awareness|preventive|attribution|diplomatic",
      ResponseKind.PUBLIC_STATEMENT),
 )  # fmt: skip
+_ATTACK_ID = re.compile(r"^G\d{4}$")
+_ACCUSED_KINDS = (ActorKind.THREAT_GROUP, ActorKind.INDIVIDUAL)
 
 
 def cells(text: str) -> list[str]:
@@ -122,7 +151,7 @@ def cells(text: str) -> list[str]:
             elif item is not None and str(item).strip():
                 out.append(str(item).strip())
         return out
-    return [p.strip() for p in text.split(";")] if text else []
+    return [p.strip() for p in text.split(";") if p.strip()] if text else []
 
 
 def eurepoc_date(text: str) -> str | None:
@@ -136,198 +165,357 @@ def eurepoc_date(text: str) -> str | None:
     return f"{year}-{month}" if day == "01" else f"{year}-{month}-{day}"
 
 
+def _key(text: str) -> str:
+    """A vocabulary value as looked up: before "(e.g.", casefolded, spaces around '/' gone."""
+    text = re.sub(r"\s*\(e\.g\..*", "", text, flags=re.S).strip().casefold()
+    return re.sub(r"\s+", " ", re.sub(r"\s*/\s*", "/", text))
+
+
 def _named(text: str) -> bool:
     return text.strip().casefold() not in _NONE
 
 
-def _actor(plan: Plan, where: str, raw: str, kind: ActorKind, country: str | None) -> str:
-    """An actor named by EuRepoC (``A/B/C (Parent) < Group``): first name, others aliases."""
-    head = raw.split("<", 1)[0]
-    head = re.sub(r"\([^)]*\)", "", head)
-    names = [n.strip(" ,") for n in head.split("/") if n.strip(" ,")] or [raw.strip()]
-    rid = f"eurepoc-{slug(names[0], 60)}"
-    data: dict[str, Any] = {"name": names[0][:500], "kind": kind.value}
-    if names[1:]:
-        data["aliases"] = [n[:500] for n in dict.fromkeys(names[1:]) if n != names[0]]
-    if country and kind is not ActorKind.THREAT_GROUP:
-        data["country"] = country
-    plan.anchor(rid, Kind.ACTOR, data)
-    return rid
+@dataclass(frozen=True)
+class Packed:
+    """An initiator cell ``APT1/Comment Crew/G0006 (PLA, Unit 61398) < Group`` read apart."""
+
+    names: tuple[str, ...]
+    attack_id: str | None
+    notes: tuple[str, ...]
 
 
-def plan_import(global_csv: Path, attributions: Path | None) -> Plan:
-    """Read the CSVs into a plan (no database access). Reads the files."""
+def unpack(raw: str) -> Packed:
+    """Names, the ATT&CK id among them and the parenthesised remarks of a packed cell. Pure."""
+    head, _, parent = raw.partition("<")
+    notes = [n.strip() for n in re.findall(r"\(([^)]*)\)", head) if n.strip()]
+    if parent.strip():
+        notes.append(f"part of {parent.strip()}")
+    names, attack_id = [], None
+    for part in re.sub(r"\([^)]*\)", "", head).split("/"):
+        name = part.strip(" ,;")
+        if _ATTACK_ID.fullmatch(name):
+            attack_id = attack_id or name
+        elif name and name not in names:
+            names.append(name[:500])
+    if not names:
+        names = [attack_id or raw.strip()[:500]]
+    return Packed(tuple(names), attack_id, tuple(notes))
+
+
+@dataclass(frozen=True)
+class Known:
+    """Visible actors an import may reuse: by ATT&CK id, and threat groups by exact name."""
+
+    by_attack: dict[str, str]
+    groups: NameIndex | None = None
+
+    def match(self, packed: Packed) -> str | None:
+        """The one visible actor this initiator is: same ATT&CK id first, else the one threat
+        group whose own name is the initiator's first name."""
+        if packed.attack_id and packed.attack_id in self.by_attack:
+            return self.by_attack[packed.attack_id]
+        if self.groups is None:
+            return None
+        found = {
+            rid
+            for rid in self.groups.by_primary(packed.names[0])
+            if getattr(self.groups.records[rid].data, "kind", None) in _ACCUSED_KINDS
+        }
+        return next(iter(found)) if len(found) == 1 else None
+
+
+class _Planner:
+    """Turns rows into the plan (no database access: what exists comes in as :class:`Known`)."""
+
+    def __init__(self, plan: Plan, known: Known) -> None:
+        self.plan, self.known = plan, known
+        self.incidents: dict[str, str | None] = {}  # EuRepoC ID → record id, or why not
+        self.why_not: dict[str, str] = {}
+        self.claims: dict[str, dict[str, Any]] = {}
+
+    # -- actors ---------------------------------------------------------------------------
+
+    def actor(self, raw: str, kind: ActorKind, country: str | None) -> str:
+        """The actor a EuRepoC name cell stands for, planned as an anchor (aliases merged)."""
+        packed = unpack(raw)
+        if kind in _ACCUSED_KINDS:
+            found = self.known.match(packed)
+            if found is not None:
+                return found
+        rid = f"eurepoc-{slug(packed.names[0], 60)}"
+        data: dict[str, Any] = {"name": packed.names[0], "kind": kind.value}
+        if country and kind not in _ACCUSED_KINDS:
+            data["country"] = country
+        if packed.attack_id:
+            data["external_ids"] = {"attack": packed.attack_id}
+        if packed.notes:
+            data["description"] = "EuRepoC: " + "; ".join(packed.notes)
+        self.plan.anchor(rid, Kind.ACTOR, data)
+        planned = self.plan.records[rid].data
+        aliases = [*planned.get("aliases", []), *packed.names]
+        aliases = [a for a in dict.fromkeys(aliases) if a != planned["name"]]
+        if aliases:
+            planned["aliases"] = aliases
+        return rid
+
+    def unnamed_media(self) -> str:
+        """The one actor standing for media outlets EuRepoC does not name."""
+        self.plan.anchor(
+            UNNAMED_MEDIA,
+            Kind.ACTOR,
+            {
+                "name": "Unnamed media source (EuRepoC)",
+                "kind": ActorKind.MEDIA.value,
+                "description": "Stands for media reports whose outlet EuRepoC does not name.",
+            },
+        )
+        return UNNAMED_MEDIA
+
+    # -- incidents ------------------------------------------------------------------------
+
+    def incident(self, where: str, row: dict[str, str]) -> None:
+        """Plan one Global Database row: the incident and its responses."""
+        ident = row["ID"].strip()
+        if not re.fullmatch(r"\d+", ident) or not row["name"]:
+            self.plan.invalid(where, "an incident needs a numeric ID and a name", Kind.INCIDENT)
+            return
+        start = eurepoc_date(row["start_date"])
+        if start is None and row["start_date"].strip():
+            self.plan.invalid(
+                where, f"start_date '{row['start_date']}' is not a date", Kind.INCIDENT
+            )
+            return
+        if start is None:
+            reason = "no start_date: Accord's incident needs a start date (none is guessed)"
+            self.plan.skip(where, reason, Kind.INCIDENT)
+            self.why_not[ident] = "it has no start_date"
+            return
+        effects: list[str] = []
+        for kind in cells(row["incident_type"]):
+            key = kind.casefold()
+            if key not in EFFECTS:
+                self.plan.invalid(where, f"unknown incident_type '{kind}'", Kind.INCIDENT)
+                return
+            effect = EFFECTS[key]
+            if effect is not None and effect.value not in effects:
+                effects.append(effect.value)
+        rid = f"eurepoc-{ident}"
+        data: dict[str, Any] = {
+            "name": row["name"][:500],
+            "description": row["description"][:20_000],
+            "start": start,
+            "effects": effects,
+            "target_countries": self._targets(where, row),
+            "target_sectors": [s[:500] for s in dict.fromkeys(cells(row["receiver_category"]))],
+            "extra": {"eurepoc": {"incident_type": row["incident_type"]}},
+        }
+        end = eurepoc_date(row["end_date"])
+        if end is not None and end >= start:
+            data["end"] = end
+        self.plan.add(rid, Kind.INCIDENT, data, where)
+        self.incidents[ident] = rid
+        for prefix in ("political", "legal"):
+            self._responses(where, row, prefix, rid)
+
+    def _targets(self, where: str, row: dict[str, str]) -> list[str]:
+        targets: list[str] = []
+        for name in cells(row["receiver_country"]):
+            code = countries.resolve(name)
+            if code is None:
+                if _named(name):
+                    self.plan.note(f"{where}: receiver '{name}' is not a country (not kept)")
+            elif code not in targets:
+                targets.append(code)
+        return targets
+
+    def _responses(self, where: str, row: dict[str, str], prefix: str, rid: str) -> None:
+        dates = cells(row[f"{prefix}_response_date"])
+        types = cells(row[f"{prefix}_response_type"])
+        subcodes = cells(row[f"{prefix}_response_type_subcode"])
+        states = cells(row[f"{prefix}_response_country"])
+        actors = cells(row[f"{prefix}_response_actor"])
+        for n, raw_date in enumerate(dates):
+            here = f"{where} {prefix} response {n + 1}"
+            date = eurepoc_date(raw_date)
+            text = " ".join(v[n] for v in (types, subcodes) if n < len(v)).lower()
+            kind = next((k for pattern, k in RESPONSE_WORDS if re.search(pattern, text)), None)
+            if date is None:
+                self.plan.skip(here, "no date: Accord's response needs one", Kind.RESPONSE)
+                continue
+            if kind is None:
+                reason = "the response type is none of Accord's response kinds"
+                self.plan.skip(here + f" ('{text}')", reason, Kind.RESPONSE)
+                continue
+            code = countries.resolve(states[n]) if n < len(states) else None
+            if n < len(actors) and _named(actors[n]):
+                responder = self.actor(actors[n], ActorKind.GOVERNMENT_BODY, code)
+            elif code is not None:
+                responder = self.plan.state(code)
+            else:
+                reason = "the responder is not named: Accord's response needs one"
+                self.plan.skip(here, reason, Kind.RESPONSE)
+                continue
+            data = {
+                "responder": responder,
+                "kind": kind.value,
+                "incident": rid,
+                "date": date,
+                "summary": f"EuRepoC {prefix} response: {text}"[:20_000],
+            }
+            self.plan.add(f"response-{rid}-{prefix}-{n + 1}", Kind.RESPONSE, data, here)
+
+    # -- attributions ---------------------------------------------------------------------
+
+    def claim(self, where: str, row: dict[str, str]) -> None:
+        """Plan one attribution row as a claim, or say why it cannot be one."""
+        ident = row["incident_ID"].strip()
+        incident = self.incidents.get(ident)
+        if incident is None:
+            why = self.why_not.get(ident, "it is not in the Global Database file")
+            self.plan.skip(where, f"its incident is not imported: {why}", Kind.CLAIM)
+            return
+        type_key, basis_key = _key(row["attribution_type"]), _key(row["attribution_basis"])
+        if type_key not in CLAIM_KINDS or basis_key not in BASES:
+            self.plan.invalid(
+                where,
+                f"unknown attribution_type '{row['attribution_type'][:80]}' or "
+                f"attribution_basis '{row['attribution_basis'][:80]}'",
+                Kind.CLAIM,
+            )
+            return
+        if not self._names_initiator(row):
+            self.plan.skip(where, "no initiator is named: a claim needs an accused", Kind.CLAIM)
+            return
+        basis = BASES[basis_key]
+        kind = CLAIM_KINDS[type_key] or basis.claim
+        if kind is None:
+            reason = (
+                "neither attribution_type nor attribution_basis says what form the claim "
+                "took: Accord's claim needs a kind"
+            )
+            self.plan.skip(where, reason, Kind.CLAIM)
+            return
+        date = eurepoc_date(row["attribution_date"])
+        if date is None and row["attribution_date"].strip():
+            self.plan.invalid(
+                where, f"attribution_date '{row['attribution_date']}' is not a date", Kind.CLAIM
+            )
+            return
+        if date is None:
+            reason = (
+                "no attribution_date: Accord's claim needs a date and an unknown one is not guessed"
+            )
+            self.plan.skip(where, reason, Kind.CLAIM)
+            return
+        accused = self._accused(row)
+        contested = "contested attribution" in (type_key, basis_key)
+        stance = Stance.DISPUTES if contested else Stance.ATTRIBUTES
+        claimants: list[str] | str = [accused]
+        if basis_key == "attacker confirms":
+            stance = Stance.SELF_ATTRIBUTES
+        else:
+            claimants = self._claimants(row, basis)
+        if isinstance(claimants, str):
+            self.plan.skip(where, claimants, Kind.CLAIM)
+            return
+        summary = f"EuRepoC: {row['attribution_type']} ({row['attribution_basis']})."
+        for claimant in claimants:
+            own = stance
+            if claimant == accused and stance is Stance.DISPUTES:
+                own = Stance.DENIES
+            elif claimant == accused and stance is not Stance.SELF_ATTRIBUTES:
+                reason = "the claimant is the accused without a self-attribution basis"
+                self.plan.skip(where, reason, Kind.CLAIM)
+                continue
+            data = {
+                "claimant": claimant,
+                "incident": incident,
+                "accused": accused,
+                "stance": own.value,
+                "kind": kind.value,
+                "date": date,
+                "summary": summary[:20_000],
+            }
+            self._add_claim(where, row, data)
+
+    def _add_claim(self, where: str, row: dict[str, str], data: dict[str, Any]) -> None:
+        """One claim per attribution, claimant and accused; a row repeating one already
+        planned (the same initiator under another category) adds nothing and is noted."""
+        attribution = re.sub(r"\.0$", "", row["attribution_ID"].strip())
+        base = f"claim-eurepoc-{slug(attribution) if attribution else 'i' + row['incident_ID']}"
+        rid = f"{base}-{data['accused']}"[:128]
+        first = self.claims.get(rid)
+        if first is not None and first["claimant"] != data["claimant"]:
+            rid = f"{rid}-by-{data['claimant']}"[:128]
+            first = self.claims.get(rid)
+        if first is not None:
+            if first != data:
+                self.plan.note(f"{where}: the same claim as an earlier row ({rid}); first kept")
+            return
+        self.claims[rid] = data
+        self.plan.add(rid, Kind.CLAIM, data, where)
+
+    @staticmethod
+    def _names_initiator(row: dict[str, str]) -> bool:
+        """Whether the row names its initiator, or a state as the initiator. Pure."""
+        category = row["attributed_initiator_category"].strip().casefold()
+        code = countries.resolve(row["attributed_initiator_country"])
+        return _named(row["attributed_initiator"]) or (category == "state" and code is not None)
+
+    def _accused(self, row: dict[str, str]) -> str:
+        """The accused of a row that names its initiator (planned as an anchor)."""
+        initiator = row["attributed_initiator"]
+        category = row["attributed_initiator_category"].strip().casefold()
+        code = countries.resolve(row["attributed_initiator_country"])
+        if _named(initiator):
+            kind = ActorKind.INDIVIDUAL if "individual" in category else ActorKind.THREAT_GROUP
+            return self.actor(initiator, kind, code)
+        return self.plan.state(str(code))
+
+    def _claimants(self, row: dict[str, str], basis: Basis) -> list[str] | str:
+        """The claimants of a row, or why there is none Accord can represent."""
+        code = countries.resolve(row["attributing_country"])
+        companies = [c for c in cells(row["attribution_it_company"]) if _named(c)]
+        if companies:
+            return [self.actor(c, ActorKind.SECURITY_FIRM, code) for c in companies]
+        actor = row["attributing_actor"]
+        if _named(actor):
+            named = countries.resolve(actor)
+            if named is not None:
+                return [self.plan.state(named)]
+            if basis.claimant is not None:
+                return [self.actor(actor, basis.claimant, code)]
+            return (
+                "the attributing actor is named, but its basis gives no kind of actor and "
+                "Accord's actor needs one"
+            )
+        if code is not None and basis.state:
+            return [self.plan.state(code)]
+        if basis.claimant is ActorKind.MEDIA:
+            return [self.unnamed_media()]
+        return (
+            "the claimant is not named (no attributing_actor, company or attributing "
+            "government) and Accord has no kind for an unnamed third party"
+        )
+
+
+def plan_import(global_csv: Path, attributions: Path | None, known: Known | None = None) -> Plan:
+    """Read the CSVs into a plan (no database access: ``known`` holds the visible actors to
+    reuse). Reads the files."""
     rows = read_csv(global_csv, GLOBAL_COLUMNS)
     source = DatasetSource(
         title="EuRepoC Global Database",
         publisher="European Repository of Cyber Incidents (EuRepoC)",
         url=URL,
     )
-    plan = Plan("eurepoc", source)
-    incidents: set[str] = set()
+    planner = _Planner(Plan("eurepoc", source), known or Known({}))
     for line, row in rows:
-        rid = _plan_incident(plan, f"{global_csv.name} line {line} (ID {row['ID']})", row)
-        if rid:
-            incidents.add(rid)
+        planner.incident(f"{global_csv.name} line {line} (ID {row['ID']})", row)
     if attributions is not None:
         for line, row in read_csv(attributions, ATTRIBUTION_COLUMNS):
             where = f"{attributions.name} line {line} (attribution {row['attribution_ID']})"
-            _plan_claim(plan, where, row, incidents)
-    return plan
-
-
-def _plan_incident(plan: Plan, where: str, row: dict[str, str]) -> str | None:
-    ident = row["ID"].strip()
-    if not re.fullmatch(r"\d+", ident) or not row["name"]:
-        plan.invalid(where, "an incident needs a numeric ID and a name")
-        return None
-    start = eurepoc_date(row["start_date"])
-    if start is None:
-        plan.invalid(where, f"start_date '{row['start_date']}' is not a date")
-        return None
-    effects: list[str] = []
-    for kind in cells(row["incident_type"]):
-        key = kind.casefold()
-        if key not in EFFECTS:
-            plan.invalid(where, f"unknown incident_type '{kind}'")
-            return None
-        effect = EFFECTS[key]
-        if effect is not None and effect.value not in effects:
-            effects.append(effect.value)
-    if not effects:
-        plan.skip(where, f"incident type '{row['incident_type']}' has no Accord effect")
-        return None
-    targets: list[str] = []
-    for name in cells(row["receiver_country"]):
-        code = countries.resolve(name)
-        if code is None:
-            if _named(name):
-                plan.note(f"{where}: receiver '{name}' is not a country (not kept)")
-        elif code not in targets:
-            targets.append(code)
-    rid = f"eurepoc-{ident}"
-    data: dict[str, Any] = {
-        "name": row["name"][:500],
-        "description": row["description"][:20_000],
-        "start": start,
-        "effects": effects,
-        "target_countries": targets,
-        "target_sectors": [s[:500] for s in dict.fromkeys(cells(row["receiver_category"]))],
-    }
-    end = eurepoc_date(row["end_date"])
-    if end is not None and end >= start:
-        data["end"] = end
-    plan.add(rid, Kind.INCIDENT, data, where)
-    for prefix in ("political", "legal"):
-        _plan_responses(plan, where, row, prefix, rid)
-    return rid
-
-
-def _plan_responses(plan: Plan, where: str, row: dict[str, str], prefix: str, rid: str) -> None:
-    dates = cells(row[f"{prefix}_response_date"])
-    if not dates:
-        return
-    types = cells(row[f"{prefix}_response_type"])
-    subcodes = cells(row[f"{prefix}_response_type_subcode"])
-    states = cells(row[f"{prefix}_response_country"])
-    actors = cells(row[f"{prefix}_response_actor"])
-    for n, raw_date in enumerate(dates):
-        here = f"{where} {prefix} response {n + 1}"
-        date = eurepoc_date(raw_date)
-        text = " ".join(v[n] for v in (types, subcodes) if n < len(v)).lower()
-        kind = next((k for pattern, k in RESPONSE_WORDS if re.search(pattern, text)), None)
-        if date is None or kind is None:
-            plan.skip(here, f"no date or no response kind Accord models in '{text}'")
-            continue
-        code = countries.resolve(states[n]) if n < len(states) else None
-        if n < len(actors) and _named(actors[n]):
-            responder = _actor(plan, here, actors[n], ActorKind.GOVERNMENT_BODY, code)
-        elif code is not None:
-            responder = plan.state(code)
-        else:
-            plan.skip(here, "the responder is not named")
-            continue
-        data = {
-            "responder": responder,
-            "kind": kind.value,
-            "incident": rid,
-            "date": date,
-            "summary": f"EuRepoC {prefix} response: {text}"[:20_000],
-        }
-        plan.add(f"response-{rid}-{prefix}-{n + 1}", Kind.RESPONSE, data, here)
-
-
-def _plan_claim(plan: Plan, where: str, row: dict[str, str], incidents: set[str]) -> None:
-    incident = f"eurepoc-{row['incident_ID'].strip()}"
-    if incident not in incidents:
-        plan.skip(where, f"incident {row['incident_ID']} is not imported")
-        return
-    kind_text = re.sub(r"\s*\(e\.g\..*", "", row["attribution_type"]).strip().casefold()
-    basis = row["attribution_basis"].strip().casefold()
-    if kind_text not in CLAIM_KINDS or basis not in CLAIMANT_KINDS:
-        plan.invalid(
-            where,
-            f"unknown attribution_type '{row['attribution_type']}' or "
-            f"attribution_basis '{row['attribution_basis']}'",
-        )
-        return
-    kind = CLAIM_KINDS[kind_text]
-    date = eurepoc_date(row["attribution_date"])
-    if kind is None or date is None:
-        plan.skip(where, "the attribution has no date or no type Accord models")
-        return
-    accused = _accused(plan, where, row)
-    if accused is None:
-        plan.skip(where, "no attributed initiator is named")
-        return
-    stance = {
-        "attacker confirms": Stance.SELF_ATTRIBUTES,
-        "contested attribution": Stance.DISPUTES,
-    }.get(basis, Stance.ATTRIBUTES)
-    claimant = accused if stance is Stance.SELF_ATTRIBUTES else _claimant(plan, where, row, basis)
-    if claimant is None:
-        plan.skip(where, "the attributing actor is not named")
-        return
-    if claimant == accused and stance is Stance.DISPUTES:
-        stance = Stance.DENIES
-    elif claimant == accused and stance is not Stance.SELF_ATTRIBUTES:
-        plan.skip(where, "the claimant and the accused are the same")
-        return
-    data = {
-        "claimant": claimant,
-        "incident": incident,
-        "accused": accused,
-        "stance": stance.value,
-        "kind": kind.value,
-        "date": date,
-        "summary": f"EuRepoC: {row['attribution_type']} ({row['attribution_basis']}).",
-    }
-    ident = slug(row["attribution_ID"].split(".")[0] or "x")
-    plan.add(f"claim-eurepoc-{ident}-{accused}"[:128], Kind.CLAIM, data, where)
-
-
-def _accused(plan: Plan, where: str, row: dict[str, str]) -> str | None:
-    initiator = row["attributed_initiator"]
-    category = row["attributed_initiator_category"].strip().casefold()
-    code = countries.resolve(row["attributed_initiator_country"])
-    if _named(initiator):
-        kind = ActorKind.INDIVIDUAL if "individual" in category else ActorKind.THREAT_GROUP
-        return _actor(plan, where, initiator, kind, code)
-    if category == "state" and code is not None:
-        return plan.state(code)
-    return None
-
-
-def _claimant(plan: Plan, where: str, row: dict[str, str], basis: str) -> str | None:
-    code = countries.resolve(row["attributing_country"])
-    if _named(row["attribution_it_company"]):
-        return _actor(plan, where, row["attribution_it_company"], ActorKind.SECURITY_FIRM, code)
-    kind = CLAIMANT_KINDS[basis]
-    if _named(row["attributing_actor"]) and kind is not None:
-        return _actor(plan, where, row["attributing_actor"], kind, code)
-    if code is not None and basis in _STATE_BASES:
-        return plan.state(code)
-    return None
+            planner.claim(where, row)
+    return planner.plan
 
 
 def import_eurepoc(
@@ -339,7 +527,9 @@ def import_eurepoc(
     skip_invalid: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import EuRepoC incidents and responses (and claims from the attribution CSV). Writes in
-    one transaction; raises ImportInvalid on bad rows unless ``skip_invalid``."""
-    plan = plan_import(path, attributions)
+    """Import EuRepoC incidents and responses (and claims from the attribution CSV). Reads
+    the visible actors once, writes in one transaction; raises ImportInvalid on bad rows
+    unless ``skip_invalid``."""
+    known = Known(external_index(kb, viewer, "attack"), NameIndex.load(kb, viewer, [Kind.ACTOR]))
+    plan = plan_import(path, attributions, known)
     return apply(kb, plan, viewer, skip_invalid=skip_invalid, progress=progress)

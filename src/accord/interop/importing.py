@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,20 +58,34 @@ class DatasetSource:
 
 @dataclass(frozen=True)
 class Problem:
-    """One row or object not imported: where it is (line, object id) and why."""
+    """One row or object not imported: where it is (line, object id), why, and the kind of
+    record it would have become (None when unknown)."""
 
     where: str
     reason: str
+    kind: str | None = None
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"
 
+    def to_json(self) -> dict[str, Any]:
+        """The problem as JSON (``kind`` only when known)."""
+        out: dict[str, Any] = {"where": self.where, "reason": self.reason}
+        if self.kind:
+            out["kind"] = self.kind
+        return out
+
+
+#: The columns of an import's count table, in order.
+COUNTS = ("created", "updated", "unchanged", "kept", "skipped", "invalid")
+
 
 @dataclass
 class ImportReport:
-    """What an import did. ``skipped`` rows carry nothing Accord models (by design);
-    ``invalid`` rows are bad input; ``kept`` are existing records from other sources that the
-    import left as they were; ``notes`` list links made and not made."""
+    """What an import did. ``skipped`` rows carry nothing Accord can model (the reason names
+    the gap); ``invalid`` rows are bad input; ``kept`` are existing records from other sources
+    that the import left as they were; ``notes`` list links made and not made; ``kinds`` maps
+    each written or kept id to its record kind."""
 
     dataset: str
     created: list[str] = field(default_factory=list)
@@ -80,19 +95,44 @@ class ImportReport:
     skipped: list[Problem] = field(default_factory=list)
     invalid: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)
     written: bool = False
 
+    def by_kind(self) -> dict[str, dict[str, int]]:
+        """Counts per record kind, one entry per :data:`COUNTS` name (rows whose kind is
+        unknown count under "row")."""
+        out: dict[str, dict[str, int]] = {}
+
+        def count(kind: str | None, column: str) -> None:
+            row = out.setdefault(kind or "row", dict.fromkeys(COUNTS, 0))
+            row[column] += 1
+
+        for column in COUNTS[:4]:
+            for rid in getattr(self, column):
+                count(self.kinds.get(rid), column)
+        for column in COUNTS[4:]:
+            for problem in getattr(self, column):
+                count(problem.kind, column)
+        return dict(sorted(out.items()))
+
+    def reasons(self) -> list[tuple[str, str, int]]:
+        """(kind, reason, rows) for the skipped rows, most frequent first."""
+        tally = Counter((p.kind or "row", p.reason) for p in self.skipped)
+        return [(k, r, n) for (k, r), n in sorted(tally.items(), key=lambda i: (-i[1], i[0]))]
+
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready summary with every id and problem."""
+        """A JSON-ready summary: counts per kind, the skip reasons, every id and problem."""
         return {
             "dataset": self.dataset,
             "written": self.written,
+            "by_kind": self.by_kind(),
+            "skipped_reasons": [{"kind": k, "reason": r, "rows": n} for k, r, n in self.reasons()],
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
             "kept": self.kept,
-            "skipped": [{"where": p.where, "reason": p.reason} for p in self.skipped],
-            "invalid": [{"where": p.where, "reason": p.reason} for p in self.invalid],
+            "skipped": [p.to_json() for p in self.skipped],
+            "invalid": [p.to_json() for p in self.invalid],
             "notes": self.notes,
         }
 
@@ -174,7 +214,7 @@ class Plan:
         previous = self.records.get(record_id)
         if previous is not None and not previous.anchor:
             if previous.data != data:
-                self.invalid(origin, f"id '{record_id}' already used by {previous.origin}")
+                self.invalid(origin, f"id '{record_id}' already used by {previous.origin}", kind)
             return
         self.records[record_id] = Planned(kind, data, origin)
 
@@ -192,13 +232,14 @@ class Plan:
         )
         return rid
 
-    def skip(self, where: str, reason: str) -> None:
-        """Record a row that carries nothing Accord models."""
-        self.report.skipped.append(Problem(where, reason))
+    def skip(self, where: str, reason: str, kind: Kind | None = None) -> None:
+        """Record a row that carries nothing Accord models (``kind``: what it would have
+        become)."""
+        self.report.skipped.append(Problem(where, reason, kind.value if kind else None))
 
-    def invalid(self, where: str, reason: str) -> None:
+    def invalid(self, where: str, reason: str, kind: Kind | None = None) -> None:
         """Record a row of bad input."""
-        self.report.invalid.append(Problem(where, reason))
+        self.report.invalid.append(Problem(where, reason, kind.value if kind else None))
 
     def note(self, text: str) -> None:
         """Record a link made or not made."""
@@ -226,6 +267,7 @@ def apply(
         progress.advance()
         rid = ids(planned_id)
         found = existing.get(rid)
+        report.kinds[rid] = planned.kind.value
         if found is not None and (planned.anchor or not cites(found, plan.source)):
             if not planned.anchor:
                 report.kept.append(rid)
@@ -233,7 +275,7 @@ def apply(
         try:
             payload = parse_payload(planned.kind, planned.data, rid)
         except InvalidInput as exc:
-            report.invalid.append(Problem(planned.origin, str(exc)))
+            report.invalid.append(Problem(planned.origin, str(exc), planned.kind.value))
             continue
         batch[rid] = (planned, payload)
     ids.learn(target for _, payload in batch.values() for _, target in payload.refs())
@@ -280,7 +322,11 @@ def _drop_dangling(
             if missing:
                 del batch[rid]
                 report.invalid.append(
-                    Problem(planned.origin, f"refers to '{missing[0]}', which is not imported")
+                    Problem(
+                        planned.origin,
+                        f"refers to '{missing[0]}', which is not imported",
+                        planned.kind.value,
+                    )
                 )
                 changed = True
 
