@@ -13,29 +13,24 @@ from accord.interop.importing import ImportInvalid
 from accord.interop.paris_call import import_paris_call
 from accord.kb import KnowledgeBase
 from tests.conftest import actor
-from tests.import_helpers import real
+from tests.import_helpers import FIXTURES, real
 
 JSON = "paris-call/pariscall_supporters.json"
 CSV = "paris-call/pariscall_supporters.csv"
+FIXTURE = FIXTURES / "paris-call" / "supporters.csv"
 
 
-def test_real_supporters_import_all_valid_rows_once(kb: KnowledgeBase) -> None:
+def test_real_supporters_import_whole_without_skip_invalid(kb: KnowledgeBase) -> None:
     kb.create(actor("state-de", "Germany", country="DE"), SYSTEM)
-    before = kb.count(SYSTEM)
-    # Five supporters have no category: without --skip-invalid nothing is written.
-    with pytest.raises(ImportInvalid) as caught:
-        import_paris_call(kb, SYSTEM, real(JSON))
-    assert [p.where for p in caught.value.report.invalid] == [
-        "item 221 (CAPS)",
-        "item 576 (HIKANOTES CONSULTANCY LTD)",
-        "item 640 (Instituto de Neurocirugía Dr. Asenjo)",
-        "item 734 (Liceul Atanasie Marienescu)",
-        "item 1023 (Smart Africa)",
-    ]
-    assert kb.count(SYSTEM) == before
-    report = import_paris_call(kb, SYSTEM, real(JSON), skip_invalid=True)
+    report = import_paris_call(kb, SYSTEM, real(JSON))
+    assert report.invalid == []
     participations = list(kb.iter_records(SYSTEM, kind=Kind.PARTICIPATION))
-    assert len(participations) == 1222 - 5
+    assert len(participations) == 1222
+    # The five supporters without a category (Smart Africa, CAPS...) have no nature either.
+    smart = kb.get("smart-africa-rwa", SYSTEM).data
+    assert smart.kind.value == "organisation"  # type: ignore[attr-defined]
+    uncategorised = [n for n in report.notes if "no category and no known nature" in n]
+    assert len(uncategorised) == 5
     actors = kb.get_many([p.data.actor for p in participations], SYSTEM)  # type: ignore[attr-defined]
     states = [a for a in actors.values() if a.data.kind.value == "state"]  # type: ignore[attr-defined]
     assert len(states) == 81
@@ -45,17 +40,40 @@ def test_real_supporters_import_all_valid_rows_once(kb: KnowledgeBase) -> None:
     assert kb.get("part-state-rs-paris-call", SYSTEM)
     assert kb.get("part-state-me-paris-call", SYSTEM)
     assert any("MTG" in n for n in report.notes)
-    # Only supporters with date_signed get a joining date: 138, less the 5 invalid rows
-    # (all five have one).
+    # Only supporters with date_signed get a joining date.
     dated = [p for p in participations if p.data.joined is not None]  # type: ignore[attr-defined]
-    assert len(dated) == 138 - 5
+    assert len(dated) == 138
     cambodia = kb.get("part-state-kh-paris-call", SYSTEM).data
     assert cambodia.joined.value == "2020-02-27"  # type: ignore[attr-defined]
     assert kb.get("part-state-us-paris-call", SYSTEM).data.joined is None  # type: ignore[attr-defined]
     counts = kb.count(SYSTEM)
-    again = import_paris_call(kb, SYSTEM, real(CSV), skip_invalid=True)
+    again = import_paris_call(kb, SYSTEM, real(CSV))
     assert (again.created, again.updated) == ([], [])
     assert kb.count(SYSTEM) == counts
+
+
+def test_fixture_supporters_without_category_import_with_a_note(kb: KnowledgeBase) -> None:
+    report = import_paris_call(kb, SYSTEM, FIXTURE)
+    assert report.invalid == []
+    assert report.by_kind()["participation"]["created"] == 8
+    kinds = {
+        r.id: r.data.kind.value  # type: ignore[attr-defined]
+        for r in kb.iter_records(SYSTEM, kind=Kind.ACTOR)
+    }
+    # no category, no nature: an organisation of unknown kind, never a guessed sector
+    assert kinds["fixture-digital-union-rwa"] == "organisation"
+    # no category, a nature the file always gives with one category: that category
+    assert kinds["fixture-chamber-of-commerce-ken"] == "company"
+    assert kinds["fixture-foundation-chl"] == "civil_society"
+    assert kinds["universita-fixture-ita"] == "academic"
+    notes = [n for n in report.notes if "no category" in n]
+    assert len(notes) == 3
+    assert any(
+        "'private-sector' inferred from its nature 'Chambre de commerce'" in n for n in notes
+    )
+    assert kb.get("part-state-ro-paris-call", SYSTEM)  # ROM read as ROU, with a note
+    again = import_paris_call(kb, SYSTEM, FIXTURE)
+    assert (again.created, again.updated) == ([], [])
 
 
 def test_existing_participation_from_another_source_is_kept(

@@ -5,7 +5,9 @@ resolved by :mod:`countries` and must agree with the nationality code when that 
 valid); ``private-sector`` → company; ``civil-society`` → civil_society (academic when the
 free-text nature says it is a university or school); ``public-authority`` → government_body.
 A non-state supporter reuses the one visible actor of the same sector with exactly its name,
-else becomes a new actor ``<name>-<iso3>``.
+else becomes a new actor ``<name>-<iso3>``. A supporter without a category takes the category
+its ``nature`` always goes with in the file (:data:`NATURE_CATEGORY`), else becomes an
+``organisation`` (kind not given, no sector), with a note either way.
 
 ``joined`` is ``date_signed`` (a day) when given, else left empty: ``repo_first_added`` is when
 the supporter appeared in the website's repository, not when it joined (docs/importers.md).
@@ -41,6 +43,26 @@ KINDS = {
 }
 _ACADEMIC = re.compile(r"^(universit|ecole|école)", re.IGNORECASE)
 REQUIRED = ("name", "category", "nationality")
+#: ``nature`` (normalised) → the one category the published file gives it with.
+NATURE_CATEGORY: dict[str, str] = {
+    **dict.fromkeys(
+        ("entreprise", "association professionnelle", "chambre de commerce"), "private-sector"
+    ),
+    **dict.fromkeys(
+        (
+            "organisation a but non lucratif", "fondation", "think tank", "association", "ong",
+            "centre de recherche", "universite", "ecole", "federation", "forum", "academie",
+        ),
+        "civil-society",
+    ),
+    **dict.fromkeys(
+        (
+            "collectivite locale", "etat federe", "autorite independante", "organisme public",
+            "agence", "groupement d interet public", "commission consultative", "operateur",
+        ),
+        "public-authority",
+    ),
+}  # fmt: skip
 
 
 def plan_import(path: Path, names: NameIndex, progress: Progress | None = None) -> Plan:
@@ -82,14 +104,16 @@ def _plan_row(plan: Plan, where: str, row: dict[str, Any], names: NameIndex) -> 
     code = str(row.get("nationality") or "").strip()
     where = f"{where} ({name or '?'})"
     if not name:
-        plan.invalid(where, "the supporter has no name")
+        plan.invalid(where, "the supporter has no name", Kind.PARTICIPATION)
         return
+    if not category:
+        category = _inferred(plan, where, str(row.get("nature") or ""))
     if category == "state":
         actor = _state(plan, where, name, code)
-    elif category in KINDS:
+    elif category in KINDS or not category:
         actor = _organisation(plan, where, row, name, category, code, names)
     else:
-        plan.invalid(where, f"unknown category '{category}'" if category else "no category")
+        plan.invalid(where, f"unknown category '{category}'", Kind.PARTICIPATION)
         return
     if actor is None:
         return
@@ -98,6 +122,17 @@ def _plan_row(plan: Plan, where: str, row: dict[str, Any], names: NameIndex) -> 
     if signed:
         data["joined"] = signed
     plan.add(f"part-{actor}-{INITIATIVE}", Kind.PARTICIPATION, data, where)
+
+
+def _inferred(plan: Plan, where: str, nature: str) -> str:
+    """The category of a supporter the file gives none: the one its nature goes with, else
+    "" (unknown). Notes which."""
+    category = NATURE_CATEGORY.get(slug(nature, 200).replace("-", " "), "")
+    if category:
+        plan.note(f"{where}: no category; '{category}' inferred from its nature '{nature}'")
+    else:
+        plan.note(f"{where}: no category and no known nature; imported as an organisation")
+    return category
 
 
 def _state(plan: Plan, where: str, name: str, code: str) -> str | None:
@@ -127,7 +162,7 @@ def _organisation(
     names: NameIndex,
 ) -> str | None:
     nature = str(row.get("nature") or "").strip()
-    kind = KINDS[category]
+    kind = KINDS.get(category, ActorKind.ORGANISATION)
     if kind is ActorKind.CIVIL_SOCIETY and _ACADEMIC.match(nature):
         kind = ActorKind.ACADEMIC
     resolved = countries.resolve_code(code) if code else None
@@ -148,10 +183,11 @@ def _organisation(
     if len(same) == 1:
         plan.note(f"{where}: linked to the existing actor '{same[0]}' (same name and sector)")
         return same[0]
+    said = ", ".join(filter(None, (category, nature)))
     data: dict[str, Any] = {
         "name": name,
         "kind": kind.value,
-        "description": f"Paris Call supporter ({category}{', ' + nature if nature else ''}).",
+        "description": f"Paris Call supporter ({said or 'category not given'}).",
     }
     if resolved is not None and resolved.alpha2:
         data["country"] = resolved.alpha2
