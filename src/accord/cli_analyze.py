@@ -268,6 +268,14 @@ def _print_state(detail: saydo.StateDetail, json: bool) -> None:
         render.emit_json(detail.to_json())
         return
     render.table(
+        f"{detail.row.name} ({detail.row.state}): norms endorsed, by route",
+        [Col("initiative", key=True), "role (route)", "since", "norms", Col("record", key=True)],
+        [
+            (e.initiative_name, e.role, e.joined or "undated", e.norms, e.participation)
+            for e in detail.endorsements
+        ],
+    )
+    render.table(
         f"{detail.row.name} ({detail.row.state}): timeline ({detail.rule})",
         [Col("date", key=True), "event", Col("record", key=True), "name", Col("breaches", drop=1)],
         [(e.date, e.what, e.ref, e.name, ", ".join(e.breaches)) for e in detail.timeline],

@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from accord.access import CURATORS_ORG, SYSTEM
 from accord.domain.inputs import RecordInput, invalid_from, parse_payload
-from accord.domain.records import Payload, Source
-from accord.domain.vocab import Kind
+from accord.domain.records import Actor, Claim, Payload, Source
+from accord.domain.vocab import ActorKind, Kind, Stance
 from accord.errors import AccordError, DatasetInvalid, InvalidInput
 from accord.kb import BulkResult, KnowledgeBase
 
@@ -136,13 +136,53 @@ def _read_record(name: str, kind: Kind, index: int, raw: Any, dataset: Dataset) 
 
 
 def read(directory: Path = DATA_DIR) -> Dataset:
-    """Read and check every data file: schema, sources, unique ids and names, references."""
+    """Read and check every data file: schema, sources, unique ids and names, references, and
+    what claims may say (:func:`_check_claims`). Reads the files only."""
     dataset = Dataset()
     for path in sorted(directory.glob("*.yaml")):
         _read_file(path, dataset)
     _check_unique(dataset)
     _check_refs(dataset)
+    _check_claims(dataset)
     return dataset
+
+
+def _check_claims(dataset: Dataset) -> None:
+    """A claim is not dated before the earliest of its dated sources (what reports a claim
+    cannot precede it; dates compared at their precision), and a claim that only traces an
+    operation to a territory (stance ``locates``) names a state. The payload itself refuses an
+    ``attributes`` claim at level ``territory``."""
+    # Imported here: the analyses' date helpers bring numpy, which other commands never need.
+    from accord.analysis.load import certainly_before
+
+    kinds = {e.record.id: e.payload.kind for e in dataset.entries if isinstance(e.payload, Actor)}
+    for entry in dataset.entries:
+        claim = entry.payload
+        if not isinstance(claim, Claim):
+            continue
+        dated = sorted((s.date for s in entry.record.sources if s.date), key=lambda d: d.earliest)
+        if dated and certainly_before(claim.date.value, dated[0].value):
+            dataset.problems.append(
+                Problem(
+                    entry.file,
+                    entry.record.id,
+                    "date",
+                    f"the claim is dated {claim.date} but its earliest dated source was "
+                    f"published {dated[0]}: date it as its sources report it, or cite a source "
+                    "from that day",
+                )
+            )
+        accused_kind = kinds.get(claim.accused)
+        if claim.stance is Stance.LOCATES and accused_kind not in (None, ActorKind.STATE):
+            dataset.problems.append(
+                Problem(
+                    entry.file,
+                    entry.record.id,
+                    "accused",
+                    f"a claim that traces an operation to a territory names the state whose "
+                    f"territory it is, not a {accused_kind}",
+                )
+            )
 
 
 def _check_unique(dataset: Dataset) -> None:

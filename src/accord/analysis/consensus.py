@@ -23,7 +23,6 @@ from accord.access import Viewer
 from accord.analysis import load, tally
 from accord.analysis.load import ClaimRow, IncidentRow
 from accord.analysis.scoring import (
-    SIGN,
     Item,
     Scorer,
     Strength,
@@ -35,7 +34,7 @@ from accord.analysis.scoring import (
     strength,
     voices,
 )
-from accord.domain.vocab import Sector
+from accord.domain.vocab import Sector, Stance
 from accord.errors import NotFound
 from accord.kb import KnowledgeBase
 
@@ -310,8 +309,11 @@ def _detail(
         divergence=divergence,
         time_to_attribution=_timing(claims, incident, ctx),
         withdrawn=tuple(sorted(c.id for c in claims if c.withdrawn is not None)),
-        denials=tuple(sorted(c.id for c in claims if c.withdrawn is None and SIGN[c.stance] == 0)),
+        denials=tuple(sorted(c.id for c in claims if c.withdrawn is None and c.stance == DENIES)),
     )
+
+
+DENIES = Stance.DENIES.value
 
 
 def _view(it: Item, ctx: Scorer, parent: dict[str, str]) -> ClaimView:

@@ -516,3 +516,12 @@ def chain(actor_id: str, actors: dict[str, ActorRow]) -> list[str]:
 def root(actor_id: str, actors: dict[str, ActorRow]) -> str:
     """The top of an actor's visible ``parent`` chain (the FBI → the United States)."""
     return chain(actor_id, actors)[-1]
+
+
+def is_accused_own_voice(claimant: str, accused: str, actors: dict[str, ActorRow]) -> bool:
+    """Whether a claim speaks for the accused: the claimant's visible ``parent`` chain reaches the
+    state the accused belongs to (China's CVERC disputing an attribution to China is China's own
+    denial, never independent dissent). Pure."""
+    top = root(accused, actors)
+    row = actors.get(top)
+    return row is not None and row.kind == ActorKind.STATE.value and root(claimant, actors) == top

@@ -6,6 +6,9 @@ Rules (reasons in docs/methods.md):
 - A state *endorses* the norms set by each initiative it (or one of its agencies or units,
   through ``parent``) takes part in with any role but ``observer``, from ``joined`` until
   ``left``. A participation with no ``joined`` date is a commitment but never precedes anything.
+  The role is the endorsement's *route*: ``member`` of the group that wrote the norms,
+  ``endorser`` through a General Assembly resolution adopted without a vote (every UN member
+  state), ``supporter`` of a call, and so on; :class:`Endorsement` lists each one.
 - An incident is *attributed* to the state when at least one government claimant, in a claim
   not withdrawn, attributes it to the state, one of its units, or a threat group that a
   government claim ties to the state; or, when the caller sets ``threshold``, when the
@@ -61,6 +64,22 @@ class Breach:
     joined: str
     via_equivalent: bool
     basis: tuple[str, ...]  # claim ids (government rule) or "consensus 0.83"
+    role: str = ""  # the endorsement's route: member, endorser, supporter...
+    participation: str = ""
+
+
+@dataclass(frozen=True)
+class Endorsement:
+    """One route by which a state committed to an initiative's norms: the participation, its
+    role, and when (None: undated, a commitment that never precedes an incident)."""
+
+    participation: str
+    initiative: str
+    initiative_name: str
+    role: str
+    joined: str | None
+    left: str | None
+    norms: int
 
 
 @dataclass(frozen=True)
@@ -126,12 +145,14 @@ class StateDetail:
     breaches: tuple[Breach, ...]
     timeline: tuple[Event, ...]
     caveats: tuple[str, ...] = CAVEATS
+    endorsements: tuple[Endorsement, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
             "rule": self.rule,
             "row": self.row.to_json(),
+            "endorsements": [dict(e.__dict__) for e in self.endorsements],
             "breaches": [dict(b.__dict__, basis=list(b.basis)) for b in self.breaches],
             "timeline": [dict(e.__dict__, breaches=list(e.breaches)) for e in self.timeline],
             "caveats": list(self.caveats),
@@ -291,6 +312,8 @@ def _breaches(state: str, world: _World) -> list[Breach]:
                     joined=p.joined,
                     via_equivalent=endorsed != norm,
                     basis=basis,
+                    role=p.role,
+                    participation=p.id,
                 )
                 # Prefer the direct endorsement, then the earliest join.
                 best = found.get(key)
@@ -386,5 +409,30 @@ def for_state(
             )
     events.sort(key=lambda e: (load.span(e.date)[0] if e.date else load.span("9999")[0], e.ref))
     return StateDetail(
-        _rule(threshold), _row(state_id, world, breaches), tuple(breaches), tuple(events)
+        _rule(threshold),
+        _row(state_id, world, breaches),
+        tuple(breaches),
+        tuple(events),
+        endorsements=_routes(state_id, world),
+    )
+
+
+def _routes(state: str, world: _World) -> tuple[Endorsement, ...]:
+    """Every participation through which the state endorses norms, earliest first."""
+    routes = [
+        Endorsement(
+            participation=p.id,
+            initiative=p.initiative,
+            initiative_name=world.initiative_names.get(p.initiative, p.initiative),
+            role=p.role,
+            joined=p.joined,
+            left=p.left,
+            norms=len(world.norms_of.get(p.initiative, ())),
+        )
+        for p in world.commitments.get(state, [])
+        if world.norms_of.get(p.initiative)
+    ]
+    never = load.span("9999")[0]
+    return tuple(
+        sorted(routes, key=lambda e: (load.span(e.joined)[0] if e.joined else never, e.initiative))
     )

@@ -39,6 +39,7 @@ SIGN = {
     Stance.SELF_ATTRIBUTES.value: 1,
     Stance.DISPUTES.value: -1,
     Stance.DENIES.value: 0,  # the accused's own denial: listed, never weighed
+    Stance.LOCATES.value: 0,  # a territory, not the state: listed, never weighed
 }
 
 

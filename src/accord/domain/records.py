@@ -28,6 +28,7 @@ from pydantic import (
 from accord.domain.dates import PartialDate
 from accord.domain.text import Line, Text, check_json, check_line, visible
 from accord.domain.vocab import (
+    RELATIONSHIP_KINDS,
     ActorKind,
     ClaimKind,
     Effect,
@@ -36,6 +37,7 @@ from accord.domain.vocab import (
     InitiativeKind,
     InitiativeStatus,
     Kind,
+    Level,
     Marking,
     NormTheme,
     ResponseKind,
@@ -237,7 +239,8 @@ class Incident(Payload):
     description: LongText = ""
     start: PartialDate
     end: PartialDate | None = None
-    effects: tuple[Effect, ...] = Field(min_length=1)
+    #: Empty when the source's incident type has no Accord effect (e.g. EuRepoC's hijacking).
+    effects: tuple[Effect, ...] = ()
     target_actors: tuple[RecordId, ...] = ()
     target_countries: tuple[CountryCode, ...] = ()
     target_sectors: tuple[ShortText, ...] = ()
@@ -275,12 +278,24 @@ class Claim(Payload):
     joint_group: ShortText | None = None
     withdrawn: PartialDate | None = None
     summary: LongText = ""
+    #: How far the source reaches (territory, state, agency...). None: as far as the accused
+    #: actor itself, read from its kind by :func:`level_of` (data recorded before the field).
+    level: Level | None = None
 
     @model_validator(mode="after")
     def _one_subject(self) -> Claim:
         if (self.incident is None) == (self.subject is None):
             raise ValueError("exactly one of incident or subject must be given")
+        if (self.stance is Stance.LOCATES) != (self.level is Level.TERRITORY):
+            raise ValueError(
+                "a claim that traces an operation to a territory ('from the territory of') does "
+                "not attribute it: level 'territory' goes with stance 'locates', and only it"
+            )
         return self
+
+    def level_reached(self, accused_kind: ActorKind | None) -> Level | None:
+        """The level the claim reaches: its own, else the one its accused's kind implies."""
+        return self.level if self.level is not None else level_of(accused_kind)
 
     def title(self, names: Mapping[str, str] = _NO_NAMES) -> str:
         """E.g. "FBI attributes Sony Pictures hack to North Korea"."""
@@ -292,7 +307,25 @@ class Claim(Payload):
             return f"{who} disputes that {accused} was behind {about}"
         if self.stance is Stance.SELF_ATTRIBUTES:
             return f"{who} claims {about}"
+        if self.stance is Stance.LOCATES:
+            return f"{who} traces {about} to the territory of {accused}"
         return f"{who} attributes {about} to {accused}"
+
+
+_LEVEL_OF_KIND = {
+    ActorKind.STATE: Level.STATE,
+    ActorKind.GOVERNMENT_BODY: Level.AGENCY,
+    ActorKind.THREAT_GROUP: Level.THREAT_GROUP,
+    ActorKind.INDIVIDUAL: Level.INDIVIDUALS,
+}
+
+
+def level_of(kind: ActorKind | str | None) -> Level | None:
+    """The level a claim naming an actor of this kind reaches when it states none (a government
+    body counts as an agency; a unit says so explicitly), or None for other kinds. Pure."""
+    if kind is None:
+        return None
+    return _LEVEL_OF_KIND.get(ActorKind(kind))
 
 
 class Response(Payload):
@@ -431,6 +464,19 @@ PAYLOADS: dict[Kind, type[Payload]] = {
         EvidenceNote,
     )
 }
+
+
+def hard_depth(kind: Kind) -> int:
+    """How many levels of hard references lead from a record of this kind to an entity."""
+    if kind not in RELATIONSHIP_KINDS:
+        return 0
+    targets = {t for spec in PAYLOADS[kind].REFS.values() for t in spec.kinds}
+    return 1 + max((hard_depth(t) for t in targets), default=0)
+
+
+#: The longest chain of hard references (evidence -> claim -> actor: 2), from the payloads'
+#: declared references: how deep visibility and the link-end summary must look.
+HARD_DEPTH = max(hard_depth(kind) for kind in PAYLOADS)
 
 
 class Record(_Frozen):

@@ -75,6 +75,8 @@ class ActorKind(StrEnum):
     GOVERNANCE_BODY = "governance_body"
     THREAT_GROUP = "threat_group"
     INDIVIDUAL = "individual"
+    #: An organisation whose kind its source does not give (no sector: never guessed).
+    ORGANISATION = "organisation"
 
     @property
     def sector(self) -> Sector | None:
@@ -121,6 +123,26 @@ class Stance(StrEnum):
     DISPUTES = "disputes"
     DENIES = "denies"
     SELF_ATTRIBUTES = "self_attributes"
+    #: Traces the activity to the accused state's territory without blaming the state ("from
+    #: the territory of China", "originated in China"); always at :attr:`Level.TERRITORY`.
+    LOCATES = "locates"
+
+
+class Level(StrEnum):
+    """How far a claim's source reaches: from where it came up to who, precisely, did it.
+
+    ``territory``: the activity came from a state's territory; ``state``: the state (its
+    government) is responsible; ``agency``: a named or unnamed state organisation ("the Russian
+    intelligence services", "the GRU"); ``unit``: a unit within one (GRU unit 74455);
+    ``individuals``: named people; ``threat_group``: a tracked group, without saying who runs it.
+    """
+
+    TERRITORY = "territory"
+    STATE = "state"
+    AGENCY = "agency"
+    UNIT = "unit"
+    INDIVIDUALS = "individuals"
+    THREAT_GROUP = "threat_group"
 
 
 class ClaimKind(StrEnum):
@@ -207,6 +229,9 @@ class Role(StrEnum):
     CONVENER = "convener"
     AUTHOR = "author"
     OBSERVER = "observer"
+    #: Adopted the initiative's outcome without being one of its members: a UN member state
+    #: through a General Assembly resolution adopted without a vote.
+    ENDORSER = "endorser"
 
 
 class Frame(StrEnum):
