@@ -6,13 +6,15 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from accord import accounts
 from accord.access import ANONYMOUS, SYSTEM, Viewer
 from accord.domain.vocab import Marking, Sector, Status, UserRole
 from accord.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotFound
 from accord.kb import KnowledgeBase
-from accord.store.schema import audit_log, record_refs
+from accord.store import migrate
+from accord.store.schema import audit_log, record_refs, records
 from tests.conftest import actor, claim, incident, source
 
 
@@ -409,3 +411,52 @@ def test_owner_can_still_remark_a_record_pointing_to_what_they_no_longer_see(
             sa.select(record_refs.c.target_id).where(record_refs.c.record_id == "firm.hack")
         ).all()
     assert [t for (t,) in links] == ["ministry.victim"]
+
+
+def test_a_link_written_around_the_store_is_checked_exactly(
+    kb: KnowledgeBase, people: People
+) -> None:
+    """A relationship row written by anything but the store (a repair script, a loader) has a
+    link-end summary readers do not trust (the column's default, or a value of the old
+    encoding): its ends are checked exactly."""
+    kb.bulk_create([actor("fbi"), incident("sony")], SYSTEM)
+    kb.create(_marked("ministry.victim", Marking.AMBER), people.ministry_reviewer)
+    kb.create(claim("ministry.c1", "fbi", "sony", "ministry.victim"), people.ministry_reviewer)
+    for value in ("CLEAR", "GREEN", "COMPLEX", "anything"):
+        with kb.engine.begin() as conn:
+            conn.execute(sa.update(records).where(records.c.id == "ministry.c1").values(ends=value))
+        assert not _sees(kb, ANONYMOUS, "ministry.c1"), value
+        assert not _sees(kb, people.ngo, "ministry.c1"), value
+        assert _sees(kb, people.ministry_reader, "ministry.c1"), value
+
+
+def test_migration_0014_keeps_every_link_end_summary(kb: KnowledgeBase, people: People) -> None:
+    kb.bulk_create([actor("fbi"), actor("state-kp"), incident("sony")], SYSTEM)
+    writer = people.ministry_reviewer
+    kb.create(_marked("ministry.amber", Marking.AMBER), writer)
+    kb.create(_marked("ministry.green", Marking.GREEN), writer)
+    kb.bulk_create(
+        [
+            claim("ministry.c-public", "fbi", "sony", "state-kp"),
+            claim("ministry.c-green", "fbi", "sony", "ministry.green"),
+            claim("ministry.c-amber", "fbi", "sony", "ministry.amber"),
+        ],
+        writer,
+    )
+
+    def summaries() -> dict[str, str]:
+        with kb.engine.connect() as conn:
+            query = sa.select(records.c.id, records.c.ends).where(records.c.id.like("ministry.%"))
+            return dict(conn.execute(query).all())
+
+    after = summaries()
+    assert after["ministry.c-public"] == "PUBLIC"
+    assert after["ministry.c-green"] == "MEMBERS"
+    assert after["ministry.c-amber"] == "CHECK"
+    config = migrate._config()
+    with kb.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0013")
+    assert set(summaries().values()) == {"CLEAR", "GREEN", "COMPLEX"}
+    migrate.upgrade(kb.engine)
+    assert summaries() == after

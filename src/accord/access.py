@@ -29,6 +29,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Alias, FromClause
 
+from accord.domain.records import HARD_DEPTH
 from accord.domain.vocab import Kind, Marking, Status, UserRole
 from accord.errors import BadRequest, Forbidden, InvalidInput
 from accord.store import ends
@@ -91,7 +92,9 @@ def _end_alias_sqlite(element: _EndAlias, compiler: SQLCompiler, **kw: Any) -> s
 
 
 @functools.lru_cache(maxsize=1024)
-def visible(viewer: Viewer, table: FromClause = records, depth: int = 2) -> ColumnElement[bool]:
+def visible(
+    viewer: Viewer, table: FromClause = records, depth: int = HARD_DEPTH
+) -> ColumnElement[bool]:
     """SQL filter: rows of ``table`` (the records table or an alias) the viewer may see.
 
     A row is visible by its own rule, and no hard reference from it leads to a record that is
@@ -121,7 +124,7 @@ def visible(viewer: Viewer, table: FromClause = records, depth: int = 2) -> Colu
 
 def _public_ends(viewer: Viewer) -> list[str]:
     """The values of ``records.ends`` that clear a row's ends for this viewer without a check."""
-    return [ends.CLEAR, ends.GREEN] if viewer.authenticated else [ends.CLEAR]
+    return [ends.PUBLIC, ends.MEMBERS] if viewer.authenticated else [ends.PUBLIC]
 
 
 @functools.lru_cache(maxsize=256)

@@ -2,16 +2,18 @@
 
 A claim is visible only when its claimant, incident and accused are visible too. Checking that
 per row is the dominant cost of scanning many relationship records, so each row keeps a summary
-of its ends (two levels deep: evidence → claim → actor):
+of its ends, as deep as hard references go (:data:`accord.domain.records.HARD_DEPTH`: evidence
+→ claim → actor):
 
-- ``CLEAR``: every end is published and CLEAR (and so are their ends);
-- ``GREEN``: every end is published and CLEAR or GREEN;
-- ``COMPLEX``: anything else; readers then run the exact check.
+- ``PUBLIC``: every end is published and CLEAR (and so are their ends), or there is no end;
+- ``MEMBERS``: every end is published and CLEAR or GREEN;
+- ``CHECK``: anything else; readers then run the exact check.
 
-The summary is only a shortcut: :func:`accord.access.visible` trusts it when it says
-``CLEAR`` (anyone) or ``GREEN`` (signed-in users), and checks every end otherwise. It must be
-refreshed whenever a record is written or its marking or status changes (writes call
-:func:`refresh`).
+The summary is only a shortcut: :func:`accord.access.visible` trusts it when it says ``PUBLIC``
+(anyone) or ``MEMBERS`` (signed-in users), and checks every end otherwise. It fails closed: the
+column's default is a value readers never trust, so a row written without this module is
+checked exactly. Writes set :func:`initial` and then call :func:`refresh_new` or
+:func:`refresh`.
 """
 
 from __future__ import annotations
@@ -20,13 +22,20 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, Connection, and_, case, not_, or_, select, update
 
-from accord.domain.vocab import Marking, Status
+from accord.domain.records import HARD_DEPTH
+from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
 from accord.store.schema import record_refs, records
 
-CLEAR = "CLEAR"
-GREEN = "GREEN"
-COMPLEX = "COMPLEX"
+PUBLIC = "PUBLIC"
+MEMBERS = "MEMBERS"
+CHECK = "CHECK"
 _CHUNK = 2_000
+
+
+def initial(kind: Kind) -> str:
+    """The summary a row is written with: an entity has no hard end; a relationship record is
+    checked exactly until :func:`refresh_new` computes its summary."""
+    return CHECK if kind in RELATIONSHIP_KINDS else PUBLIC
 
 
 def _summary() -> ColumnElement[str]:
@@ -39,13 +48,13 @@ def _summary() -> ColumnElement[str]:
     public = and_(
         target.c.status == Status.PUBLISHED.value,
         target.c.marking.in_([Marking.CLEAR.value, Marking.GREEN.value]),
-        target.c.ends.in_([CLEAR, GREEN]),
+        target.c.ends.in_([PUBLIC, MEMBERS]),
     )
-    greenish = or_(target.c.marking == Marking.GREEN.value, target.c.ends == GREEN)
+    greenish = or_(target.c.marking == Marking.GREEN.value, target.c.ends == MEMBERS)
     return case(
-        (hard_ends.where(not_(public)).exists(), COMPLEX),
-        (hard_ends.where(greenish).exists(), GREEN),
-        else_=CLEAR,
+        (hard_ends.where(not_(public)).exists(), CHECK),
+        (hard_ends.where(greenish).exists(), MEMBERS),
+        else_=PUBLIC,
     )
 
 
@@ -67,34 +76,24 @@ def _referrers(conn: Connection, ids: Sequence[str]) -> list[str]:
 
 
 def refresh_new(
-    conn: Connection, inserted: Sequence[str], second_level: Sequence[str] | None = None
+    conn: Connection, inserted: Sequence[str], deeper: Sequence[str] | None = None
 ) -> None:
     """Compute the summary of newly inserted relationship records. Writes ``records.ends``.
 
     Records that point to other relationship records (evidence on a claim) are computed again
-    once the first pass has given their ends theirs: ``second_level`` names them when the
-    caller knows (else every inserted record is computed twice).
+    once the first pass has given their ends theirs, as many times as hard references go deep:
+    ``deeper`` names them when the caller knows (else every inserted record is recomputed).
     """
     _recompute(conn, inserted)
-    _recompute(conn, inserted if second_level is None else second_level)
+    for _ in range(HARD_DEPTH - 1):
+        _recompute(conn, inserted if deeper is None else deeper)
 
 
 def refresh(conn: Connection, written: Sequence[str]) -> None:
-    """Recompute the summary of rewritten records and of the records that point at them
-    (two levels up), innermost first. Writes ``records.ends``."""
+    """Recompute the summary of rewritten records and of the records that point at them (as
+    many levels up as hard references go), innermost first. Writes ``records.ends``."""
     refresh_new(conn, written)
-    level_one = _referrers(conn, written)
-    _recompute(conn, level_one)
-    _recompute(conn, _referrers(conn, level_one))
-
-
-def refresh_all(conn: Connection) -> None:
-    """Recompute the summary of every record that has hard ends (for migrations). Writes."""
-    with_ends = [
-        rid
-        for (rid,) in conn.execute(
-            select(record_refs.c.record_id).where(record_refs.c.hard.is_(True)).distinct()
-        )
-    ]
-    _recompute(conn, with_ends)
-    _recompute(conn, with_ends)
+    level = list(written)
+    for _ in range(HARD_DEPTH):
+        level = _referrers(conn, level)
+        _recompute(conn, level)

@@ -17,7 +17,7 @@ import orjson
 from pydantic import TypeAdapter
 from sqlalchemy import Connection, Row, Table, delete, insert, select, update
 
-from accord.domain.records import PAYLOADS, Record, Source
+from accord.domain.records import PAYLOADS, Record, Source, hard_depth
 from accord.domain.stable_ids import stix_uuid
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind
 from accord.store import bulk, claim_facts, ends, search
@@ -55,6 +55,7 @@ def row_values(record: Record) -> dict[str, Any]:
         "search_name": _search_name(record),
         "search_text": _search_text(record),
         "stix_uuid": stix_uuid(record.id, record.data.extra),
+        "ends": ends.initial(record.kind),
     }
 
 
@@ -209,10 +210,11 @@ def insert_records(conn: Connection, batch: Sequence[Record], changed_by: str | 
         )
     if batch:
         search.index_new(conn, batch[0].id)
+    linking = [r for r in batch if r.kind in RELATIONSHIP_KINDS]
     ends.refresh_new(
         conn,
-        [r.id for r in batch if r.kind in RELATIONSHIP_KINDS],
-        [r.id for r in batch if r.kind is Kind.EVIDENCE],
+        [r.id for r in linking],
+        [r.id for r in linking if hard_depth(r.kind) > 1],
     )
     claim_facts.write(conn, batch)
 

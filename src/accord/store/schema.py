@@ -79,7 +79,8 @@ records = Table(
     Column("body", Text, nullable=False),
     Column("search_text", Text, nullable=False),
     Column("search_name", Text, nullable=False, server_default=""),
-    Column("ends", String(8), nullable=False, server_default="CLEAR"),
+    # Fail-closed: only accord.store.ends writes the values readers trust (migration 0014).
+    Column("ends", String(8), nullable=False, server_default="CHECK"),
     # The UUID part of the record's STIX id (accord.domain.stable_ids), to find it by that id.
     Column("stix_uuid", String(36), nullable=True),
     # (kind, id) for pages of one kind in id order; the sharing columns after them make the
