@@ -190,10 +190,15 @@ def import_stix(
     if json:
         render.emit_json(report.to_json())
     else:
-        counts = [("objects read", report.objects), ("created", report.created)]
-        counts += [("updated", report.updated), ("unchanged", report.unchanged)]
-        counts += [(f"skipped: {k}", n) for k, n in sorted(report.skipped.items())]
-        render.table(f"STIX import of {path.name}", ["result", "count"], counts)
+        columns = ("created", "updated", "unchanged")
+        rows: list[tuple[Any, ...]] = [
+            (kind, *(counts[c] for c in columns)) for kind, counts in sorted(report.by_kind.items())
+        ]
+        rows.append(("total", report.created, report.updated, report.unchanged))
+        render.table(f"STIX import of {path.name}", ["kind", *columns], rows)
+        render.line(f"{report.objects} objects read")
+        for stix_type, n in sorted(report.skipped.items()):
+            render.line(f"skipped {n}: {stix_type}")
         for problem in report.notes[:SHOWN]:
             render.line(f"note {problem}")
         for problem in report.invalid:

@@ -65,6 +65,8 @@ class StixImportReport:
     invalid: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
     invalid_total: int = 0
+    #: created / updated / unchanged per record kind (``skipped`` counts STIX types).
+    by_kind: dict[str, Counter[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -91,6 +93,10 @@ class StixImportReport:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "by_kind": {
+                kind: {c: counts[c] for c in ("created", "updated", "unchanged")}
+                for kind, counts in sorted(self.by_kind.items())
+            },
             "skipped": dict(sorted(self.skipped.items())),
             "invalid_total": self.invalid_total,
             "invalid": [{"object": p.where, "reason": p.reason} for p in self.invalid],
@@ -98,29 +104,62 @@ class StixImportReport:
         }
 
 
-def read_objects(path: Path) -> Iterator[Any]:
-    """Stream the items of the bundle's ``objects`` array. Raises BundleError on bad JSON."""
+def read_objects(path: Path, prefix: str = "objects.item") -> Iterator[Any]:
+    """Stream the objects of a file: the items of a bundle's ``objects`` array (``prefix``
+    "item" for a top-level array, "" for one object). Raises BundleError on bad JSON."""
     try:
         with path.open("rb") as handle:
-            yield from ijson.items(handle, "objects.item", use_float=True)
+            yield from ijson.items(handle, prefix, use_float=True)
     except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError) as exc:
         raise BundleError(f"malformed JSON in {path.name}: {exc}") from exc
     except OSError as exc:
         raise BundleError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-def _has_objects(path: Path) -> bool:
-    """Whether the bundle has a top-level ``objects`` array (read up to its start)."""
+#: Where a file's objects are, by its shape (:func:`_shape`); None: it holds no STIX objects.
+_PREFIX_OF_SHAPE: dict[str, str | None] = {
+    "bundle": "objects.item",
+    "array": "item",
+    "object": "",
+    "other": None,
+}
+
+
+def _shape(path: Path) -> str:
+    """What a file holds, read up to where it shows: a bundle with an ``objects`` array, a
+    JSON array of objects, one STIX object (a map with a ``type`` other than "bundle"), or
+    something else."""
+    stype = None
     try:
         with path.open("rb") as handle:
-            for prefix, event, _ in ijson.parse(handle):
+            for prefix, event, value in ijson.parse(handle):
+                if prefix == "" and event == "start_array":
+                    return "array"
                 if prefix == "objects" and event == "start_array":
-                    return True
-                if prefix == "" and event in ("end_map", "start_array"):
-                    return False
+                    return "bundle"
+                if prefix == "type" and event == "string":
+                    stype = value
+                if prefix == "" and event == "end_map":
+                    break
     except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError) as exc:
         raise BundleError(f"malformed JSON in {path.name}: {exc}") from exc
-    return False
+    except OSError as exc:
+        raise BundleError(f"cannot read {path}: {exc.strerror}") from exc
+    return "object" if stype not in (None, "bundle") else "other"
+
+
+def _document_objects(document: Any) -> list[Any] | None:
+    """The objects of a parsed file: a bundle's ``objects``, a JSON array's items, or one
+    STIX object; None when it holds none (e.g. a bundle without ``objects``)."""
+    if isinstance(document, list):
+        return document
+    if not isinstance(document, dict):
+        return None
+    objects = document.get("objects")
+    if isinstance(objects, list):
+        return objects
+    stype = document.get("type")
+    return [document] if stype is not None and stype != "bundle" else None
 
 
 def _top_level(path: Path, key: str) -> str | None:
@@ -192,19 +231,21 @@ class ObjectSource:
 
 
 def file_source(path: Path) -> ObjectSource:
-    """Objects from a bundle file: parsed at once when small (orjson is many times faster
-    than streaming), streamed with ijson otherwise, so memory stays bounded."""
+    """Objects from a file: a bundle, a JSON array of objects, or one object (each imports
+    like a bundle of them). Parsed at once when small (orjson is many times faster than
+    streaming), streamed with ijson otherwise, so memory stays bounded."""
     try:
         small = path.stat().st_size <= IN_MEMORY_BYTES
     except OSError as exc:
         raise BundleError(f"cannot read {path}: {exc.strerror}") from exc
     if small:
         return _loaded_source(path)
+    prefix = _PREFIX_OF_SHAPE[_shape(path)]
     return ObjectSource(
         path.name,
-        _top_level(path, "spec_version"),
-        lambda: read_objects(path),
-        lambda: _has_objects(path),
+        _top_level(path, "spec_version") if prefix == "objects.item" else None,
+        lambda: read_objects(path, prefix or ""),
+        lambda: prefix is not None,
     )
 
 
@@ -215,22 +256,25 @@ def _loaded_source(path: Path) -> ObjectSource:
         raise BundleError(f"malformed JSON in {path.name}: {exc}") from exc
     except OSError as exc:
         raise BundleError(f"cannot read {path}: {exc.strerror}") from exc
-    top = document if isinstance(document, dict) else {}
-    objects = top.get("objects")
-    items: list[Any] = objects if isinstance(objects, list) else []
-    spec = top.get("spec_version")
+    objects = _document_objects(document)
+    items: list[Any] = objects or []
+    bundle = isinstance(document, dict) and document.get("type") == "bundle"
+    spec = document.get("spec_version") if bundle else None
     return ObjectSource(
         path.name,
         None if spec is None else str(spec),
         lambda: iter(items),
-        lambda: isinstance(objects, list),
+        lambda: objects is not None,
     )
 
 
 def _scan(source: ObjectSource, report: StixImportReport, index: BundleIndex) -> None:
     """Pass 1: check and plan every object into the index. Reads nothing from the database."""
     if not source.has_objects():
-        raise BundleError(f"{source.name} is not a STIX bundle: it has no 'objects' array")
+        raise BundleError(
+            f"{source.name} is not a STIX bundle: no 'objects' array, and not a JSON array "
+            "of objects or one STIX object"
+        )
     spec = source.spec_version
     if spec not in (None, "2.0", "2.1"):
         report.refuse("bundle", f"unsupported bundle spec_version '{spec}'")
@@ -493,6 +537,10 @@ class _Writer:
         self.report.created += len(result.created)
         self.report.updated += len(result.updated)
         self.report.unchanged += len(result.unchanged)
+        kinds = {str(raw.id): raw.kind.value for raw in self.batch}
+        for column in ("created", "updated", "unchanged"):
+            for rid in getattr(result, column):
+                self.report.by_kind.setdefault(kinds.get(rid, "record"), Counter())[column] += 1
         self.batch = []
 
 
