@@ -18,6 +18,7 @@ from tests.import_helpers import FIXTURES, real
 JSON = "paris-call/pariscall_supporters.json"
 CSV = "paris-call/pariscall_supporters.csv"
 FIXTURE = FIXTURES / "paris-call" / "supporters.csv"
+FOLDER = FIXTURES / "paris-call" / "_supporters"
 
 
 def test_real_supporters_import_whole_without_skip_invalid(kb: KnowledgeBase) -> None:
@@ -74,6 +75,27 @@ def test_fixture_supporters_without_category_import_with_a_note(kb: KnowledgeBas
     assert kb.get("part-state-ro-paris-call", SYSTEM)  # ROM read as ROU, with a note
     again = import_paris_call(kb, SYSTEM, FIXTURE)
     assert (again.created, again.updated) == ([], [])
+
+
+def test_supporters_folder_of_the_website_imports_like_its_csv(kb: KnowledgeBase) -> None:
+    report = import_paris_call(kb, SYSTEM, FOLDER)
+    assert report.invalid == []
+    parts = {r.id: r.data for r in kb.iter_records(SYSTEM, kind=Kind.PARTICIPATION)}
+    assert set(parts) == {
+        "part-state-de-paris-call",
+        "part-fixture-widgets-fra-paris-call",
+        "part-fixture-digital-union-rwa-paris-call",
+        "part-fixture-chamber-of-commerce-ken-paris-call",
+    }
+    joined = parts["part-fixture-widgets-fra-paris-call"].joined  # type: ignore[attr-defined]
+    assert joined.value == "2019-05-02"
+    assert kb.get("fixture-digital-union-rwa", SYSTEM).data.kind.value == "organisation"  # type: ignore[attr-defined]
+    assert kb.get("fixture-chamber-of-commerce-ken", SYSTEM).data.kind.value == "company"  # type: ignore[attr-defined]
+
+
+def test_folder_without_supporter_files_is_rejected(kb: KnowledgeBase, tmp_path: Path) -> None:
+    with pytest.raises(BadRequest, match="no supporter files"):
+        import_paris_call(kb, SYSTEM, tmp_path)
 
 
 def test_existing_participation_from_another_source_is_kept(

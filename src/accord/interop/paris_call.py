@@ -19,8 +19,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from accord.access import Viewer
 from accord.domain.vocab import ActorKind, Kind, Role
+from accord.errors import BadRequest
 from accord.interop import countries
 from accord.interop.importing import (
     DatasetSource,
@@ -65,9 +68,32 @@ NATURE_CATEGORY: dict[str, str] = {
 }  # fmt: skip
 
 
+def read_supporters(folder: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The supporters of the website's ``_supporters`` folder: each ``*.md`` file's YAML front
+    matter, with ``file`` its name. BadRequest when a file cannot be read. Reads the folder."""
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for path in sorted(folder.glob("*.md")):
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadRequest(f"cannot read {path.name} as UTF-8 text") from exc
+        head = re.match(r"^---\s*\n(.*?)\n---\s*(\n|$)", text, flags=re.S)
+        try:
+            meta = yaml.safe_load(head.group(1)) if head else None
+        except yaml.YAMLError:
+            meta = None
+        fields = meta if isinstance(meta, dict) else {}
+        row = {str(k): "" if v is None else str(v) for k, v in fields.items()}
+        rows.append((path.name, {**row, "file": path.name}))
+    if not rows:
+        raise BadRequest(f"{folder.name} holds no supporter files (*.md)")
+    return rows
+
+
 def plan_import(path: Path, names: NameIndex, progress: Progress | None = None) -> Plan:
-    """Read the supporters file (JSON or CSV) into a plan. Reads ``path``; no database."""
-    rows = read_table(path, REQUIRED)
+    """Read the supporters (the website's ``_supporters`` folder, or a JSON or CSV file of
+    its front matter) into a plan. Reads ``path``; no database."""
+    rows = read_supporters(path) if path.is_dir() else read_table(path, REQUIRED)
     dates = sorted(
         str(r.get("repo_first_added") or "")[:10] for _, r in rows if r.get("repo_first_added")
     )
