@@ -177,34 +177,42 @@ def _windowed(
 ) -> list[tuple[str, float]]:
     """SQLite: the top ``limit`` visible matches, best first, ties by id. Read-only.
 
-    Every match is ranked from the index alone; then blocks of whole tied groups are put in
-    their exact order (ids read by rowid, no sharing check), and the sharing filter runs on
-    windows of that order until ``limit`` visible records are found."""
+    Every match is ranked from the index alone; then blocks of whole tied groups are read from
+    that ranking (lazily: most searches need only the first), put in their exact order (ids
+    read by rowid, no sharing check), and the sharing filter runs on windows of that order
+    until ``limit`` visible records are found."""
     scored = _sqlite_scored(text)
     ranking = select(scored.c.doc, scored.c.score).order_by(scored.c.score.desc())
-    ranked = [(int(doc), float(score)) for doc, score in conn.execute(ranking)]
     found: list[tuple[str, float]] = []
-    start, window = 0, max(FIRST_WINDOW, limit * 4)
-    while start < len(ranked):
-        end = min(start + window, len(ranked))
-        while end < len(ranked) and ranked[end][1] == ranked[end - 1][1]:
-            end += 1  # a block ends with a whole group of equal scores
-        block = ranked[start:end]
-        id_of: dict[int, str] = {}
-        for docs in _parts([doc for doc, _ in block], MAX_WINDOW):
-            query = select(records.c.pk, records.c.id).where(records.c.pk.in_(docs))
-            id_of.update((int(pk), str(rid)) for pk, rid in conn.execute(query))
-        ordered = sorted((-score, id_of[doc], doc) for doc, score in block)
-        for part in _parts(ordered, window):
-            check = select(records.c.pk).where(records.c.pk.in_([doc for *_, doc in part]), where)
-            if kinds:
-                check = check.where(records.c.kind.in_(list(kinds)))
-            visible = set(conn.execute(check).scalars())
-            found.extend((rid, -negative) for negative, rid, doc in part if doc in visible)
-            if len(found) >= limit:
-                return found[:limit]
-        start, window = end, min(window * 4, MAX_WINDOW)
-    return found
+    window = max(FIRST_WINDOW, limit * 4)
+    with conn.execute(ranking) as result:
+        ahead: list[tuple[int, float]] = []
+        while True:
+            block = ahead + [(int(d), float(s)) for d, s in result.fetchmany(window - len(ahead))]
+            ahead = []
+            for doc, score in result:  # a block ends with a whole group of equal scores
+                if block and score != block[-1][1]:
+                    ahead = [(int(doc), float(score))]
+                    break
+                block.append((int(doc), float(score)))
+            if not block:
+                return found
+            id_of: dict[int, str] = {}
+            for docs in _parts([doc for doc, _ in block], MAX_WINDOW):
+                query = select(records.c.pk, records.c.id).where(records.c.pk.in_(docs))
+                id_of.update((int(pk), str(rid)) for pk, rid in conn.execute(query))
+            ordered = sorted((-score, id_of[doc], doc) for doc, score in block)
+            for part in _parts(ordered, window):
+                check = select(records.c.pk).where(
+                    records.c.pk.in_([doc for *_, doc in part]), where
+                )
+                if kinds:
+                    check = check.where(records.c.kind.in_(list(kinds)))
+                visible = set(conn.execute(check).scalars())
+                found.extend((rid, -negative) for negative, rid, doc in part if doc in visible)
+                if len(found) >= limit:
+                    return found[:limit]
+            window = min(window * 4, MAX_WINDOW)
 
 
 def _parts(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
