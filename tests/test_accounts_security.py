@@ -27,8 +27,13 @@ from accord.web.app import create_app
 from accord.web.session import COOKIE
 from accord.web.settings import Settings
 from tests.conftest import FrozenClock, actor, incident
+from tests.test_pages import (
+    PASSWORD,
+    csrf_of,
+    fast_hashing,  # noqa: F401 - autouse: real argon2, cheap parameters
+    sign_in,
+)
 
-PASSWORD = "correct horse battery staple"
 ORGS = ("ministry-of-test", "test-security-co")
 TAXII = {"Accept": "application/taxii+json;version=2.1"}
 
@@ -39,12 +44,6 @@ class World:
     ministry: str
     firm: str
     token: str
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real argon2, with cheap test parameters."""
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture
@@ -69,18 +68,6 @@ def client(world: World) -> Iterator[TestClient]:
     app = create_app(Settings(), kb=world.kb)
     with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as c:
         yield c
-
-
-def csrf_of(client: TestClient, path: str = "/signin") -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
-    assert found, f"no CSRF field on {path}"
-    return found.group(1)
-
-
-def sign_in(client: TestClient, email: str) -> None:
-    data = {"email": email, "password": PASSWORD, "csrf_token": csrf_of(client), "next": "/"}
-    response = client.post("/signin", data=data, follow_redirects=False)
-    assert response.status_code == 303, response.text
 
 
 # -- sign-in timing ----------------------------------------------------------------------------
