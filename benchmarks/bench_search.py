@@ -4,10 +4,11 @@ Run with ``.venv/bin/python -m benchmarks.bench_search [sizes]`` (default
 ``dataset,1000,100000``: the bundled dataset, then synthetic worlds, built once and cached, see
 :func:`benchmarks.synthetic.world_db`). For each world and each search text of
 :data:`benchmarks.bench_core.SEARCHES` (as a reader of the mid-size organisation), and for the
-bundled dataset's :data:`DATASET_SEARCHES` (anonymously), it times ``store.search.run_search`` (20 hits) and the previous FTS5 BM25 ranking
-(kept below, measurement only: it computed scores over every indexed record, visible or not),
-alternating the two, and prints median milliseconds and the ratio after/before. The SQLite
-benchmark only: on PostgreSQL both rankings read each matched record's own vector.
+bundled dataset's :data:`DATASET_SEARCHES` (anonymously), it times
+``store.search.run_search`` (20 hits) and the previous FTS5 BM25 ranking (kept below,
+measurement only: it computed scores over every indexed record, visible or not), alternating
+the two, and prints median milliseconds and the ratio after/before. SQLite only: on PostgreSQL
+both rankings read each matched record's own vector.
 """
 
 from __future__ import annotations
