@@ -21,10 +21,10 @@ weights: A for the name, B for the text).
 
 On SQLite, ranking and the sharing filter are done in two steps so that a broad query does not
 check visibility for every match: the relevance of every match is computed from the index alone
-(cheap), then the visibility filter runs on a window of the best ones (all of those tied with
-the last one included). When the window holds too few visible ones, it grows; past
-:data:`MAX_WINDOW` the single joined query runs instead. Results are identical to ranking every
-visible match.
+(cheap), then blocks of whole tied groups are put in exact order (score, then id) and the
+visibility filter runs on windows of that order until the page is full (windows from
+:data:`FIRST_WINDOW` growing up to :data:`MAX_WINDOW`). Results are identical to ranking every
+visible match in one joined query (:func:`full_ranking`, what PostgreSQL runs).
 """
 
 from __future__ import annotations
@@ -233,7 +233,8 @@ def full_ranking(
     conn: Connection, text: str, where: ColumnElement[bool], kinds: Sequence[str], limit: int
 ) -> list[tuple[str, float]]:
     """Rank every visible match in one joined query: (id, relevance) pairs best first, ties by
-    id. Read-only; what :func:`run_search` falls back to."""
+    id. Read-only; what :func:`run_search` runs on PostgreSQL, and the reference the SQLite
+    windows are tested against."""
     if conn.dialect.name == "sqlite":
         _prepare(conn)
     query = _search_query(conn.dialect.name, text, where, kinds, limit)
