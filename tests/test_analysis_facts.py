@@ -84,6 +84,7 @@ def test_claim_facts_hold_each_claims_payload_fields(kb: KnowledgeBase) -> None:
         "subject_pk": None,
         "accused_pk": "state-ru",
         "weighing": "attributes official_statement technical 90",
+        "level": None,
     }
     assert (facts["c2"]["joint_group"], facts["c2"]["evidence"]) == ("j1", "none")
     assert (facts["c3"]["incident"], facts["c3"]["subject"], facts["c3"]["date"]) == (

@@ -239,6 +239,14 @@ def test_table_keeps_every_id_whole_at_80_columns(db: str) -> None:
 
 
 def test_say_do_hides_all_zero_states_and_says_how_many(db: str) -> None:
+    # Every UN member state endorses the 2015 GGE norms (resolution 70/237): a state outside the
+    # UN with nothing on record is the one left to hide.
+    kb = KnowledgeBase(db)
+    try:
+        curator = Viewer(user_id="system", org_id="probe-ministry", role=UserRole.INSTANCE_ADMIN)
+        kb.create(actor("probe-ministry.state-quiet", "Quiet State"), curator)
+    finally:
+        kb.close()
     states = json.loads(accord("analyze", "say-do", "--json", db=db).out)["states"]
     counts = ("initiatives_joined", "initiatives_left", "norms_endorsed", "assessed_incidents")
     zero = {s["state"] for s in states if not any(s[c] for c in (*counts, "breaches"))}
@@ -249,7 +257,7 @@ def test_say_do_hides_all_zero_states_and_says_how_many(db: str) -> None:
         done = accord("analyze", "say-do", *extra, db=db)
         assert done.code == 0, done.text
         text = done.out.decode()
-        return set(re.findall(r"^│ (state-[a-z]+) ", text, re.M)), text
+        return set(re.findall(r"^│ ((?:probe-ministry\.)?state-[a-z]+) ", text, re.M)), text
 
     shown, text = listed()
     assert shown == {s["state"] for s in states} - zero

@@ -321,3 +321,40 @@ def test_data_check_refuses_a_territory_claim_naming_a_non_state(tmp_path: Path)
         "data.yaml:c:accused: a claim that traces an operation to a territory names the state "
         "whose territory it is, not a threat_group"
     ]
+
+
+# -- the level in claim_facts, for the analyses --------------------------------------------------
+
+
+def test_the_analyses_read_a_claims_level_and_migration_0015_refills_it(kb: KnowledgeBase) -> None:
+    from alembic import command
+
+    from accord.access import SYSTEM
+    from accord.store import migrate
+    from tests.conftest import actor, claim, incident
+
+    kb.bulk_create(
+        [
+            actor("state-ru"),
+            actor("ncsc", kind="government_body"),
+            incident("covid"),
+            claim("c-agency", "ncsc", "covid", "state-ru", level="agency"),
+            claim("c-plain", "ncsc", "covid", "state-ru"),
+        ],
+        SYSTEM,
+    )
+
+    def levels() -> tuple[dict[str, str | None], dict[str, str | None]]:
+        with kb.engine.connect() as conn:
+            rows = {c.id: c.level for c in load.claims(conn, SYSTEM)}
+            columns = load.claim_columns(conn, SYSTEM, {})
+        return rows, dict(zip(columns.id, columns.level, strict=True))
+
+    expected = {"c-agency": "agency", "c-plain": None}
+    assert levels() == (expected, expected)
+    config = migrate._config()
+    with kb.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0014")
+    migrate.upgrade(kb.engine)
+    assert levels() == (expected, expected)

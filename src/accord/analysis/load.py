@@ -74,6 +74,9 @@ class ClaimRow(NamedTuple):
     evidence: str
     joint_group: str | None
     withdrawn: str | None
+    #: How far the source reaches (:class:`~accord.domain.vocab.Level`); None: as far as the
+    #: accused (:func:`accord.domain.records.level_of` its kind).
+    level: str | None = None
 
 
 class ParticipationRow(NamedTuple):
@@ -259,6 +262,7 @@ def _claims_select(viewer: Viewer) -> Select[Any]:
             facts.evidence,
             facts.joint_group,
             facts.withdrawn,
+            facts.level,
         )
         .select_from(records.join(claim_facts, facts.record_pk == records.c.pk))
         .where(records.c.kind == Kind.CLAIM.value, access.visible(viewer))
@@ -305,6 +309,7 @@ class ClaimColumns(NamedTuple):
     weighing: tuple[str, ...]  # stance, kind, evidence and confidence: see weighing()
     date: tuple[str, ...]
     joint_group: tuple[str | None, ...]
+    level: tuple[str | None, ...]
     names: Mapping[int, str]
 
     def rows(self) -> list[ClaimRow]:
@@ -336,6 +341,7 @@ class ClaimColumns(NamedTuple):
                     evidence,
                     self.joint_group[n],
                     None,
+                    self.level[n],
                 )
             )
         return rows
@@ -386,7 +392,7 @@ def claim_columns(conn: Connection, viewer: Viewer, names: Mapping[int, str]) ->
         for column in (facts.claimant_pk, facts.incident_pk, facts.subject_pk, facts.accused_pk)
     ]
     query = (
-        select(records.c.id, *refs, facts.weighing, facts.date, facts.joint_group)
+        select(records.c.id, *refs, facts.weighing, facts.date, facts.joint_group, facts.level)
         .select_from(records.join(claim_facts, facts.record_pk == records.c.pk))
         .where(
             records.c.kind == Kind.CLAIM.value,
@@ -395,7 +401,7 @@ def claim_columns(conn: Connection, viewer: Viewer, names: Mapping[int, str]) ->
         )
     )
     # Ids, weighing texts and dates never hold a comma: SQLite joins them as plain words.
-    columns: list[Any] = fetch.columns(conn, query, "wiiiiwwt")
+    columns: list[Any] = fetch.columns(conn, query, "wiiiiwwtt")
     actors = np.unique(np.concatenate([columns[1], columns[3], columns[4]]))
     missing = [pk for pk in actors.tolist() if pk >= 0 and pk not in names]
     if missing:  # written after the caller read its actors

@@ -4,9 +4,9 @@ columns beside its ``records`` row.
 The analyses read every visible claim; decoding a million JSON bodies (and reading the wide
 ``records`` rows that hold them) dominated their time. Each claim therefore also keeps one narrow
 row keyed by ``records.pk``: claimant, incident or subject, accused, stance, kind, date,
-confidence, evidence, joint group and withdrawal date, exactly as its current payload states
-them. The row carries no sharing information: readers join it to ``records`` and filter with
-:func:`accord.access.visible` like every other read.
+confidence, evidence, joint group, withdrawal date and level (migration 0015), exactly as its
+current payload states them. The row carries no sharing information: readers join it to
+``records`` and filter with :func:`accord.access.visible` like every other read.
 
 The records a claim points to are kept twice: as their text ids, and as their ``records.pk``
 (``claimant_pk``, ``incident_pk``, ``subject_pk``, ``accused_pk``), which the analyses of every
@@ -37,7 +37,9 @@ REFS = ("claimant", "incident", "subject", "accused")
 
 
 def values(pk: int, claim: Claim) -> dict[str, Any]:
-    """The ``claim_facts`` row of a claim payload stored as ``records.pk`` = ``pk``. Pure."""
+    """The ``claim_facts`` columns of migration 0006 for a claim payload stored as
+    ``records.pk`` = ``pk`` (the later columns are added by :func:`write`: migration 0006's
+    backfill inserts exactly these). Pure."""
     return {
         "record_pk": pk,
         "claimant": claim.claimant,
@@ -86,7 +88,9 @@ def write(conn: Connection, written: Sequence[Record]) -> None:
         conn.execute(delete(claim_facts).where(claim_facts.c.record_pk.in_(list(pks.values()))))
         rows = [values(pks[rid], claims[rid]) for rid in chunk]
         targets = _pks(conn, {row[ref] for row in rows for ref in REFS} - {None})
-        for row in rows:
+        for rid, row in zip(chunk, rows, strict=True):
+            level = claims[rid].level
+            row["level"] = level.value if level is not None else None
             row.update({f"{ref}_pk": targets.get(row[ref]) for ref in REFS})
             row["weighing"] = weighing(
                 row["stance"], row["kind"], row["evidence"], row["confidence"]

@@ -121,6 +121,8 @@ claim_facts = Table(
     Column("subject_pk", Integer, nullable=True),
     Column("accused_pk", Integer, nullable=True),
     Column("weighing", String(80), nullable=True),  # "stance kind evidence confidence"
+    # How far the claim's source reaches; NULL: as far as its accused (migration 0015).
+    Column("level", String(16), nullable=True),
 )
 
 record_refs = Table(
