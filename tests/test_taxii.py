@@ -103,12 +103,13 @@ def test_public_collection_holds_clear_records_only(
 ) -> None:
     public = collection_ids(client, H)["Public"]
     body = client.get(f"/taxii2/accord/collections/{public}/objects/", headers=H).json()
-    records = {o["extensions"][m.PROPS_EXT]["record_id"] for o in body["objects"]}
+    served = [o for o in body["objects"] if o["id"] not in m.META_IDS]  # records only
+    records = {o["extensions"][m.PROPS_EXT]["record_id"] for o in served}
     assert "wannacry" in records
     assert "fbi" not in records
     assert "evidence-gb-wannacry" not in records
-    ids = {o["id"] for o in body["objects"]}
-    for obj in body["objects"]:
+    ids = {o["id"] for o in served}
+    for obj in served:
         assert obj["object_marking_refs"] == [m.TLP_IDS[m.Marking.CLEAR]]
         assert obj.get("created_by_ref", m.PRODUCER_ID) != m.stable_id("identity", "fbi")
     assert m.stable_id("relationship", "claim-fbi-sony") not in ids
@@ -369,7 +370,8 @@ def test_shared_collection_holds_what_others_shared_with_the_org(
         body = client.get(
             f"/taxii2/accord/collections/{collection}/objects/", headers=auth(token)
         ).json()
-        return {o["extensions"][m.PROPS_EXT]["record_id"] for o in body.get("objects", [])}
+        served = [o for o in body.get("objects", []) if o["id"] not in m.META_IDS]
+        return {o["extensions"][m.PROPS_EXT]["record_id"] for o in served}
 
     assert shared_records(world["token"], world["org"]) == {f"{partner}.shared-group"}
     other = accounts.create_token(kb, "x@outsider.example")[1]
@@ -394,3 +396,53 @@ def test_paging_through_records_written_in_one_batch_sees_each_once(
     batch = {m.stable_id("identity", f"state-b{i}") for i in range(7)}
     assert len(seen) == len(set(seen))
     assert batch <= set(seen)
+
+
+def _refs(value: Any) -> set[str]:
+    """Every STIX id an object points at: ``*_ref(s)`` values and ``extensions`` keys."""
+    out: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.endswith("_ref") and isinstance(item, str):
+                out.add(item)
+            elif key.endswith("_refs") and isinstance(item, list):
+                out.update(i for i in item if isinstance(i, str))
+            elif key == "extensions" and isinstance(item, dict):
+                out.update(k for k in item if k.startswith("extension-definition--"))
+            out |= _refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            out |= _refs(item)
+    return out
+
+
+def test_every_collection_serves_the_definitions_its_objects_reference(
+    client: TestClient, world: dict[str, str]
+) -> None:
+    definitions = ("marking-definition--", "extension-definition--", m.PRODUCER_ID)
+    for headers in (H, auth(world["token"])):
+        for title, cid in collection_ids(client, headers).items():
+            url = f"/taxii2/accord/collections/{cid}/objects/"
+            objects: list[dict[str, Any]] = []
+            params: dict[str, Any] = {"limit": 5}
+            while True:  # small pages: the definitions span several
+                body = client.get(url, headers=headers, params=params).json()
+                objects += body.get("objects", [])
+                if not body["more"]:
+                    break
+                params = {"limit": 5, "next": body["next"]}
+            served = {o["id"] for o in objects}
+            wanted = {r for o in objects for r in _refs(o) if r.startswith(definitions)}
+            # OASIS's TLP 2.0 extension is named by its published id, not re-issued
+            assert wanted - served <= {m.TLP_EXT}, title
+            assert len(served) == len(objects), title
+    public = collection_ids(client, H)["Public"]
+    url = f"/taxii2/accord/collections/{public}/objects/"
+    typed = client.get(url, headers=H, params={"match[type]": "marking-definition"}).json()
+    assert {o["id"] for o in typed["objects"]} == set(m.TLP_IDS.values())
+    one = client.get(f"{url}{m.PROPS_EXT}/", headers=H).json()
+    assert [o["type"] for o in one["objects"]] == ["extension-definition"]
+    versions = client.get(f"{url}{m.TLP_IDS[m.Marking.RED]}/versions/", headers=H).json()
+    assert versions == {"more": False, "versions": [m.TLP_TIME]}
+    manifest = client.get(f"/taxii2/accord/collections/{public}/manifest/", headers=H).json()
+    assert {e["id"] for e in manifest["objects"]} >= m.META_IDS

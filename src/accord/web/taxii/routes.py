@@ -16,6 +16,7 @@ from accord.interop import stix_convert, stix_feed
 from accord.interop import stix_mapping as m
 from accord.interop.stix_import import ObjectSource, import_objects
 from accord.web.deps import KB, CurrentViewer
+from accord.web.taxii import meta
 from accord.web.taxii.collections import Collection, collections_for, find
 from accord.web.taxii.media import (
     TAXII,
@@ -128,7 +129,7 @@ def build_router() -> APIRouter:
         api_root: str, collection_id: str, kb: KB, viewer: CurrentViewer, query: Filters
     ) -> Response:
         _root(api_root)
-        page = stix_feed.page(kb, viewer, find(viewer, collection_id).scope, query)
+        page = meta.page(kb, viewer, find(viewer, collection_id).scope, query)
         return taxii_response(_envelope(page), headers=_headers(page.entries))
 
     @router.get("/{api_root}/collections/{collection_id}/manifest/")
@@ -136,7 +137,7 @@ def build_router() -> APIRouter:
         api_root: str, collection_id: str, kb: KB, viewer: CurrentViewer, query: Filters
     ) -> Response:
         _root(api_root)
-        page = stix_feed.page(kb, viewer, find(viewer, collection_id).scope, query)
+        page = meta.page(kb, viewer, find(viewer, collection_id).scope, query)
         body = _envelope(page)
         body.pop("objects", None)
         if page.entries:
@@ -144,7 +145,7 @@ def build_router() -> APIRouter:
                 {
                     "id": e.object["id"],
                     "date_added": m.timestamp(e.date_added),
-                    "version": e.object["modified"],
+                    "version": meta.version(e.object),
                     "media_type": "application/stix+json;version=2.1",
                 }
                 for e in page.entries
@@ -170,7 +171,7 @@ def build_router() -> APIRouter:
             spec_versions=query.spec_versions,
             added_after=query.added_after,
         )
-        page = stix_feed.page(kb, viewer, scope, one)
+        page = meta.page(kb, viewer, scope, one)
         if not page.entries and not query.next:
             raise NotFound("no such object in this collection")
         return taxii_response(_envelope(page), headers=_headers(page.entries))
@@ -181,13 +182,17 @@ def build_router() -> APIRouter:
     ) -> Response:
         _root(api_root)
         scope = find(viewer, collection_id).scope
-        page = stix_feed.page(kb, viewer, scope, stix_feed.Query(ids=(object_id,)))
+        page = meta.page(kb, viewer, scope, stix_feed.Query(ids=(object_id,)))
         if not page.entries:
             raise NotFound("no such object in this collection")
-        record_id = page.entries[0].object["extensions"][m.PROPS_EXT]["record_id"]
-        entries = stix_feed.versions(kb, viewer, kb.get(record_id, viewer))
+        first = page.entries[0]
+        if meta.is_meta(first.object):
+            entries = [first]
+        else:
+            record_id = first.object["extensions"][m.PROPS_EXT]["record_id"]
+            entries = stix_feed.versions(kb, viewer, kb.get(record_id, viewer))
         return taxii_response(
-            {"more": False, "versions": [e.object["modified"] for e in entries]},
+            {"more": False, "versions": [meta.version(e.object) for e in entries]},
             headers=_headers(entries),
         )
 
