@@ -167,8 +167,12 @@ def test_every_row_not_imported_is_reported_with_its_modelling_gap(kb: Knowledge
     assert "not in the Global Database" in _skipped(report, "(attribution 6.0)")
     rows = len(ATTRIBUTIONS.read_text("utf-8").splitlines()) - 1
     reported = [p for p in report.skipped + report.invalid if "attributions.csv" in p.where]
-    # each row is a claim or reported, but for the one repeating APT1 under another category
-    assert len(_claims(kb)) + len(reported) == rows - 1
+    merged = [n for n in report.notes if "the same claim as an earlier row" in n]
+    assert merged == [
+        "attributions.csv line 9 (attribution 7.0): the same claim as an earlier row, "
+        "claim-eurepoc-7-eurepoc-apt1"
+    ]
+    assert len(_claims(kb)) + len(reported) + len(merged) == rows
     assert report.by_kind()["claim"]["skipped"] == len(reported) == 6
 
 
@@ -230,5 +234,82 @@ def test_real_files_import_whole(kb: KnowledgeBase) -> None:
     counts = report.by_kind()
     incidents = counts["incident"]
     assert incidents["created"] >= 0.97 * (incidents["created"] + incidents["skipped"])
+    again = import_eurepoc(kb, SYSTEM, global_csv, attributions=attributions)
+    assert (again.created, again.updated) == ([], [])
+
+
+BASES = (
+    ("Attacker confirms", "Self-attribution in the course of the attack (e.g., via websites)"),
+    ("IT-security community attributes attacker", "Technical report (e.g., by IT-companies)"),
+    ("Attribution by receiver government / state entity", "Political statement / report"),
+    ("Media-based attribution", "Media report (e.g., Reuters article cites anonymous sources)"),
+    ("Attribution by third-party", "Attribution given, type unclear"),
+    ("Contested attribution", "Contested attribution"),
+    ("Not available", "Not available"),
+)
+TYPES = (
+    "Data theft",
+    "Hijacking with Misuse",
+    "Disruption; Hijacking with Misuse",
+    "Hijacking without Misuse",
+    "Ransomware; Data theft & Doxing",
+    "Data theft; Hijacking without Misuse",
+)
+COUNTRIES = ("Russia", "China", "Iran, Islamic Republic of", "United States", "Germany")
+
+
+def write_full_size(folder: Path, incidents: int = 1643, rows: int = 2643) -> tuple[Path, Path]:
+    """EuRepoC-sized files in the published layout, with the published files' cases in
+    roughly their proportions (deterministic, written for Accord's tests)."""
+    header = GLOBAL.read_text("utf-8").splitlines()[0]
+    columns = header.split(",")
+    lines = [header]
+    for n in range(1, incidents + 1):
+        row = dict.fromkeys(columns, "")
+        start = "" if n % 100 == 0 else f"20{10 + n % 14}-{1 + n % 12:02d}-{1 + n % 28:02d}"
+        row.update(
+            ID=str(n),
+            name=f"Synthetic incident {n}",
+            description="Written for Accord's tests.",
+            start_date=start,
+            incident_type=TYPES[n % len(TYPES)],
+            receiver_country=f"['{COUNTRIES[n % 5]}']",
+            receiver_category="[['State institutions / political system']]",
+        )
+        lines.append(",".join(f'"{row[c]}"' for c in columns))
+    global_csv = folder / "global.csv"
+    global_csv.write_text("\n".join(lines) + "\n", "utf-8")
+    out = [ATTRIBUTIONS.read_text("utf-8").splitlines()[0]]
+    for n in range(rows):
+        basis, kind = BASES[n % len(BASES)]
+        ident = "" if n % 220 == 0 else f"{n - n % 4 if n % 3 == 0 else n}.0"
+        date = "" if n % 3 == 1 else f"2022-{1 + n % 12:02d}-{1 + n % 28:02d}"
+        company = "Mandiant" if "IT-security" in basis else ""
+        country = COUNTRIES[(n + 1) % 5] if "government" in basis or "Contested" in basis else ""
+        initiator = (
+            "Not available"
+            if n % 8 == 0
+            else f"APT{n % 40}/Group {n % 40} Alias/G{n % 40:04d} (Unit {n % 7})"
+        )
+        category = "Unknown - not attributed" if n % 8 == 0 else "State"
+        incident = 1 + n % incidents
+        out.append(
+            f'{incident},{ident},{date},"{kind}","{basis}",,{company},"{country}",'
+            f'"{initiator}","{COUNTRIES[n % 5]}",{category}'
+        )
+    attributions = folder / "attributions.csv"
+    attributions.write_text("\n".join(out) + "\n", "utf-8")
+    return global_csv, attributions
+
+
+def test_full_size_files_import_whole_and_once(kb: KnowledgeBase, tmp_path: Path) -> None:
+    global_csv, attributions = write_full_size(tmp_path)
+    report = import_eurepoc(kb, SYSTEM, global_csv, attributions=attributions)
+    assert report.invalid == []
+    counts = report.by_kind()
+    assert counts["incident"]["created"] + counts["incident"]["skipped"] == 1643
+    # one claimant per row here: each row is a claim, part of an earlier one, or reported
+    merged = [n for n in report.notes if "the same claim as an earlier row" in n]
+    assert counts["claim"]["created"] + counts["claim"]["skipped"] + len(merged) == 2643
     again = import_eurepoc(kb, SYSTEM, global_csv, attributions=attributions)
     assert (again.created, again.updated) == ([], [])

@@ -440,7 +440,7 @@ class _Planner:
 
     def _add_claim(self, where: str, row: dict[str, str], data: dict[str, Any]) -> None:
         """One claim per attribution, claimant and accused; a row repeating one already
-        planned (the same initiator under another category) adds nothing and is noted."""
+        planned (the same initiator under another category) is noted as part of it."""
         attribution = re.sub(r"\.0$", "", row["attribution_ID"].strip())
         base = f"claim-eurepoc-{slug(attribution) if attribution else 'i' + row['incident_ID']}"
         rid = f"{base}-{data['accused']}"[:128]
@@ -449,8 +449,8 @@ class _Planner:
             rid = f"{rid}-by-{data['claimant']}"[:128]
             first = self.claims.get(rid)
         if first is not None:
-            if first != data:
-                self.plan.note(f"{where}: the same claim as an earlier row ({rid}); first kept")
+            kept = "" if first == data else " (its date, kind or stance differ: the first kept)"
+            self.plan.note(f"{where}: the same claim as an earlier row, {rid}{kept}")
             return
         self.claims[rid] = data
         self.plan.add(rid, Kind.CLAIM, data, where)
