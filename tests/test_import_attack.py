@@ -29,15 +29,19 @@ def test_real_bundle_imports_groups_campaigns_and_claims_once(kb: KnowledgeBase)
     groups = [r for r in kb.iter_records(SYSTEM, kind=Kind.ACTOR) if r.id.startswith("attack-g")]
     assert len(groups) == 175
     assert report.kept == ["apt28"]
-    # 56 campaigns: 1 deprecated; those whose description names no effect are skipped.
+    # 56 campaigns: 1 deprecated; those whose description names no effect are kept without.
     campaigns = counts["incident"]
     skipped_campaigns = [p for p in report.skipped if p.where.startswith("campaign--")]
     assert campaigns + len(skipped_campaigns) == 56
-    assert campaigns == 36  # 19 name no effect, 1 is deprecated
+    assert campaigns == 55
+    no_effect = [n for n in report.notes if "no effect type can be read" in n]
+    assert len(no_effect) == 19
+    effectless = [r for r in kb.iter_records(SYSTEM, kind=Kind.INCIDENT) if not r.data.effects]  # type: ignore[attr-defined]
+    assert len(effectless) == 19
     # 26 attributed-to relationships; those whose campaign was skipped are skipped too.
     skipped_claims = [p for p in report.skipped if p.where.startswith("relationship--")]
     assert counts["claim"] + len(skipped_claims) == 26
-    assert counts["claim"] == 17
+    assert report.by_kind()["claim"]["skipped"] == len(skipped_claims)
     ukraine = kb.get("attack-c0028", SYSTEM).data
     assert ukraine.start.value == "2015-12"
     assert ukraine.end.value == "2016-01"

@@ -6,7 +6,8 @@
 - ``campaign`` → incident ``attack-c0028``; ``first_seen``/``last_seen`` become start/end at
   month precision (ATT&CK records campaign dates to the month; a day other than the 1st is
   kept as a day). Effects are read from the description with the documented keyword table
-  (:data:`EFFECT_WORDS`); a campaign whose description names none is skipped.
+  (:data:`EFFECT_WORDS`); a campaign whose description names none is kept without effects
+  (noted), never given an invented one.
 - ``relationship`` ``attributed-to`` campaign → group → a claim by MITRE (``mitre``,
   kind ``technical_report``) dated by the relationship's ``created`` day.
 
@@ -115,13 +116,15 @@ def _plan_group(
     where = str(obj.get("id"))
     gid = _attack_id(obj)
     if not gid or not isinstance(obj.get("name"), str):
-        plan.invalid(where, "an intrusion-set needs a name and a mitre-attack external id")
+        plan.invalid(
+            where, "an intrusion-set needs a name and a mitre-attack external id", Kind.ACTOR
+        )
         return
     if obj.get("revoked"):
-        plan.skip(where, f"{gid} is revoked in ATT&CK")
+        plan.skip(f"{where} ({gid})", "revoked in ATT&CK", Kind.ACTOR)
         return
     if obj.get("x_mitre_deprecated"):
-        plan.skip(where, f"{gid} is deprecated in ATT&CK")
+        plan.skip(f"{where} ({gid})", "deprecated in ATT&CK", Kind.ACTOR)
         return
     rid = existing.get(gid) or f"attack-{gid.lower()}"
     ids[str(obj["id"])] = rid
@@ -140,20 +143,19 @@ def _plan_campaign(plan: Plan, obj: dict[str, Any], ids: dict[str, str]) -> None
     where = str(obj.get("id"))
     cid = _attack_id(obj)
     if not cid or not isinstance(obj.get("name"), str):
-        plan.invalid(where, "a campaign needs a name and a mitre-attack external id")
+        plan.invalid(where, "a campaign needs a name and a mitre-attack external id", Kind.INCIDENT)
         return
     if obj.get("revoked") or obj.get("x_mitre_deprecated"):
-        plan.skip(where, f"{cid} is revoked or deprecated in ATT&CK")
+        plan.skip(f"{where} ({cid})", "revoked or deprecated in ATT&CK", Kind.INCIDENT)
         return
     start = _month_or_day(obj.get("first_seen"))
     if start is None:
-        plan.skip(where, f"{cid} has no first_seen date")
+        plan.skip(f"{where} ({cid})", "no first_seen date", Kind.INCIDENT)
         return
     description = _clean(str(obj.get("description") or ""))
     effects = effects_of(description)
     if not effects:
-        plan.skip(where, f"{cid}: no effect type can be read from the description")
-        return
+        plan.note(f"{where} ({cid}): no effect type can be read from the description (none)")
     name = obj["name"].strip()
     data: dict[str, Any] = {
         "name": name,
@@ -174,13 +176,13 @@ def _plan_claim(plan: Plan, rel: dict[str, Any], ids: dict[str, str]) -> None:
     where = str(rel.get("id"))
     source, target = ids.get(str(rel.get("source_ref"))), ids.get(str(rel.get("target_ref")))
     if not str(rel.get("source_ref", "")).startswith("campaign--"):
-        plan.skip(where, "only campaign → group attributions become claims")
+        plan.skip(where, "only campaign → group attributions become claims", Kind.CLAIM)
         return
     if rel.get("revoked") or rel.get("x_mitre_deprecated"):
-        plan.skip(where, "the relationship is revoked or deprecated")
+        plan.skip(where, "the relationship is revoked or deprecated", Kind.CLAIM)
         return
     if source is None or target is None:
-        plan.skip(where, "its campaign or group was not imported")
+        plan.skip(where, "its campaign or group was not imported", Kind.CLAIM)
         return
     date = str(rel.get("created") or "")[:10]
     plan.anchor(

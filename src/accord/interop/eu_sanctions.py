@@ -75,13 +75,13 @@ def _plan_listing(
     date = str(row.get("date_of_listing_iso") or "").strip()
     reasons = str(row.get("reasons") or "").strip()
     if not name:
-        plan.invalid(where, "the listing has no name")
+        plan.invalid(where, "the listing has no name", Kind.RESPONSE)
         return
     if entity_type not in _KINDS:
-        plan.invalid(where, f"unknown entity_type '{entity_type}'")
+        plan.invalid(where, f"unknown entity_type '{entity_type}'", Kind.RESPONSE)
         return
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-        plan.invalid(where, f"date_of_listing_iso '{date}' is not a YYYY-MM-DD date")
+        plan.invalid(where, f"date_of_listing_iso '{date}' is not a YYYY-MM-DD date", Kind.RESPONSE)
         return
     listed = _listed_actor(plan, where, name, _KINDS[entity_type], actors)
     groups: list[str] = []

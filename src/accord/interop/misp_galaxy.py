@@ -90,7 +90,7 @@ def plan_import(path: Path, existing_misp: dict[str, str], *, date: str | None =
     used: set[str] = set()
     for index, value in enumerate(content["values"], start=1):
         if not isinstance(value, dict) or not isinstance(value.get("value"), str):
-            plan.invalid(f"value {index}", "a cluster value needs a 'value' name")
+            plan.invalid(f"value {index}", "a cluster value needs a 'value' name", Kind.ACTOR)
             continue
         _plan_value(
             plan,
@@ -133,7 +133,7 @@ def _plan_value(
     if code:
         alpha2 = countries.resolve_code(code).alpha2
         if alpha2 is None:
-            plan.invalid(where, f"meta.country '{code}' is not an ISO 3166 code")
+            plan.invalid(where, f"meta.country '{code}' is not an ISO 3166 code", Kind.ACTOR)
         else:
             data["country"] = alpha2
     plan.add(rid, Kind.ACTOR, data, where)
@@ -146,11 +146,13 @@ def _plan_claim(
     plan: Plan, group: str, sponsor: str, meta: dict[str, Any], where: str, stamp: str
 ) -> None:
     if sponsor.strip().casefold() in _UNKNOWN:
-        plan.skip(where, f"CFR suspected state sponsor is '{sponsor}': no claim")
+        plan.skip(where, f"CFR suspected state sponsor is '{sponsor}': no claim", Kind.CLAIM)
         return
     alpha2 = countries.resolve(sponsor)
     if alpha2 is None:
-        plan.invalid(where, f"cfr-suspected-state-sponsor '{sponsor}' is not a known country")
+        plan.invalid(
+            where, f"cfr-suspected-state-sponsor '{sponsor}' is not a known country", Kind.CLAIM
+        )
         return
     plan.anchor(
         CFR,
@@ -174,7 +176,7 @@ def _plan_claim(
     confidence = str(meta.get("attribution-confidence") or "").strip()
     if confidence:
         if not re.fullmatch(r"\d{1,3}", confidence) or int(confidence) > 100:
-            plan.invalid(where, f"attribution-confidence '{confidence}' is not 0-100")
+            plan.invalid(where, f"attribution-confidence '{confidence}' is not 0-100", Kind.CLAIM)
             return
         data["confidence"] = int(confidence)
     plan.add(f"claim-cfr-{group}", Kind.CLAIM, data, where)

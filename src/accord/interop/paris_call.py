@@ -165,10 +165,12 @@ def _state(plan: Plan, where: str, name: str, code: str) -> str | None:
     by_name = countries.resolve_name(name)
     by_code = countries.resolve_code(code) if code else None
     if by_name is None:
-        plan.invalid(where, f"state name '{name}' is not a known country")
+        plan.invalid(where, f"state name '{name}' is not a known country", Kind.PARTICIPATION)
         return None
     if by_code is not None and by_code.alpha2 is not None and by_code.alpha2 != by_name:
-        plan.invalid(where, f"name '{name}' ({by_name}) and code '{code}' disagree")
+        plan.invalid(
+            where, f"name '{name}' ({by_name}) and code '{code}' disagree", Kind.PARTICIPATION
+        )
         return None
     if by_code is None or by_code.alpha2 is None:
         reason = by_code.note if by_code else "no nationality code"
@@ -193,7 +195,7 @@ def _organisation(
         kind = ActorKind.ACADEMIC
     resolved = countries.resolve_code(code) if code else None
     if resolved is not None and resolved.alpha2 is None:
-        plan.invalid(where, resolved.note or f"nationality '{code}' is unknown")
+        plan.invalid(where, resolved.note or f"nationality '{code}' is unknown", Kind.PARTICIPATION)
         return None
     if resolved is not None and resolved.note:
         plan.note(f"{where}: {resolved.note}")
