@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import orjson
@@ -26,7 +26,9 @@ from accord.store import migrate
 from accord.web.app import create_app
 from accord.web.session import COOKIE
 from accord.web.settings import Settings
+from tests import test_cli
 from tests.conftest import FrozenClock, actor, incident
+from tests.test_cli import Run
 from tests.test_pages import (
     PASSWORD,
     csrf_of,
@@ -35,6 +37,7 @@ from tests.test_pages import (
 )
 
 ORGS = ("ministry-of-test", "test-security-co")
+accord_cli = test_cli.accord  # a fixture: the CLI run in process
 TAXII = {"Accept": "application/taxii+json;version=2.1"}
 
 
@@ -278,7 +281,7 @@ def test_upgrading_hides_organisations_registered_before_they_could_choose(
 ) -> None:
     old = accounts.create_org(kb, "Old Ministry", Sector.GOVERNMENT, listed=True)
     config = migrate._config()
-    with kb.engine.begin() as conn:  # back to before 0012, when every registration was CLEAR
+    with kb._engine.begin() as conn:  # back to before 0012, when every registration was CLEAR
         config.attributes["connection"] = conn
         command.downgrade(config, "0011")
     kb.initialise()
@@ -289,3 +292,22 @@ def test_upgrading_hides_organisations_registered_before_they_could_choose(
     assert kb.get(CURATORS_ORG, ANONYMOUS).marking is Marking.CLEAR
     kb.initialise()  # nothing left to hide: no further revision
     assert [v.record.marking for v in kb.history(old, SYSTEM)] == [Marking.CLEAR, Marking.GREEN]
+
+
+def test_cli_lists_an_organisation_and_withdraws_it(
+    kb: KnowledgeBase, db_url: str, accord_cli: Callable[..., Run]
+) -> None:
+    done = accord_cli("org", "create", "Open Lab", "--sector", "academia", "--listed", db=db_url)
+    assert done.returncode == 0, done.stderr
+    assert kb.get("open-lab", ANONYMOUS).marking is Marking.CLEAR
+    done = accord_cli("org", "listing", "Open Lab", "--unlisted", db=db_url)
+    assert done.returncode == 0, done.stderr
+    assert not accounts.is_listed(kb, "open-lab")
+    with pytest.raises(NotFound):
+        kb.get("open-lab", ANONYMOUS)
+    assert accord_cli("org", "listing", "open-lab", db=db_url).returncode == 2  # say which
+    assert (
+        accord_cli("org", "create", "Quiet NGO", "--sector", "civil_society", db=db_url).returncode
+        == 0
+    )
+    assert not accounts.is_listed(kb, "quiet-ngo")

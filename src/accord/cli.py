@@ -256,17 +256,37 @@ def data_check(
         raise typer.Exit(1)
 
 
+Listed = Annotated[
+    bool,
+    typer.Option(
+        "--listed/--unlisted",
+        help="Name the organisation to anyone (its actor record CLEAR), or to signed-in "
+        "users only (GREEN).",
+    ),
+]
+
+
 @org_app.command("create")
 def org_create(
     name: str,
     sector: Annotated[Sector, typer.Option(help="The organisation's sector.")],
     db: Db = None,
     website: Annotated[str | None, typer.Option(help="The organisation's website.")] = None,
+    listed: Listed = False,
 ) -> None:
     """Register an organisation (it is also an actor, with a sector)."""
     with open_kb(db) as kb:
-        org_id = accounts.create_org(kb, name, sector, website=website)
+        org_id = accounts.create_org(kb, name, sector, website=website, listed=listed)
     render.line(f"Created organisation {org_id}.")
+
+
+@org_app.command("listing")
+def org_listing(org: str, listed: Listed, db: Db = None) -> None:
+    """List an organisation publicly, or stop (its actor record becomes CLEAR or GREEN)."""
+    with open_kb(db) as kb:
+        org_id = accounts.find_org(kb, org)
+        accounts.set_listed(kb, org_id, listed)
+    render.line(f"{org_id} is {'listed publicly' if listed else 'shown to signed-in users only'}.")
 
 
 @user_app.command("create")
