@@ -97,8 +97,8 @@ class ErrorBody(TypedDict):
 
 
 _ERROR_TEXT = {
-    400: "A request the rules refuse whatever the values (e.g. removing yourself from a "
-    "record's named readers)",
+    400: "A malformed request: a body that is not JSON text, or a change the rules refuse "
+    "whatever its values (removing yourself from a record's named readers)",
     401: "A token was sent but is wrong, expired or revoked",
     403: "Not allowed: anonymous or reader writes, a contributor publishing or loosening a marking",
     404: "No such record, or one you may not see (existence is never revealed)",
@@ -109,9 +109,14 @@ _ERROR_TEXT = {
 }
 
 
-def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the given error statuses, each with the one error body."""
-    return {s: {"model": ErrorBody, "description": _ERROR_TEXT[s]} for s in statuses}
+def errors(*statuses: int, by_ref: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the given error statuses, each with the one error body as
+    JSON. ``by_ref``: for a route whose own media type is not JSON (FastAPI files a response
+    model under the route's media type), the body is named by reference instead."""
+    if not by_ref:
+        return {s: {"model": ErrorBody, "description": _ERROR_TEXT[s]} for s in statuses}
+    json = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}}}
+    return {s: {"description": _ERROR_TEXT[s], "content": json} for s in statuses}
 
 
 #: What any operation may answer: a bad token, a bad parameter, no database.
@@ -132,7 +137,10 @@ class SchemaOf:
     def __get_pydantic_json_schema__(
         self, _: cs.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        schema = handler(self.model.__pydantic_core_schema__)
+        core = self.model.__pydantic_core_schema__
+        if core["type"] != "definitions":  # a model without nested ones: named, not inlined
+            core = cs.definitions_schema(cs.definition_reference_schema(core["ref"]), [core])
+        schema = handler(core)
         if not self.partial:
             return schema
         whole = handler.resolve_ref_schema(schema)

@@ -45,7 +45,7 @@ PLURALS: dict[Kind, str] = {
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 #: What a change to one record may answer besides the common errors.
-_CHANGE_ERRORS = errors(403, 404, 409, 413)
+_CHANGE_ERRORS = errors(400, 403, 404, 409, 413)
 
 
 def _register(router: APIRouter, kind: Kind, plural: str) -> None:
@@ -80,7 +80,7 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
         status_code=201,
         name=f"create_{kind.value}",
         response_model=models.record,
-        responses=errors(403, 409, 413),
+        responses=errors(400, 403, 409, 413),
         openapi_extra=OPTIONAL_TOKEN,
     )
     def create(body: Create, kb: KB, viewer: CurrentViewer) -> Response:  # type: ignore[valid-type]
@@ -187,7 +187,7 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
         tags=tag,
         name=f"share_{kind.value}",
         response_model=models.record,
-        responses={**errors(400), **_CHANGE_ERRORS},
+        responses=_CHANGE_ERRORS,
         openapi_extra=OPTIONAL_TOKEN,
     )
     def share(record_id: str, body: SharingBody, kb: KB, viewer: CurrentViewer) -> Response:

@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from accord.interop.stix_export import iter_bundle
 from accord.web.api.models import (
     BEARER,
-    COMMON_ERRORS,
     OPTIONAL_TOKEN,
     STIX_MEDIA_TYPE,
     StixBundle,
+    errors,
 )
 from accord.web.deps import KB, CurrentViewer
 
 
-class StixResponse(StreamingResponse):
-    """A streamed STIX 2.1 bundle."""
+class StixResponse(StreamingResponse, JSONResponse):
+    """A STIX 2.1 bundle, streamed. Streamed on the wire (StreamingResponse comes first in the
+    MRO); also a JSONResponse because FastAPI documents a response model only for those."""
 
     media_type = STIX_MEDIA_TYPE
 
 
 def build_router() -> APIRouter:
     """GET /export/stix."""
-    router = APIRouter(tags=["export"], dependencies=[Depends(BEARER)], responses=COMMON_ERRORS)
+    router = APIRouter(
+        tags=["export"],
+        dependencies=[Depends(BEARER)],
+        responses=errors(401, 422, 503, by_ref=True),
+    )
 
     @router.get(
         "/export/stix",
