@@ -68,6 +68,23 @@ def build_world(kb: KnowledgeBase) -> None:
             kind="technical_report",
         ),
         claim("claim-acme-lazarus", "acme-sec", None, "state-kp", subject="lazarus"),
+        claim(
+            "claim-acme-locates-wannacry",
+            "acme-sec",
+            "wannacry",
+            "state-kp",
+            stance="locates",
+            level="territory",
+            kind="technical_report",
+        ),
+        claim(
+            "claim-us-wannacry-agency",
+            "state-us",
+            "wannacry",
+            "state-kp",
+            level="agency",
+            confidence_words="high confidence",
+        ),
         _record(
             "initiative-ungge-2015",
             "initiative",

@@ -41,7 +41,7 @@ def test_export_then_import_from_the_command_line(
     assert run(monkeypatch, "import", "stix", str(bundle), "--db", str(target_db), "--json") == 0
     report = json.loads(capsys.readouterr().out)
     assert report["written"] is True
-    assert report["created"] == 16
+    assert report["created"] == 18
 
 
 def test_invalid_bundle_exits_non_zero_and_writes_nothing(

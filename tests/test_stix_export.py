@@ -92,7 +92,14 @@ def test_dispute_is_an_opinion_on_the_attribution_it_disputes(kb: KnowledgeBase)
     denial = objects["claim-kp-denies-wannacry"]
     assert denial["type"] == "opinion"
     assert denial["opinion"] == "strongly-disagree"
-    assert denial["object_refs"] == [objects["claim-gb-wannacry"]["id"]]
+    # It answers the attributions, not the claim that only traces WannaCry to a territory.
+    assert denial["object_refs"] == sorted(
+        objects[c]["id"] for c in ("claim-gb-wannacry", "claim-us-wannacry-agency")
+    )
+    located = objects["claim-acme-locates-wannacry"]
+    assert located["relationship_type"] == "related-to"
+    own = next(iter(located["extensions"].values()))
+    assert (own["stance"], own["level"]) == ("locates", "territory")
     # No visible claim attributes Sony to Lazarus: the opinion points at incident and accused.
     dispute = objects["claim-acme-disputes-sony"]
     assert dispute["opinion"] == "disagree"

@@ -77,7 +77,8 @@ def plan(obj: Mapping[str, Any]) -> Plan:
             raise Skip("incident without Accord's start date and effects")
         return Plan(record_id, Kind.INCIDENT)
     if stype == "relationship":
-        if obj.get("relationship_type") != "attributed-to":
+        accords = own is not None and own.get("stance") == Stance.LOCATES.value
+        if obj.get("relationship_type") != ("related-to" if accords else "attributed-to"):
             raise Skip(f"relationship '{obj.get('relationship_type')}' is not modelled")
         if own is None and not obj.get("created_by_ref"):
             raise Skip("attributed-to without created_by_ref: no claimant")

@@ -160,7 +160,10 @@ def _structure(
             obj["created_by_ref"] = ctx.ids[data.claimant]
             fields.pop("claimant", None)
         if stype == "relationship":
-            obj["relationship_type"] = "attributed-to"
+            # A claim that only traces an operation to a territory attributes nothing to the
+            # state: a generic link, its stance and level in Accord's extension.
+            located = data.stance is Stance.LOCATES
+            obj["relationship_type"] = "related-to" if located else "attributed-to"
             obj["source_ref"] = ctx.ids[subject]
             obj["target_ref"] = ctx.ids[data.accused]
             for name in ("incident", "subject", "accused"):
