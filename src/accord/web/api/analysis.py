@@ -15,7 +15,6 @@ from accord.web.api.models import (
     BEARER,
     COMMON_ERRORS,
     GRAPHML,
-    OPTIONAL_TOKEN,
     Consensus,
     ConsensusOverview,
     JSONAnswer,
@@ -25,6 +24,7 @@ from accord.web.api.models import (
     SayDo,
     SayDoState,
     errors,
+    token_optional,
 )
 from accord.web.deps import KB, CurrentViewer
 
@@ -48,7 +48,7 @@ def build_router() -> APIRouter:
         responses=COMMON_ERRORS,
     )
 
-    @router.get("/consensus", response_model=ConsensusOverview, openapi_extra=OPTIONAL_TOKEN)
+    @router.get("/consensus", response_model=ConsensusOverview)
     def consensus_all(kb: KB, viewer: CurrentViewer, divergent: bool = False) -> Response:
         """Consensus over every incident you may see (``divergent``: only where sectors split)."""
         result = consensus.all_incidents(kb, viewer).to_json()
@@ -60,7 +60,6 @@ def build_router() -> APIRouter:
         "/consensus/incidents/{incident_id}",
         response_model=Consensus,
         responses=errors(404),
-        openapi_extra=OPTIONAL_TOKEN,
     )
     def consensus_incident(incident_id: str, kb: KB, viewer: CurrentViewer) -> Response:
         """Consensus and dissent on who did one incident."""
@@ -70,13 +69,12 @@ def build_router() -> APIRouter:
         "/consensus/groups/{group_id}",
         response_model=Consensus,
         responses=errors(404),
-        openapi_extra=OPTIONAL_TOKEN,
     )
     def consensus_group(group_id: str, kb: KB, viewer: CurrentViewer) -> Response:
         """Consensus and dissent on who is behind a threat group (or any actor)."""
         return JSONAnswer(consensus.for_group(kb, viewer, group_id).to_json())
 
-    @router.get("/say-do", response_model=SayDo, openapi_extra=OPTIONAL_TOKEN)
+    @router.get("/say-do", response_model=SayDo)
     def say_do(kb: KB, viewer: CurrentViewer, threshold: Threshold = None) -> Response:
         """What states endorse beside the norms their attributed incidents breach."""
         return JSONAnswer(saydo.table(kb, viewer, threshold=threshold).to_json())
@@ -85,7 +83,6 @@ def build_router() -> APIRouter:
         "/say-do/{state_id}",
         response_model=SayDoState,
         responses=errors(404),
-        openapi_extra=OPTIONAL_TOKEN,
     )
     def say_do_state(
         state_id: str, kb: KB, viewer: CurrentViewer, threshold: Threshold = None
@@ -93,12 +90,12 @@ def build_router() -> APIRouter:
         """One state's say-do row, breaches and timeline."""
         return JSONAnswer(saydo.for_state(kb, viewer, state_id, threshold=threshold).to_json())
 
-    @router.get("/landscape", response_model=Landscape, openapi_extra=OPTIONAL_TOKEN)
+    @router.get("/landscape", response_model=Landscape)
     def initiative_landscape(kb: KB, viewer: CurrentViewer) -> Response:
         """Counts of the initiatives you may see and of their participants."""
         return JSONAnswer(landscape.landscape(kb, viewer).to_json())
 
-    @router.get("/network", response_model=NetworkMetrics, openapi_extra=OPTIONAL_TOKEN)
+    @router.get("/network", response_model=NetworkMetrics)
     def stakeholder_network(
         kb: KB, viewer: CurrentViewer, top: Annotated[int, Query(ge=1, le=100)] = 10
     ) -> Response:
@@ -114,7 +111,6 @@ def build_router() -> APIRouter:
                 "content": {GRAPHML: {"schema": {"type": "string", "title": "GraphML"}}},
             }
         },
-        openapi_extra=OPTIONAL_TOKEN,
     )
     def network_graph(
         kb: KB, viewer: CurrentViewer, format: Literal["json", "graphml"] = "json"
@@ -125,4 +121,4 @@ def build_router() -> APIRouter:
             return JSONAnswer(network.to_json(g))
         return Response(network.graphml_text(g), media_type=GRAPHML)
 
-    return router
+    return token_optional(router)

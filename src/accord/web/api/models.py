@@ -37,7 +37,8 @@ from typing import (
 )
 
 import pydantic_core
-from fastapi import Response
+from fastapi import APIRouter, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, create_model
 from pydantic.json_schema import JsonSchemaValue
@@ -71,8 +72,16 @@ BEARER = HTTPBearer(
     "Optional: without it you are anonymous and see published CLEAR records only. A wrong, "
     "expired or revoked token is a 401, never anonymous.",
 )
-#: Per operation: the token is optional (the empty requirement); FastAPI adds ``token``.
-OPTIONAL_TOKEN: dict[str, Any] = {"security": [{}]}
+
+
+def token_optional(router: APIRouter) -> APIRouter:
+    """The router, each of its own operations documented as taking the token optionally: the
+    empty requirement beside the ``token`` one that :data:`BEARER` adds (a router it includes
+    is marked by a call of its own). Changes the routes."""
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            route.openapi_extra = {"security": [{}]}
+    return router
 
 
 class ErrorDetail(TypedDict):

@@ -7,7 +7,6 @@ declares the model that describes it (:mod:`accord.web.api.models`).
 # No ``from __future__ import annotations``: a route's body type is a per-kind model held in a
 # local variable, which FastAPI can read only from an annotation evaluated at definition time.
 
-from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -20,7 +19,6 @@ from accord.web.api.models import (
     BEARER,
     COMMON_ERRORS,
     MODELS,
-    OPTIONAL_TOKEN,
     CountBy,
     Counts,
     JSONAnswer,
@@ -28,6 +26,7 @@ from accord.web.api.models import (
     SearchResults,
     SharingBody,
     errors,
+    token_optional,
 )
 from accord.web.deps import KB, CurrentViewer
 
@@ -48,17 +47,16 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 _CHANGE_ERRORS = errors(400, 403, 404, 409, 413)
 
 
-def _register(router: APIRouter, kind: Kind, plural: str) -> None:
-    tag: list[str | Enum] = [plural]
+def _kind_router(kind: Kind, plural: str) -> APIRouter:
+    """One kind's resources at /<plural>."""
+    router = APIRouter(prefix=f"/{plural}", tags=[plural])
     models = MODELS[kind]
     Create, Update = models.create, models.update
 
     @router.get(
-        f"/{plural}",
-        tags=tag,
+        "",
         name=f"list_{plural}",
         response_model=models.page,
-        openapi_extra=OPTIONAL_TOKEN,
     )
     def list_records(
         kb: KB,
@@ -75,13 +73,11 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
         return JSONAnswer({"items": [r.to_json() for r in page.items], "next": page.next_cursor})
 
     @router.post(
-        f"/{plural}",
-        tags=tag,
+        "",
         status_code=201,
         name=f"create_{kind.value}",
         response_model=models.record,
         responses=errors(400, 403, 409, 413),
-        openapi_extra=OPTIONAL_TOKEN,
     )
     def create(body: Create, kb: KB, viewer: CurrentViewer) -> Response:  # type: ignore[valid-type]
         """Create a record (contributors; a contributor's record is a draft until reviewed)."""
@@ -91,12 +87,10 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
         return JSONAnswer(kb.create(raw, viewer).to_json(), status_code=201)
 
     @router.get(
-        f"/{plural}/{{record_id}}",
-        tags=tag,
+        "/{record_id}",
         name=f"get_{kind.value}",
         response_model=models.record,
         responses=errors(404),
-        openapi_extra=OPTIONAL_TOKEN,
     )
     def get(
         record_id: str,
@@ -109,12 +103,10 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
         return JSONAnswer(record.to_json())
 
     @router.patch(
-        f"/{plural}/{{record_id}}",
-        tags=tag,
+        "/{record_id}",
         name=f"update_{kind.value}",
         response_model=models.record,
         responses=_CHANGE_ERRORS,
-        openapi_extra=OPTIONAL_TOKEN,
     )
     def update(
         record_id: str,
@@ -135,12 +127,10 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
         return JSONAnswer(updated.to_json())
 
     @router.get(
-        f"/{plural}/{{record_id}}/history",
-        tags=tag,
+        "/{record_id}/history",
         name=f"history_{kind.value}",
         response_model=models.history,
         responses=errors(404),
-        openapi_extra=OPTIONAL_TOKEN,
     )
     def history(record_id: str, kb: KB, viewer: CurrentViewer) -> Response:
         """The revisions you were entitled to see, oldest first, each as you may see it today."""
@@ -157,12 +147,10 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
         return JSONAnswer({"revisions": revisions})
 
     @router.post(
-        f"/{plural}/{{record_id}}/publish",
-        tags=tag,
+        "/{record_id}/publish",
         name=f"publish_{kind.value}",
         response_model=models.record,
         responses=errors(403, 404, 409),
-        openapi_extra=OPTIONAL_TOKEN,
     )
     def publish(record_id: str, kb: KB, viewer: CurrentViewer) -> Response:
         """Publish a draft (reviewers of the owning organisation)."""
@@ -170,12 +158,10 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
         return JSONAnswer(kb.publish(record_id, viewer).to_json())
 
     @router.put(
-        f"/{plural}/{{record_id}}/marking",
-        tags=tag,
+        "/{record_id}/marking",
         name=f"mark_{kind.value}",
         response_model=models.record,
         responses=_CHANGE_ERRORS,
-        openapi_extra=OPTIONAL_TOKEN,
     )
     def mark(record_id: str, body: MarkingBody, kb: KB, viewer: CurrentViewer) -> Response:
         """Re-mark the record; loosening it is a reviewer's declassification."""
@@ -183,18 +169,18 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
         return JSONAnswer(kb.set_marking(record_id, viewer, body.marking).to_json())
 
     @router.put(
-        f"/{plural}/{{record_id}}/sharing",
-        tags=tag,
+        "/{record_id}/sharing",
         name=f"share_{kind.value}",
         response_model=models.record,
         responses=_CHANGE_ERRORS,
-        openapi_extra=OPTIONAL_TOKEN,
     )
     def share(record_id: str, body: SharingBody, kb: KB, viewer: CurrentViewer) -> Response:
         """Replace the AMBER share list and/or RED named readers; widening is a reviewer's act."""
         _of_kind(kb.get(record_id, viewer), kind, record_id)
         shared = kb.set_sharing(record_id, viewer, shares=body.shares, readers=body.readers)
         return JSONAnswer(shared.to_json())
+
+    return token_optional(router)
 
 
 def _of_kind(record: Record, kind: Kind, record_id: str) -> Record:
@@ -208,11 +194,9 @@ def build_router() -> APIRouter:
     """The /api/v1 router: every kind's resources, search and counts."""
     router = APIRouter(dependencies=[Depends(BEARER)], responses=COMMON_ERRORS)
     for kind, plural in PLURALS.items():
-        _register(router, kind, plural)
+        router.include_router(_kind_router(kind, plural))
 
-    @router.get(
-        "/search", tags=["search"], response_model=SearchResults, openapi_extra=OPTIONAL_TOKEN
-    )
+    @router.get("/search", tags=["search"], response_model=SearchResults)
     def search(
         kb: KB,
         viewer: CurrentViewer,
@@ -225,9 +209,9 @@ def build_router() -> APIRouter:
         items = [{"score": h.score, "record": h.record.to_json()} for h in hits]
         return JSONAnswer({"items": items})
 
-    @router.get("/stats", tags=["stats"], response_model=Counts, openapi_extra=OPTIONAL_TOKEN)
+    @router.get("/stats", tags=["stats"], response_model=Counts)
     def stats(kb: KB, viewer: CurrentViewer, by: CountBy = "kind") -> Response:
         """How many records you may see, by kind, marking or owner."""
         return JSONAnswer({"by": by, "counts": kb.count(viewer, by=by)})
 
-    return router
+    return token_optional(router)

@@ -8,10 +8,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from accord.interop.stix_export import iter_bundle
 from accord.web.api.models import (
     BEARER,
-    OPTIONAL_TOKEN,
     STIX_MEDIA_TYPE,
     StixBundle,
     errors,
+    token_optional,
 )
 from accord.web.deps import KB, CurrentViewer
 
@@ -35,10 +35,9 @@ def build_router() -> APIRouter:
         "/export/stix",
         response_class=StixResponse,
         response_model=StixBundle,
-        openapi_extra=OPTIONAL_TOKEN,
     )
     def export_stix(kb: KB, viewer: CurrentViewer) -> StixResponse:
         """Every record the caller may see, as a STIX 2.1 bundle."""
         return StixResponse(iter_bundle(kb, viewer))
 
-    return router
+    return token_optional(router)
