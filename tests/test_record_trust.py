@@ -112,6 +112,13 @@ def test_copy_sites_are_gone_from_the_corrected_claims(curated: dataset.Dataset)
         ), rid
 
 
+def test_no_record_cites_the_copy_sites_the_check_found(curated: dataset.Dataset) -> None:
+    copies = ("cyber.tn", "readkong", "cso.com.au", "thewmail", "scribd", "urdupoint")
+    copies += ("securityboulevard",)
+    cited = {str(s.url) for e in curated.entries for s in e.record.sources}
+    assert not {url for url in cited if any(host in url for host in copies)}
+
+
 def test_salt_typhoon_starts_before_its_2024_disclosure(curated: dataset.Dataset) -> None:
     assert _payload(curated, "salt-typhoon-2024").start.value == "2021"
 
