@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from accord import accounts
 from accord.access import SYSTEM
 from accord.domain.inputs import RecordInput
-from accord.domain.vocab import Kind
+from accord.domain.vocab import Kind, Sector, UserRole
 from accord.errors import BadRequest
 from accord.interop.eurepoc import UNNAMED_MEDIA, cells, eurepoc_date, import_eurepoc, unpack
 from accord.interop.importing import ImportInvalid, ImportReport
@@ -121,7 +122,8 @@ def test_packed_initiator_reuses_the_actor_with_the_same_attack_id(kb: Knowledge
         SYSTEM,
     )
     _import(kb)
-    assert _claims(kb)["claim-eurepoc-7-apt1-curated"].accused == "apt1-curated"  # type: ignore[attr-defined]
+    # the claim keeps the id EuRepoC's name gives it, whichever actor the name is matched to
+    assert _claims(kb)["claim-eurepoc-7-eurepoc-apt1"].accused == "apt1-curated"  # type: ignore[attr-defined]
     assert "eurepoc-apt1" not in {r.id for r in kb.iter_records(SYSTEM, kind=Kind.ACTOR)}
 
 
@@ -185,6 +187,20 @@ def test_report_counts_per_kind_in_json(kb: KnowledgeBase) -> None:
     reasons = {(r["kind"], r["reason"]): r["rows"] for r in body["skipped_reasons"]}
     assert reasons[("claim", "no initiator is named: a claim needs an accused")] == 2
     assert all(p["kind"] for p in body["skipped"])
+
+
+def test_contributor_import_stays_in_its_namespace_as_drafts_and_runs_once(
+    kb: KnowledgeBase,
+) -> None:
+    org = accounts.create_org(kb, "Fixture Institute", Sector.ACADEMIA)
+    user = accounts.create_user(kb, "analyst@institute.example", org, UserRole.CONTRIBUTOR)
+    first = import_eurepoc(kb, user.viewer, GLOBAL, attributions=ATTRIBUTIONS)
+    assert first.invalid == []
+    claim = kb.get(f"{org}.claim-eurepoc-7-eurepoc-apt1", user.viewer)
+    assert claim.status.value == "draft"
+    assert claim.data.accused == f"{org}.eurepoc-apt1"  # type: ignore[attr-defined]
+    again = import_eurepoc(kb, user.viewer, GLOBAL, attributions=ATTRIBUTIONS)
+    assert (again.created, again.updated) == ([], [])
 
 
 def test_unknown_attribution_type_is_invalid(kb: KnowledgeBase, tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from accord import accounts
 from accord.access import SYSTEM
-from accord.domain.vocab import Kind
+from accord.domain.vocab import Kind, Sector, UserRole
 from accord.errors import BadRequest
 from accord.interop.importing import ImportInvalid
 from accord.interop.paris_call import import_paris_call
@@ -91,6 +92,17 @@ def test_supporters_folder_of_the_website_imports_like_its_csv(kb: KnowledgeBase
     assert joined.value == "2019-05-02"
     assert kb.get("fixture-digital-union-rwa", SYSTEM).data.kind.value == "organisation"  # type: ignore[attr-defined]
     assert kb.get("fixture-chamber-of-commerce-ken", SYSTEM).data.kind.value == "company"  # type: ignore[attr-defined]
+
+
+def test_contributor_import_runs_once_in_its_namespace(kb: KnowledgeBase) -> None:
+    org = accounts.create_org(kb, "Fixture Institute", Sector.ACADEMIA)
+    user = accounts.create_user(kb, "analyst@institute.example", org, UserRole.CONTRIBUTOR)
+    first = import_paris_call(kb, user.viewer, FIXTURE)
+    assert first.invalid == []
+    part = kb.get(f"{org}.part-fixture-widgets-fra-paris-call", user.viewer)
+    assert part.status.value == "draft"
+    again = import_paris_call(kb, user.viewer, FIXTURE)
+    assert (again.created, again.updated) == ([], [])
 
 
 def test_folder_without_supporter_files_is_rejected(kb: KnowledgeBase, tmp_path: Path) -> None:

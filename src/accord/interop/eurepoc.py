@@ -232,17 +232,21 @@ class _Planner:
         self.incidents: dict[str, str | None] = {}  # EuRepoC ID → record id, or why not
         self.why_not: dict[str, str] = {}
         self.claims: dict[str, dict[str, Any]] = {}
+        #: A reused actor's id → the id EuRepoC's name plans: claim ids are built from the
+        #: latter, so they stay the same whichever visible actor a name is matched to.
+        self.keys: dict[str, str] = {}
 
     # -- actors ---------------------------------------------------------------------------
 
     def actor(self, raw: str, kind: ActorKind, country: str | None) -> str:
         """The actor a EuRepoC name cell stands for, planned as an anchor (aliases merged)."""
         packed = unpack(raw)
+        rid = f"eurepoc-{slug(packed.names[0], 60)}"
         if kind in _ACCUSED_KINDS:
             found = self.known.match(packed)
             if found is not None:
+                self.keys[found] = rid
                 return found
-        rid = f"eurepoc-{slug(packed.names[0], 60)}"
         data: dict[str, Any] = {"name": packed.names[0], "kind": kind.value}
         if country and kind not in _ACCUSED_KINDS:
             data["country"] = country
@@ -443,10 +447,11 @@ class _Planner:
         planned (the same initiator under another category) is noted as part of it."""
         attribution = re.sub(r"\.0$", "", row["attribution_ID"].strip())
         base = f"claim-eurepoc-{slug(attribution) if attribution else 'i' + row['incident_ID']}"
-        rid = f"{base}-{data['accused']}"[:128]
+        accused, claimant = (self.keys.get(data[k], data[k]) for k in ("accused", "claimant"))
+        rid = f"{base}-{accused}"[:128]
         first = self.claims.get(rid)
         if first is not None and first["claimant"] != data["claimant"]:
-            rid = f"{rid}-by-{data['claimant']}"[:128]
+            rid = f"{rid}-by-{claimant}"[:128]
             first = self.claims.get(rid)
         if first is not None:
             kept = "" if first == data else " (its date, kind or stance differ: the first kept)"
