@@ -235,6 +235,23 @@ def test_north_korea_and_iran_show_endorsements_and_breaches(loaded: KnowledgeBa
         assert detail.to_json()["endorsements"][0]["participation"].startswith("part-")
 
 
+def test_north_korea_and_iran_pages_show_routes_and_breaches(loaded: KnowledgeBase) -> None:
+    from fastapi.testclient import TestClient
+
+    from accord.web.app import create_app
+    from accord.web.settings import Settings
+
+    app = create_app(Settings(), kb=loaded)
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
+        for state, incident in (("state-kp", "WannaCry"), ("state-ir", "Albania")):
+            page = client.get(f"/actors/{state}")
+            assert page.status_code == 200, state
+            assert "Norms endorsed, by route" in page.text, state
+            assert "as endorser (General Assembly resolution adopted without a vote)" in page.text
+            assert "<h3>Breaches</h3>" in page.text, state
+            assert incident in page.text, state
+
+
 # -- what accord data check refuses ------------------------------------------------------------
 
 
