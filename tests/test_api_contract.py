@@ -19,17 +19,19 @@ import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from accord import accounts
 from accord.access import SYSTEM
 from accord.domain.records import PAYLOADS
-from accord.domain.vocab import Kind, Sector, UserRole
+from accord.domain.vocab import Kind
 from accord.kb import KnowledgeBase
 from accord.web.api.records import PLURALS
 from accord.web.app import create_app
 from accord.web.settings import Settings
+from tests import test_api
 from tests.conftest import record, source
 from tests.stix_world import build_world
 
+#: The fixture of a reviewer's token in the organisation 'ministry-of-test'.
+token = test_api.token
 API = "/api/v1/"
 METHODS = ("get", "post", "put", "patch", "delete")
 #: What each operation is checked for, in both the walk and the generated requests.
@@ -39,14 +41,6 @@ CHECKS = (
     "content_type_conformance",
     "response_schema_conformance",
 )
-
-
-@pytest.fixture
-def token(kb: KnowledgeBase) -> str:
-    """A reviewer's token: records it creates keep the status asked for."""
-    org = accounts.create_org(kb, "Ministry of Test", Sector.GOVERNMENT)
-    accounts.create_user(kb, "chief@mfa.example", org, UserRole.REVIEWER)
-    return accounts.create_token(kb, "chief@mfa.example")[1]
 
 
 @pytest.fixture
