@@ -7,8 +7,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from accord import accounts
 from accord.access import SYSTEM
-from accord.domain.vocab import Kind
+from accord.domain.vocab import Kind, Sector, UserRole
 from accord.interop.attack import import_attack
 from accord.interop.importing import ImportInvalid
 from accord.kb import KnowledgeBase
@@ -82,3 +83,12 @@ def test_a_file_that_is_not_a_bundle_is_rejected(kb: KnowledgeBase, tmp_path: Pa
     path.write_text("[1, 2]")
     with pytest.raises(Exception, match="not a STIX bundle"):
         import_attack(kb, SYSTEM, path)
+
+
+def test_contributor_import_runs_once_in_its_namespace(kb: KnowledgeBase) -> None:
+    org = accounts.create_org(kb, "Fixture Institute", Sector.ACADEMIA)
+    user = accounts.create_user(kb, "analyst@institute.example", org, UserRole.CONTRIBUTOR)
+    first = import_attack(kb, user.viewer, real(BUNDLE))
+    assert f"{org}.claim-mitre-attack-c0028-attack-g0034" in first.created
+    again = import_attack(kb, user.viewer, real(BUNDLE))
+    assert (again.created, again.updated) == ([], [])

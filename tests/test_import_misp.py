@@ -9,7 +9,7 @@ import pytest
 
 from accord import accounts
 from accord.access import CURATORS_ORG, SYSTEM
-from accord.domain.vocab import Kind, Marking, UserRole
+from accord.domain.vocab import Kind, Marking, Sector, UserRole
 from accord.errors import AccordError
 from accord.interop.importing import ImportInvalid
 from accord.interop.misp_galaxy import default_path, import_misp_galaxy
@@ -118,3 +118,16 @@ def test_pymispgalaxies_copy_is_the_default(kb: KnowledgeBase) -> None:
     report = import_misp_galaxy(kb, SYSTEM, date="2026-01-01")
     assert len(report.created) > 500
     assert report.invalid == []
+
+
+def test_contributor_import_runs_once_in_its_namespace(kb: KnowledgeBase, tmp_path: Path) -> None:
+    org = accounts.create_org(kb, "Fixture Institute", Sector.ACADEMIA)
+    user = accounts.create_user(kb, "analyst@institute.example", org, UserRole.CONTRIBUTOR)
+    path = _small_cluster(
+        tmp_path,
+        [{"value": "Good Group", "uuid": "u1", "meta": {"cfr-suspected-state-sponsor": "China"}}],
+    )
+    first = import_misp_galaxy(kb, user.viewer, path, date="2026-01-01")
+    assert f"{org}.claim-cfr-misp-good-group" in first.created
+    again = import_misp_galaxy(kb, user.viewer, path, date="2026-01-01")
+    assert (again.created, again.updated) == ([], [])

@@ -30,6 +30,7 @@ from accord.interop.importing import (
     Progress,
     apply,
     external_index,
+    local_id,
     read_json,
     text_list,
 )
@@ -200,7 +201,7 @@ def _plan_claim(plan: Plan, rel: dict[str, Any], ids: dict[str, str]) -> None:
         "evidence": Evidence.SUMMARY.value,
         "summary": _clean(str(rel.get("description") or ""))[:20_000],
     }
-    plan.add(f"claim-mitre-{source}-{target}", Kind.CLAIM, data, where)
+    plan.add(f"claim-mitre-{local_id(source)}-{local_id(target)}", Kind.CLAIM, data, where)
 
 
 def import_attack(

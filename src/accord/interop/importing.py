@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from accord import access
 from accord.access import Viewer
 from accord.domain.inputs import RecordInput, parse_payload
 from accord.domain.records import Payload, Record
@@ -395,6 +396,14 @@ def read_table(path: Path, required: Sequence[str]) -> list[tuple[str, dict[str,
 
 
 # -- names -------------------------------------------------------------------------------
+
+
+def local_id(record_id: str) -> str:
+    """An id without its organisation namespace (``org.x`` → ``x``): ids an import builds from
+    the records it links stay the same whether those were planned by this run or found, moved
+    into the importer's namespace, by an earlier one."""
+    _, namespaced, local = record_id.partition(access.NAMESPACE_SEPARATOR)
+    return local if namespaced else record_id
 
 
 def slug(text: str, limit: int = 80) -> str:

@@ -28,6 +28,7 @@ from accord.interop.importing import (
     Progress,
     apply,
     external_index,
+    local_id,
     read_json,
     slug,
     text_list,
@@ -179,7 +180,7 @@ def _plan_claim(
             plan.invalid(where, f"attribution-confidence '{confidence}' is not 0-100", Kind.CLAIM)
             return
         data["confidence"] = int(confidence)
-    plan.add(f"claim-cfr-{group}", Kind.CLAIM, data, where)
+    plan.add(f"claim-cfr-{local_id(group)}", Kind.CLAIM, data, where)
 
 
 def _description(value: dict[str, Any], meta: dict[str, Any], producers: dict[str, str]) -> str:

@@ -21,7 +21,6 @@ from typing import Any
 
 import yaml
 
-from accord import access
 from accord.access import Viewer
 from accord.domain.vocab import ActorKind, Kind, Role
 from accord.errors import BadRequest
@@ -33,6 +32,7 @@ from accord.interop.importing import (
     Plan,
     Progress,
     apply,
+    local_id,
     read_table,
     slug,
 )
@@ -144,15 +144,11 @@ def _plan_row(plan: Plan, where: str, row: dict[str, Any], names: NameIndex) -> 
         return
     if actor is None:
         return
-    # The participation's id leaves out the namespace of the actor it links to, so it is the
-    # same whether the actor is planned here or found in the importer's namespace (next run).
-    _, namespaced, local = actor.partition(access.NAMESPACE_SEPARATOR)
-    key = local if namespaced else actor
     data: dict[str, Any] = {"actor": actor, "initiative": INITIATIVE, "role": Role.SUPPORTER}
     signed = str(row.get("date_signed") or "").strip()
     if signed:
         data["joined"] = signed
-    plan.add(f"part-{key}-{INITIATIVE}", Kind.PARTICIPATION, data, where)
+    plan.add(f"part-{local_id(actor)}-{INITIATIVE}", Kind.PARTICIPATION, data, where)
 
 
 def _inferred(plan: Plan, where: str, nature: str) -> str:
