@@ -275,6 +275,17 @@ class _Planner:
         )
         return UNNAMED_MEDIA
 
+    def _date(
+        self, where: str, row: dict[str, str], column: str, kind: Kind
+    ) -> tuple[bool, str | None]:
+        """(valid, date) of a date cell: an empty cell is valid and unknown (None); a cell that
+        is not a date is an invalid row (reported here)."""
+        date = eurepoc_date(row[column])
+        if date is None and row[column].strip():
+            self.plan.invalid(where, f"{column} '{row[column][:40]}' is not a date", kind)
+            return False, None
+        return True, date
+
     # -- incidents ------------------------------------------------------------------------
 
     def incident(self, where: str, row: dict[str, str]) -> None:
@@ -283,11 +294,8 @@ class _Planner:
         if not re.fullmatch(r"\d+", ident) or not row["name"]:
             self.plan.invalid(where, "an incident needs a numeric ID and a name", Kind.INCIDENT)
             return
-        start = eurepoc_date(row["start_date"])
-        if start is None and row["start_date"].strip():
-            self.plan.invalid(
-                where, f"start_date '{row['start_date']}' is not a date", Kind.INCIDENT
-            )
+        valid, start = self._date(where, row, "start_date", Kind.INCIDENT)
+        if not valid:
             return
         if start is None:
             reason = "no start_date: Accord's incident needs a start date (none is guessed)"
@@ -399,11 +407,8 @@ class _Planner:
             )
             self.plan.skip(where, reason, Kind.CLAIM)
             return
-        date = eurepoc_date(row["attribution_date"])
-        if date is None and row["attribution_date"].strip():
-            self.plan.invalid(
-                where, f"attribution_date '{row['attribution_date']}' is not a date", Kind.CLAIM
-            )
+        valid, date = self._date(where, row, "attribution_date", Kind.CLAIM)
+        if not valid:
             return
         if date is None:
             reason = (
