@@ -23,6 +23,7 @@ from accord.interop import stix_mapping as m
 from accord.interop.stix_export import iter_bundle
 from accord.kb import KnowledgeBase
 from accord.store import migrate
+from accord.store.engine import make_engine
 from accord.web.app import create_app
 from accord.web.session import COOKIE
 from accord.web.settings import Settings
@@ -277,13 +278,15 @@ def test_organisations_created_listed_are_public_and_curators_are_listed(
 
 
 def test_upgrading_hides_organisations_registered_before_they_could_choose(
-    kb: KnowledgeBase,
+    kb: KnowledgeBase, db_url: str
 ) -> None:
     old = accounts.create_org(kb, "Old Ministry", Sector.GOVERNMENT, listed=True)
     config = migrate._config()
-    with kb._engine.begin() as conn:  # back to before 0012, when every registration was CLEAR
+    engine = make_engine(db_url)  # an operator's own connection, as the migration tool has
+    with engine.begin() as conn:  # back to before 0012, when every registration was CLEAR
         config.attributes["connection"] = conn
         command.downgrade(config, "0011")
+    engine.dispose()
     kb.initialise()
     assert accounts.is_listed(kb, CURATORS_ORG)
     assert not accounts.is_listed(kb, old)
