@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from accord import accounts
-from accord.access import SYSTEM
+from accord.access import ANONYMOUS, SYSTEM
 from accord.domain.vocab import Sector, UserRole
 from accord.errors import BadRequest
 from accord.kb import KnowledgeBase
@@ -370,3 +370,228 @@ def test_briefing_report_has_every_section_with_charts_and_sources(
     assert out.read_bytes().startswith(b"%PDF")
     with pytest.raises(BadRequest):
         report.write(world.kb, tmp_path / "briefing.doc", fmt="doc")
+
+
+BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_index_pages_list_and_count_what_the_viewer_may_see(
+    client: TestClient, world: World
+) -> None:
+    incidents = client.get("/incidents").text
+    assert 'href="/incidents/wannacry">WannaCry</a>' in incidents
+    assert "An attribution claim you may see is known for 1 of 1" in incidents
+    assert 'href="/actors/state-kp">North Korea</a>' in incidents  # attributed to, by name
+    actors = client.get("/actors?kind=state").text
+    assert "North Korea" in actors
+    assert "United States" in actors
+    assert ESCAPED not in actors  # the threat group: the filter holds
+    initiatives = client.get("/initiatives").text
+    assert "Participants are known for 1 of 1" in initiatives
+    for path in ("/incidents", "/actors", "/norms", "/initiatives"):
+        assert f'<li><a href="{path}" aria-current="page">' in client.get(path).text
+
+
+def test_norms_index_shows_the_crosswalk_as_one_table(client: TestClient, world: World) -> None:
+    world.kb.bulk_create(
+        [
+            initiative("gge-2015", "un_process", "2015", name="UN GGE 2015"),
+            norm("norm-gge-13f", "gge-2015", code="13(f)", equivalents=["norm-paris-1"]),
+        ],
+        SYSTEM,
+    )
+    html = client.get("/norms").text
+    table = html[html.index('<table class="crosswalk">') : html.index("</table>")]
+    assert re.search(
+        r"<th scope=\"row\">1</th>.*/norms/norm-paris-1.*/norms/norm-gge-13f", table, re.S
+    )
+    assert ">Paris Call</a></th>" in table
+    assert ">UN GGE 2015</a></th>" in table
+    assert "2 of them are linked to an equivalent norm" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("year=2017", True),
+        ("year=2016", False),
+        ("effect=ransomware", True),
+        ("effect=espionage", False),
+        ("state=state-kp", True),  # attributed to it
+        ("state=state-us", False),  # only a claimant
+        ("year=2017&effect=ransomware&state=state-kp", True),
+    ],
+)
+def test_incident_filters(client: TestClient, query: str, listed: bool) -> None:
+    html = client.get(f"/incidents?{query}").text
+    assert ('href="/incidents/wannacry"' in html) is listed, query
+
+
+def test_incident_filter_never_counts_a_claim_the_viewer_may_not_see(
+    client: TestClient, world: World
+) -> None:
+    chief = accounts.find_user(world.kb, "chief@mfa.example").viewer
+    hidden = claim(f"{world.ministry}.claim-us-did-it", world.ministry, "wannacry", "state-us")
+    world.kb.create({**hidden, "marking": "AMBER"}, chief)
+    assert 'href="/incidents/wannacry"' not in client.get("/incidents?state=state-us").text
+    sign_in(client, "analyst@mfa.example")
+    assert 'href="/incidents/wannacry"' in client.get("/incidents?state=state-us").text
+
+
+def test_incident_index_pages_by_keyset_newest_first(client: TestClient, world: World) -> None:
+    from accord.web.pages import listing
+
+    world.kb.bulk_create(
+        [incident(f"inc-{i}", f"Incident {i}", start=f"20{10 + i}-01") for i in range(5)], SYSTEM
+    )
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = listing.incidents(world.kb, ANONYMOUS, after=cursor, limit=2)
+        assert page.total == 6
+        seen += [r.id for r in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == ["wannacry", "inc-4", "inc-3", "inc-2", "inc-1", "inc-0"]
+    html = client.get("/incidents").text
+    assert "Next page" not in html  # 6 fit on the first page
+
+
+def test_unknown_state_filter_is_explained_on_a_page(client: TestClient) -> None:
+    response = client.get("/incidents?state=nobody", headers=BROWSER)
+    assert response.status_code == 400
+    assert "text/html" in response.headers["content-type"]
+    assert "no actor you may see has the id" in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/search?kind=foo", 422), ("/no-such-page", 404), ("/incidents?effect=zzz", 422)],
+)
+def test_errors_are_pages_for_browsers_and_json_for_api_clients(
+    client: TestClient, path: str, status: int
+) -> None:
+    page = client.get(path, headers=BROWSER)
+    assert page.status_code == status
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Back to the home page" in page.text
+    assert "content-security-policy" in page.headers
+    data = client.get(path, headers={"accept": "application/json"})
+    assert data.status_code == status
+    assert set(data.json()["error"]) >= {"code", "message"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/incidents/nope", "/taxii2/nope/"])
+def test_api_and_taxii_errors_stay_json_for_browsers(client: TestClient, path: str) -> None:
+    response = client.get(path, headers=BROWSER)
+    assert response.status_code in (404, 406)  # TAXII refuses a browser's Accept first
+    assert "json" in response.headers["content-type"]
+    assert response.json()  # the API's error body, or TAXII's
+
+
+def test_api_index_is_json_for_clients_and_a_page_for_browsers(client: TestClient) -> None:
+    body = client.get("/api/v1").json()
+    assert body["openapi"] == "/api/v1/openapi.json"
+    assert body["docs"] == "/api/v1/docs"
+    paths = {op["path"] for group in body["entry_points"] for op in group["operations"]}
+    assert {"/api/v1/incidents", "/api/v1/search", "/api/v1/export/stix"} <= paths
+    html = client.get("/api/v1", headers=BROWSER)
+    assert html.headers["content-type"].startswith("text/html")
+    assert '<a href="/api/v1/incidents"><code>/api/v1/incidents</code></a>' in html.text
+    assert 'href="/api/v1/docs"' in html.text
+
+
+def test_api_docs_are_served_from_the_package(client: TestClient) -> None:
+    html = client.get("/api/v1/docs").text
+    assert 'src="/static/swagger-ui/swagger-ui-bundle.js"' in html
+    assert client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/static/swagger-ui/swagger-ui.css").status_code == 200
+    assert client.get("/static/api-docs.js").status_code == 200
+
+
+def test_critical_infrastructure_unset_is_not_recorded(client: TestClient, world: World) -> None:
+    assert "not recorded" in client.get("/incidents/wannacry").text
+    world.kb.bulk_create([incident("stuxnet", "Stuxnet", critical_infrastructure=False)], SYSTEM)
+    html = client.get("/incidents/stuxnet").text
+    assert "<dt>Critical infrastructure</dt><dd>no</dd>" in html
+
+
+_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
+#: src/href of what a browser loads by itself: scripts, styles, fonts, images, frames.
+_LOADED = re.compile(
+    r"<(?:script|img|iframe|source|audio|video|embed)\b[^>]*?\bsrc=\"([^\"]*)\""
+    r"|<link\b[^>]*?\bhref=\"([^\"]*)\""
+    r"|url\(\s*['\"]?([^)'\"]*)"
+    r"|@import\s+['\"]([^'\"]*)",
+    re.I,
+)
+
+
+def visible_text(html: str) -> str:
+    """What a person reads on a page: tags, scripts and styles removed, entities decoded."""
+    import html as entities
+
+    return entities.unescape(_TAGS.sub(" ", html))
+
+
+def external_sources(html: str) -> list[str]:
+    """The sources a page makes the browser load from anywhere but the app itself."""
+    found = (next(g for g in m.groups() if g is not None) for m in _LOADED.finditer(html))
+    return [s for s in found if s.startswith(("http:", "https:", "//"))]
+
+
+def test_every_page_of_the_bundled_dataset_reads_names_and_loads_nothing_from_elsewhere(
+    kb: KnowledgeBase,
+) -> None:
+    """Every record page, index and view of the curated dataset, as an anonymous reader:
+    no record or organisation id in the visible text (ids stay in URLs), and no script, style,
+    font or image from outside the app (the API's documentation included)."""
+    from accord import dataset
+    from accord.store.schema import organisations
+    from accord.web.pages.templating import record_url
+
+    dataset.load(kb)
+    every = list(kb.iter_records(SYSTEM))
+    with kb.engine.connect() as conn:
+        orgs = {
+            oid
+            for (oid,) in conn.execute(organisations.select().with_only_columns(organisations.c.id))
+        }
+    slugs = sorted(
+        (i for i in {r.id for r in every} | orgs if "-" in i or "." in i), key=len, reverse=True
+    )
+    raw_id = re.compile(r"(?<![\w./-])(" + "|".join(map(re.escape, slugs)) + r")(?![\w-])")
+    paths = [
+        "/",
+        "/search",
+        "/search?q=russia",
+        "/incidents",
+        "/incidents?effect=espionage",
+        "/actors",
+        "/norms",
+        "/initiatives",
+        "/landscape",
+        "/network",
+        "/network/graph",
+        "/governance",
+        "/api/v1",
+        "/api/v1/docs",
+        "/no-such-page",
+        *(record_url(r) for r in every),
+    ]
+    app = create_app(Settings(), kb=kb)
+    problems: list[str] = []
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as c:
+        for path in paths:
+            response = c.get(path, headers=BROWSER)
+            if response.status_code != (404 if path == "/no-such-page" else 200):
+                problems.append(f"{path}: status {response.status_code}")
+                continue
+            problems += [f"{path}: loads {src}" for src in external_sources(response.text)]
+            text = visible_text(response.text)
+            for m in raw_id.finditer(text):
+                around = " ".join(text[max(0, m.start() - 50) : m.end() + 20].split())
+                problems.append(f"{path}: shows the id {m.group(1)!r} in “{around}”")
+    assert len(paths) > 1000
+    assert problems == []

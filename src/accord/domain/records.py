@@ -244,7 +244,8 @@ class Incident(Payload):
     target_actors: tuple[RecordId, ...] = ()
     target_countries: tuple[CountryCode, ...] = ()
     target_sectors: tuple[ShortText, ...] = ()
-    critical_infrastructure: bool = False
+    #: None: not recorded (the source does not say), which is not the same as False.
+    critical_infrastructure: bool | None = None
     damage: tuple[Damage, ...] = ()
 
     @model_validator(mode="after")

@@ -10,13 +10,13 @@ from fastapi.staticfiles import StaticFiles
 
 from accord import __version__
 from accord.kb import KnowledgeBase
-from accord.web import errors
+from accord.web import error_pages, errors
 from accord.web.api import analysis as analysis_api
 from accord.web.api import stix as stix_api
 from accord.web.api.records import build_router
 from accord.web.headers import SecurityHeaders
 from accord.web.limits import BodySizeLimit, RequestText
-from accord.web.pages import STATIC_DIR
+from accord.web.pages import STATIC_DIR, api_index
 from accord.web.pages import build_router as build_pages_router
 from accord.web.session import SessionMiddleware
 from accord.web.settings import Settings
@@ -39,18 +39,25 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         version=__version__,
         summary="System of record for state behaviour in cyberspace, shared under TLP 2.0.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # /api/v1/docs: Swagger UI from the package (pages/api_index.py)
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.kb = base
     app.state.settings = settings
     errors.install(app)
+    error_pages.install(app)
     app.include_router(build_router(), prefix="/api/v1")
     app.include_router(analysis_api.build_router(), prefix="/api/v1")
     app.include_router(stix_api.build_router(), prefix="/api/v1")
     app.mount("/taxii2", build_taxii_app(base, settings), name="taxii2")
+    app.mount(
+        api_index.SWAGGER_STATIC,
+        StaticFiles(directory=api_index.swagger_ui_dir()),
+        name="swagger-ui",
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api_index.build_router())
     app.include_router(build_pages_router())
     app.add_middleware(
         SessionMiddleware,

@@ -7,7 +7,9 @@ viewer sees. This module only arranges those results and draws them (:mod:`chart
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import re
 import threading
 from collections import Counter, OrderedDict, defaultdict
 from typing import Any
@@ -31,14 +33,29 @@ _LAYOUT_CACHE_SIZE = 16
 _LAYOUT_LOCK = threading.Lock()
 
 
+def _named_reasons(result: Any) -> Any:
+    """The result with its divergence reasons naming the accused actors by name: the analysis
+    words them with ids (what the API and CLI need), a reader wants names."""
+    if not result.divergence:
+        return result
+    by_id = {a.actor: a.name for a in result.accused}
+    pattern = re.compile(
+        r"(?<![\w.-])("
+        + "|".join(map(re.escape, sorted(by_id, key=len, reverse=True)))
+        + r")(?![\w-])"
+    )
+    reasons = tuple(pattern.sub(lambda m: by_id[m.group(1)], r) for r in result.divergence)
+    return dataclasses.replace(result, divergence=reasons)
+
+
 def consensus(kb: KnowledgeBase, viewer: Viewer, incident_id: str) -> Any:
     """The consensus and dissent on who did an incident (:func:`consensus.for_incident`)."""
-    return consensus_analysis.for_incident(kb, viewer, incident_id)
+    return _named_reasons(consensus_analysis.for_incident(kb, viewer, incident_id))
 
 
 def group_consensus(kb: KnowledgeBase, viewer: Viewer, actor_id: str) -> Any:
     """For a threat group: the consensus on who is behind it (:func:`consensus.for_group`)."""
-    return consensus_analysis.for_group(kb, viewer, actor_id)
+    return _named_reasons(consensus_analysis.for_group(kb, viewer, actor_id))
 
 
 def say_do(kb: KnowledgeBase, viewer: Viewer, actor_id: str, kind: ActorKind) -> Any:
@@ -58,6 +75,8 @@ def say_do(kb: KnowledgeBase, viewer: Viewer, actor_id: str, kind: ActorKind) ->
     mentioned = {norm for norm, _ in per_norm}
     for breach in detail.breaches:
         mentioned.update((breach.norm, breach.endorsed_norm, breach.initiative, *breach.basis))
+    for event in detail.timeline:
+        mentioned.update(event.breaches)
     return {
         "detail": detail,
         "names": kb.get_many(mentioned, viewer),
@@ -107,7 +126,9 @@ def landscape(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
         years = [str(y) for y in range(int(years[0]), int(years[-1]) + 1)]
     kinds = [k for k in KINDS if k in result.by_kind]
     columns = [(y, {words(k): per_year.get(y, Counter())[k] for k in kinds}) for y in years]
-    sectors = [(words(s), n) for s, n in result.participants_by_sector.items()]
+    sectors = sorted(
+        ((words(s), n) for s, n in result.participants_by_sector.items()), key=lambda kv: -kv[1]
+    )
     return {
         "landscape": result,
         "kinds": kinds,
@@ -124,7 +145,8 @@ def landscape(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
             columns, [words(k) for k in kinds], title="Initiatives started per year, by kind"
         ),
         "kind_chart": charts.hbar(
-            [(words(k), n) for k, n in result.by_kind.items()], title="Initiatives by kind"
+            sorted(((words(k), n) for k, n in result.by_kind.items()), key=lambda kv: -kv[1]),
+            title="Initiatives by kind",
         ),
         "sector_chart": charts.hbar(sectors, title="Participants by sector"),
     }

@@ -1,4 +1,5 @@
-"""The page router's route class: Accord errors become HTML pages (not the API's JSON)."""
+"""The page router's route class: Accord errors become HTML pages for browsers (JSON for a
+client that asks for it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from accord.access import ANONYMOUS, Viewer
 from accord.errors import AccordError
+from accord.web.error_pages import wants_html
 from accord.web.pages.templating import page
 from accord.web.session import check_csrf
 
@@ -24,21 +26,30 @@ class PageRoute(APIRoute):
             try:
                 return await handler(request)
             except AccordError as exc:
+                if not wants_html(request):
+                    raise  # the JSON error handler answers a client that asked for JSON
                 return error_page(request, exc)
 
         return render_errors
 
 
 def error_page(request: Request, exc: AccordError) -> Response:
-    """The HTML error page: status, the error's message, never a stack trace."""
+    """The HTML error page of an Accord error: its status and message, never a stack trace."""
+    return render_error(request, exc.status, exc.message, exc.field)
+
+
+def render_error(request: Request, status: int, message: str, field: str | None = None) -> Response:
+    """The HTML error page: a heading for the status, the message and what to do next."""
     user = request.scope.get("accord.session_user")
     viewer: Viewer = getattr(user, "viewer", ANONYMOUS)
     return page(
         request,
         "error.html",
         viewer=viewer,
-        status_code=exc.status,
-        error=exc,
+        status_code=status,
+        status=status,
+        message=message,
+        field=field,
     )
 
 
