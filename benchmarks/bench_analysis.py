@@ -37,7 +37,7 @@ from accord.store.schema import claim_facts, record_refs, records
 from benchmarks import synthetic
 
 #: Bumped whenever the generated world changes, so an old cached file is not reused.
-WORLD_VERSION = 3
+WORLD_VERSION = 4
 
 
 class _AnalysisWorld(synthetic._Generator):
@@ -54,7 +54,7 @@ class _AnalysisWorld(synthetic._Generator):
             "company": 2_000,
             "incident": max(10, claims // 10),
             "claim": claims,
-            "response": 0,
+            "response": max(10, claims // 100),
             "assessment": max(10, claims // 20),
             "participation": 20_000,
         }
@@ -78,6 +78,17 @@ class _AnalysisWorld(synthetic._Generator):
             data["subject"] = self.pools.pick(self.rng, ("threat_group",), owner)
             data["accused"] = self.sponsor(data["subject"])
         data["evidence"] = self.rng.choice(("none", "summary", "technical"))
+        # Stances in the shape of real data (territory claims rare), and a stated level on a
+        # third of the attributions (agency, unit, individuals...).
+        stance = self.rng.choices(
+            ("attributes", "disputes", "denies", "self_attributes", "locates"),
+            (8, 2, 1, 0.2, 0.3),
+        )[0]
+        data["stance"] = stance
+        if stance == "locates":
+            data["level"] = "territory"
+        elif stance == "attributes" and self.rng.random() < 0.3:
+            data["level"] = self.rng.choice(("state", "agency", "unit", "individuals"))
         if self.rng.random() < 0.2:
             del data["confidence"]
         if self.rng.random() < 0.05:
@@ -151,8 +162,8 @@ def _filters(kb: KnowledgeBase, viewer: Viewer) -> None:
             viewer, records, load._CLAIM_ENDS
         ),
     }
-    with kb.engine.connect() as conn:
-        names = load.names_of(load.actors(conn, viewer), load.incidents(conn, viewer))
+    with kb.reader(viewer) as reader:
+        names = load.names_of(load.actors(reader), load.incidents(reader))
         for label, rule in variants.items():
             query = (
                 select(func.count())
@@ -160,12 +171,12 @@ def _filters(kb: KnowledgeBase, viewer: Viewer) -> None:
                 .where(records.c.kind == "claim", rule)
             )
             started = time.perf_counter()
-            count = conn.execute(query).scalar_one()
+            count = reader.execute(query).scalar_one()
             spent = (time.perf_counter() - started) * 1000
             print(f"  {label:<58} {spent:10.1f} ms  ({count:,} claims)", flush=True)
         _time(
             "claims with their facts (load.claim_columns)",
-            lambda: load.claim_columns(conn, viewer, names),
+            lambda: load.claim_columns(reader, names),
             1,
         )
 
@@ -219,7 +230,7 @@ def main() -> None:
 
 def _busy_incident(kb: KnowledgeBase) -> str:
     """The CLEAR incident with the most claims among the first thousand (a typical lookup)."""
-    with kb.engine.connect() as conn:
+    with kb._engine.connect() as conn:
         first = select(records.c.id).where(
             records.c.kind == "incident",
             records.c.marking == "CLEAR",

@@ -48,7 +48,7 @@ def _fresh(url: str) -> KnowledgeBase:
     if url.startswith("postgresql"):
         kb.initialise()
         names = ", ".join(t.name for t in metadata.sorted_tables)
-        with kb.engine.begin() as conn:
+        with kb._engine.begin() as conn:
             conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     kb.initialise()
     return kb

@@ -58,7 +58,7 @@ def _open(postgres: str | None, folder: Path) -> KnowledgeBase:
 
         kb.initialise()
         names = ", ".join(t.name for t in metadata.sorted_tables)
-        with kb.engine.begin() as conn:
+        with kb._engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     kb.initialise()
     dataset.load(kb)

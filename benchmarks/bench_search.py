@@ -101,7 +101,7 @@ def measure(size: int) -> list[tuple[str, str, float, float]]:
     path, _ = synthetic.world_db(size)
     scenarios = CoreScenarios.open(path)
     try:
-        with scenarios.kb.engine.connect() as conn:
+        with scenarios.kb._engine.connect() as conn:
             where = access.visible(scenarios.world.reader_of())
             return compare(conn, where, scenarios.texts)
     finally:
@@ -115,7 +115,7 @@ def measure_dataset() -> list[tuple[str, str, float, float]]:
         try:
             kb.initialise()
             dataset.load(kb)
-            with kb.engine.connect() as conn:
+            with kb._engine.connect() as conn:
                 return compare(conn, access.visible(ANONYMOUS), DATASET_SEARCHES)
         finally:
             kb.close()

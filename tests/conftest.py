@@ -61,7 +61,7 @@ def postgres_url() -> Iterator[str]:
 
 def _truncate_postgres(kb: KnowledgeBase) -> None:
     names = ", ".join(t.name for t in metadata.sorted_tables)
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
@@ -73,7 +73,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_url")
     probe = KnowledgeBase(url)
     try:
-        if sa.inspect(probe.engine).has_table("records"):  # left by an earlier test
+        if sa.inspect(probe._engine).has_table("records"):  # left by an earlier test
             _truncate_postgres(probe)
     finally:
         probe.close()

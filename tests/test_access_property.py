@@ -192,7 +192,7 @@ def _store(kb: KnowledgeBase, world: list[RefRecord]) -> None:
         )
         for r in world
     ]
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         for table in (audit_log, revisions, record_readers, record_shares, record_refs):
             conn.execute(sa.delete(table))
         conn.execute(sa.delete(records).where(records.c.id.not_in((*ORGS, "accord-curators"))))
@@ -228,8 +228,8 @@ def _check_viewer(
                 if target not in expected:
                     assert target not in str(view.record.data.model_dump()), "history link"
     claims = {rid for rid in expected if rid in world and world[rid].kind == "claim"}
-    with kb.engine.connect() as conn:
-        assert set(load.claim_columns(conn, viewer, {}).id) == claims, "analysis scan"
+    with kb.reader(viewer) as reader:
+        assert set(load.claim_columns(reader, {}).id) == claims, "analysis scan"
     found = {h.record.id for h in kb.search("alpha", viewer, limit=500)}
     wordless = {rid for rid in world if world[rid].kind == "participation"}  # no text of its own
     assert found == expected - org_records - wordless, "search"

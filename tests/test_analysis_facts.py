@@ -51,7 +51,7 @@ def _facts(kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
     query = sa.select(records.c.id, claim_facts).join(
         claim_facts, claim_facts.c.record_pk == records.c.pk
     )
-    with kb.engine.connect() as conn:
+    with kb._engine.connect() as conn:
         ids = {pk: rid for pk, rid in conn.execute(sa.select(records.c.pk, records.c.id))}
         return {
             row.id: {
@@ -112,7 +112,7 @@ def test_claim_facts_follow_update_upsert_and_remarking(kb: KnowledgeBase) -> No
         None,
     )
     assert facts["c3"]["subject"] == "apt28"
-    with kb.engine.connect() as conn:
+    with kb._engine.connect() as conn:
         count = conn.execute(sa.select(sa.func.count()).select_from(claim_facts)).scalar_one()
     assert count == 3  # rewritten in place, never duplicated
 
@@ -120,9 +120,9 @@ def test_claim_facts_follow_update_upsert_and_remarking(kb: KnowledgeBase) -> No
 def test_loaded_claims_read_the_facts_of_the_current_revision(kb: KnowledgeBase) -> None:
     _world(kb)
     kb.update("c2", SYSTEM, data={"confidence": 40, "date": "2017-07"})
-    with kb.engine.connect() as conn:
-        rows = {c.id: c for c in load.claims(conn, SYSTEM)}
-        links = load.subject_claims(conn, SYSTEM)
+    with kb.reader(SYSTEM) as reader:
+        rows = {c.id: c for c in load.claims(reader)}
+        links = load.subject_claims(reader)
     assert (rows["c2"].confidence, rows["c2"].date, rows["c2"].joint_group) == (40, "2017-07", "j1")
     assert [(c.id, c.subject, c.accused) for c in links] == [("c3", "apt28", "state-ru")]
 
@@ -132,11 +132,11 @@ def test_migration_back_fills_claim_facts_from_stored_claims(kb: KnowledgeBase) 
     kb.update("c1", SYSTEM, data={"withdrawn": "2019"})
     before = _facts(kb)
     config = migrate._config()
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0005")
         assert not sa.inspect(conn).has_table("claim_facts")
-    migrate.upgrade(kb.engine)
+    migrate.upgrade(kb._engine)
     assert before["c1"]["withdrawn"] == "2019"
     assert _facts(kb) == before
 
@@ -148,17 +148,17 @@ def _not_in_metadata(obj: Any, name: str | None, kind: str, reflected: bool, _: 
 
 
 def test_migrations_create_exactly_the_schema_module(kb: KnowledgeBase) -> None:
-    with kb.engine.connect() as conn:
+    with kb._engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_object": _not_in_metadata})
         assert compare_metadata(context, metadata) == []
 
 
 def test_sqlite_reads_the_ends_of_a_claim_through_the_id_access_index(kb: KnowledgeBase) -> None:
-    if kb.engine.dialect.name != "sqlite":
+    if kb._engine.dialect.name != "sqlite":
         pytest.skip("INDEXED BY is SQLite's")
     _world(kb)
     query = sa.select(records.c.id).where(records.c.kind == "claim", access.visible(SYSTEM))
-    with kb.engine.connect() as conn:
+    with kb._engine.connect() as conn:
         sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         details = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
     ends = [d for d in details if d.startswith("SEARCH target_")]

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from accord.access import SYSTEM
 from accord.analysis import fetch
 from accord.kb import KnowledgeBase
+from accord.reader import Reader
 
 _scratch = sa.MetaData()
 sample = sa.Table(
@@ -30,11 +32,11 @@ LABELS = ["plain", "a,b", 'say "no"', "[x]", "back\\slash", "Zürich 東京", No
 
 @pytest.fixture
 def table(kb: KnowledgeBase) -> Iterator[sa.Table]:
-    _scratch.create_all(kb.engine)
+    _scratch.create_all(kb._engine)
     try:
         yield sample
     finally:
-        _scratch.drop_all(kb.engine)
+        _scratch.drop_all(kb._engine)
 
 
 def _fill(kb: KnowledgeBase, count: int) -> list[tuple[Any, ...]]:
@@ -43,7 +45,7 @@ def _fill(kb: KnowledgeBase, count: int) -> list[tuple[Any, ...]]:
         (f"k{(n * 7919) % 1000:04d}-{n}", n * (-1) ** n, LABELS[n % len(LABELS)], f"c {n}")
         for n in range(count)
     ]
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         if written:
             conn.execute(
                 sa.insert(sample),
@@ -79,24 +81,26 @@ def test_columns_hold_every_row_in_key_order(
 ) -> None:
     monkeypatch.setattr(fetch, "CHUNK", 3)  # 7 and 9 rows: several chunks, a full last one
     queries: list[str] = []
-    real_rows = fetch.rows
+    real_rows = Reader.rows
 
-    def counted(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    def counted(reader: Reader, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
         queries.append(str(query))
-        return real_rows(conn, query)
+        return real_rows(reader, query)
 
-    monkeypatch.setattr(fetch, "rows", counted)
+    monkeypatch.setattr(Reader, "rows", counted)
     expected = _fill(kb, count)
     query = sa.select(table.c.key, table.c.number, table.c.label, table.c.code)
-    with kb.engine.connect() as conn, _value_limit(conn, limit):
-        keys, numbers, labels, codes = fetch.columns(conn, query.where(table.c.key != ""), "witw")
+    with kb._engine.connect() as conn, _value_limit(conn, limit):
+        keys, numbers, labels, codes = fetch.columns(
+            Reader(conn, SYSTEM), query.where(table.c.key != ""), "witw"
+        )
     assert keys == tuple(r[0] for r in expected)
     assert isinstance(numbers, np.ndarray)
     assert numbers.dtype == np.int64
     assert numbers.tolist() == [r[1] for r in expected]
     assert labels == tuple(r[2] for r in expected)
     assert codes == tuple(r[3] for r in expected)
-    if kb.engine.dialect.name == "sqlite":
+    if kb._engine.dialect.name == "sqlite":
         # Seven keys joined take 55 characters: past a limit of 40 the query is retried in
         # chunks of three rows (for nine rows, three full chunks and one that finds none).
         chunked = limit is not None and count > 3
@@ -107,8 +111,8 @@ def test_columns_hold_every_row_in_key_order(
 def test_columns_keep_the_callers_filter(kb: KnowledgeBase, table: sa.Table) -> None:
     expected = [r for r in _fill(kb, 20) if r[1] > 0]
     query = sa.select(table.c.key, table.c.number).where(table.c.number > 0)
-    with kb.engine.connect() as conn:
-        keys, numbers = fetch.columns(conn, query, "wi")
+    with kb._engine.connect() as conn:
+        keys, numbers = fetch.columns(Reader(conn, SYSTEM), query, "wi")
     assert keys == tuple(r[0] for r in expected)
     assert numbers.tolist() == [r[1] for r in expected]
 
@@ -116,36 +120,36 @@ def test_columns_keep_the_callers_filter(kb: KnowledgeBase, table: sa.Table) -> 
 def test_a_chunk_joined_out_of_order_is_put_back_in_key_order(
     kb: KnowledgeBase, table: sa.Table, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if kb.engine.dialect.name != "sqlite":
+    if kb._engine.dialect.name != "sqlite":
         pytest.skip("only SQLite joins chunks")
     expected = _fill(kb, 5)
-    real_rows = fetch.rows
+    real_rows = Reader.rows
 
-    def reversed_join(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
-        (joined,) = real_rows(conn, query)
+    def reversed_join(reader: Reader, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
+        (joined,) = real_rows(reader, query)
         return [tuple(",".join(text.split(",")[::-1]) for text in joined)]
 
-    monkeypatch.setattr(fetch, "rows", reversed_join)
+    monkeypatch.setattr(Reader, "rows", reversed_join)
     query = sa.select(table.c.key, table.c.number)
-    with kb.engine.connect() as conn:
-        keys, numbers = fetch.columns(conn, query, "wi")
+    with kb._engine.connect() as conn:
+        keys, numbers = fetch.columns(Reader(conn, SYSTEM), query, "wi")
     assert keys == tuple(r[0] for r in expected)
     assert numbers.tolist() == [r[1] for r in expected]
 
 
 def test_a_null_read_as_a_word_is_refused(kb: KnowledgeBase, table: sa.Table) -> None:
     _fill(kb, 3)
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         conn.execute(sa.update(table).where(table.c.number == 2).values(code=None))
     query = sa.select(table.c.key, table.c.code)
-    with kb.engine.connect() as conn:
-        if kb.engine.dialect.name == "sqlite":
+    with kb._engine.connect() as conn:
+        if kb._engine.dialect.name == "sqlite":
             with pytest.raises(ValueError, match="NULL"):
-                fetch.columns(conn, query, "ww")
-        assert None in fetch.columns(conn, query, "wt")[1]
+                fetch.columns(Reader(conn, SYSTEM), query, "ww")
+        assert None in fetch.columns(Reader(conn, SYSTEM), query, "wt")[1]
 
 
 def test_forms_must_name_each_column(kb: KnowledgeBase, table: sa.Table) -> None:
     query = sa.select(table.c.key, table.c.number)
-    with kb.engine.connect() as conn, pytest.raises(ValueError, match="per selected column"):
-        fetch.columns(conn, query, "w")
+    with kb._engine.connect() as conn, pytest.raises(ValueError, match="per selected column"):
+        fetch.columns(Reader(conn, SYSTEM), query, "w")

@@ -113,10 +113,10 @@ def _loaded(
     kb: KnowledgeBase, viewer: Viewer
 ) -> tuple[dict[str, load.IncidentRow], dict[str, load.ActorRow], load.ClaimColumns]:
     """The incidents, actors and claim columns the viewer may see."""
-    with kb.engine.connect() as conn:
-        incidents = load.incidents(conn, viewer)
-        actors = load.actors(conn, viewer)
-        return incidents, actors, load.claim_columns(conn, viewer, load.names_of(actors, incidents))
+    with kb.reader(viewer) as reader:
+        incidents = load.incidents(reader)
+        actors = load.actors(reader)
+        return incidents, actors, load.claim_columns(reader, load.names_of(actors, incidents))
 
 
 @pytest.mark.parametrize("seed", range(4))

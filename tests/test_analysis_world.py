@@ -90,8 +90,8 @@ def test_parent_chain_stops_at_threat_groups_and_hidden_parents(kb: KnowledgeBas
     kb.create(hidden(secret, marking="AMBER"), writer)
     cell = actor("other-ministry.cell-9", kind="government_body", parent=secret["id"])
     kb.create(cell, writer)
-    with kb.engine.connect() as conn:
-        seen = load.actors(conn, reader)
+    with kb.reader(reader) as session:
+        seen = load.actors(session)
     assert load.chain("unit-1", seen) == ["unit-1", "state-zz"]
     assert load.chain("apt-x", seen) == ["apt-x"]
     assert "other-ministry.secret-agency" not in seen

@@ -57,7 +57,7 @@ def _world(kb: KnowledgeBase) -> None:
 
 
 def _sql(kb: KnowledgeBase, *statements: str, **params: object) -> None:
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         for statement in statements:
             conn.execute(sa.text(statement), params)
 
@@ -67,7 +67,7 @@ def _reasons(result: Verification) -> list[tuple[str | None, str]]:
 
 
 def _entries(kb: KnowledgeBase) -> int:
-    with kb.engine.connect() as conn:
+    with kb._engine.connect() as conn:
         return int(conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar_one())
 
 
@@ -111,7 +111,7 @@ def test_rolling_back_the_last_write_is_reported_against_an_exported_head(
 def _rewrite_and_rechain(kb: KnowledgeBase, seq: int) -> None:
     """Change one entry's author and recompute every later hash, as someone without the key
     would (plain SHA-256; ``key_id`` left as it was)."""
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         entries = conn.execute(sa.select(audit_log).order_by(audit_log.c.seq)).all()
         prev = audit.GENESIS
         for row in entries:
@@ -162,7 +162,7 @@ def test_rewritten_entry_with_recomputed_chain_is_reported_when_keyed(
 
 def test_forged_revision_is_reported(kb: KnowledgeBase) -> None:
     _world(kb)
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         snapshot = conn.execute(
             sa.text("SELECT snapshot FROM revisions WHERE record_id = 'strict' AND revision = 1")
         ).scalar_one()
@@ -229,7 +229,7 @@ def test_direct_change_of_a_record_is_reported_naming_it(
 
 def test_record_inserted_without_audit_is_reported(kb: KnowledgeBase) -> None:
     _world(kb)
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         row = conn.execute(sa.select(records).where(records.c.id == "last")).mappings().one()
         forged = {k: v for k, v in row.items() if k != "pk"} | {"id": "forged"}
         conn.execute(sa.insert(records).values(forged))
@@ -306,11 +306,11 @@ def test_exported_head_still_verifies_after_more_writes_as_text_or_file(
 def test_entries_written_before_the_key_column_still_verify(kb: KnowledgeBase) -> None:
     _world(kb)
     config = migrate._config()
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0012")
         assert "key_id" not in {c["name"] for c in sa.inspect(conn).get_columns("audit_log")}
-    migrate.upgrade(kb.engine)
+    migrate.upgrade(kb._engine)
     assert kb.verify_audit().ok
 
 

@@ -37,7 +37,7 @@ def test_direct_marking_change_fails_verify_naming_the_record(
 ) -> None:
     kb = KnowledgeBase(initialised)
     try:
-        with kb.engine.begin() as conn:
+        with kb._engine.begin() as conn:
             conn.execute(sa.text("UPDATE records SET marking = 'RED' WHERE id = 'wannacry'"))
     finally:
         kb.close()

@@ -21,7 +21,7 @@ def test_bulk_rows_are_stored_exactly_as_sqlalchemy_stores_them(kb: KnowledgeBas
         "created_at": at,
         "active": True,
     }
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         conn.execute(sa.insert(organisations), [org])
         conn.execute(sa.insert(users), [{**person, "id": "u-orm", "email": "orm@example.org"}])
         bulk.insert_rows(conn, users, [{**person, "id": "u-bulk", "email": "bulk@example.org"}])
@@ -36,6 +36,6 @@ def test_bulk_rows_are_stored_exactly_as_sqlalchemy_stores_them(kb: KnowledgeBas
 
 
 def test_bulk_insert_of_nothing_writes_nothing(kb: KnowledgeBase) -> None:
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         bulk.insert_rows(conn, api_tokens, [])
         assert conn.execute(sa.select(sa.func.count()).select_from(api_tokens)).scalar() == 0

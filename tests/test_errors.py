@@ -144,7 +144,7 @@ def doomed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Doomed]:
 
         def stop() -> None:
             shutil.rmtree(folder)
-            kb.engine.dispose()
+            kb._engine.dispose()
 
     else:
         request.getfixturevalue("postgres_url")  # skips (or fails in CI) without a server

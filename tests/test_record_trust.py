@@ -369,16 +369,16 @@ def test_the_analyses_read_a_claims_level_and_migration_0015_refills_it(kb: Know
     )
 
     def levels() -> tuple[dict[str, str | None], dict[str, str | None]]:
-        with kb.engine.connect() as conn:
-            rows = {c.id: c.level for c in load.claims(conn, SYSTEM)}
-            columns = load.claim_columns(conn, SYSTEM, {})
+        with kb.reader(SYSTEM) as reader:
+            rows = {c.id: c.level for c in load.claims(reader)}
+            columns = load.claim_columns(reader, {})
         return rows, dict(zip(columns.id, columns.level, strict=True))
 
     expected = {"c-agency": "agency", "c-plain": None}
     assert levels() == (expected, expected)
     config = migrate._config()
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0014")
-    migrate.upgrade(kb.engine)
+    migrate.upgrade(kb._engine)
     assert levels() == (expected, expected)

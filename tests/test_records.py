@@ -149,7 +149,7 @@ def test_audit_chain_verifies_and_detects_tampering(kb: KnowledgeBase) -> None:
     assert kb.verify_audit().ok
     import sqlalchemy as sa
 
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         conn.execute(sa.text("UPDATE revisions SET snapshot = replace(snapshot, 'DPRK', 'XXXX')"))
     result = kb.verify_audit()
     assert not result.ok

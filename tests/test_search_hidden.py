@@ -112,7 +112,7 @@ def _store(
         )
         for rid, kind, data, env in world
     ]
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         kept = (*ORGS, "accord-curators")
         _delete(conn, sa.select(records.c.id).where(records.c.id.not_in(kept)))
         rows.insert_records(conn, built, None)
@@ -159,7 +159,7 @@ def test_search_answers_ignore_records_the_reader_cannot_see(
         _store(kb, world, reader.id)
         before = _answers(kb, viewer)
         visible = set(kb.get_many([rid for rid, *_ in world], viewer))
-        with kb.engine.begin() as conn:
+        with kb._engine.begin() as conn:
             everyone = sa.select(records.c.id).where(records.c.id.in_([r for r, *_ in world]))
             _delete(conn, everyone.where(records.c.id.not_in(visible)))
         assert _answers(kb, viewer) == before

@@ -31,7 +31,7 @@ def test_windowed_search_matches_full_ranking(
     monkeypatch.setattr(search, "FIRST_WINDOW", first)
     monkeypatch.setattr(search, "MAX_WINDOW", most)
     viewers = [ANONYMOUS, SYSTEM, world.reader_of(), world.writers[world.orgs[0]]]
-    with kb.engine.connect() as conn:
+    with kb._engine.connect() as conn:
         for viewer in viewers:
             where = access.visible(viewer)
             for text in QUERIES:
@@ -72,7 +72,7 @@ def test_ties_across_the_window_edge_are_broken_by_id(
         ],
         SYSTEM,
     )
-    with kb.engine.connect() as conn:
+    with kb._engine.connect() as conn:
         for limit in (1, 2, 3):
             got = search.run_search(conn, "quillfeather", access.visible(ANONYMOUS), [], limit)
             assert [rid for rid, _ in got] == sorted(names)[:limit]

@@ -291,7 +291,7 @@ def test_widening_a_share_list_is_a_reviewers_declassification(
     assert not _sees(kb, people.firm, "ministry.x")
     kb.set_sharing("ministry.x", people.ministry_reviewer, shares=["ngo"])
     assert _sees(kb, people.ngo, "ministry.x")
-    with kb.engine.connect() as conn:
+    with kb._engine.connect() as conn:
         entries = [
             action
             for (action,) in conn.execute(
@@ -406,7 +406,7 @@ def test_owner_can_still_remark_a_record_pointing_to_what_they_no_longer_see(
     assert edited.revision == 3
     with pytest.raises(InvalidInput):  # a *new* link must still be visible to its author
         kb.update("firm.hack", people.firm, data={"target_actors": ["ministry.victim", "nowhere"]})
-    with kb.engine.connect() as conn:  # the link itself is kept for those who may see it
+    with kb._engine.connect() as conn:  # the link itself is kept for those who may see it
         links = conn.execute(
             sa.select(record_refs.c.target_id).where(record_refs.c.record_id == "firm.hack")
         ).all()
@@ -423,7 +423,7 @@ def test_a_link_written_around_the_store_is_checked_exactly(
     kb.create(_marked("ministry.victim", Marking.AMBER), people.ministry_reviewer)
     kb.create(claim("ministry.c1", "fbi", "sony", "ministry.victim"), people.ministry_reviewer)
     for value in ("CLEAR", "GREEN", "COMPLEX", "anything"):
-        with kb.engine.begin() as conn:
+        with kb._engine.begin() as conn:
             conn.execute(sa.update(records).where(records.c.id == "ministry.c1").values(ends=value))
         assert not _sees(kb, ANONYMOUS, "ministry.c1"), value
         assert not _sees(kb, people.ngo, "ministry.c1"), value
@@ -445,7 +445,7 @@ def test_migration_0014_keeps_every_link_end_summary(kb: KnowledgeBase, people: 
     )
 
     def summaries() -> dict[str, str]:
-        with kb.engine.connect() as conn:
+        with kb._engine.connect() as conn:
             query = sa.select(records.c.id, records.c.ends).where(records.c.id.like("ministry.%"))
             return dict(conn.execute(query).all())
 
@@ -454,9 +454,9 @@ def test_migration_0014_keeps_every_link_end_summary(kb: KnowledgeBase, people: 
     assert after["ministry.c-green"] == "MEMBERS"
     assert after["ministry.c-amber"] == "CHECK"
     config = migrate._config()
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0013")
     assert set(summaries().values()) == {"CLEAR", "GREEN", "COMPLEX"}
-    migrate.upgrade(kb.engine)
+    migrate.upgrade(kb._engine)
     assert summaries() == after

@@ -34,7 +34,7 @@ def _world(kb: KnowledgeBase) -> None:
 
 
 def _stored(kb: KnowledgeBase) -> dict[str, str | None]:
-    with kb.engine.connect() as conn:
+    with kb._engine.connect() as conn:
         return {
             rid: value for rid, value in conn.execute(sa.select(records.c.id, records.c.stix_uuid))
         }
@@ -72,10 +72,10 @@ def test_migration_fills_the_column_from_stored_records(kb: KnowledgeBase) -> No
     _world(kb)
     before = _stored(kb)
     config = migrate._config()
-    with kb.engine.begin() as conn:
+    with kb._engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0010")
         assert "stix_uuid" not in {c["name"] for c in sa.inspect(conn).get_columns("records")}
-    migrate.upgrade(kb.engine)
+    migrate.upgrade(kb._engine)
     assert _stored(kb) == before
     assert None not in before.values()

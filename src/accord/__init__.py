@@ -23,6 +23,7 @@ from accord.errors import (
     SourceMissing,
     StoreUnavailable,
     Unauthenticated,
+    UnfilteredRead,
     UnsupportedMediaType,
 )
 from accord.kb import KnowledgeBase
@@ -55,6 +56,7 @@ __all__ = [
     "Status",
     "StoreUnavailable",
     "Unauthenticated",
+    "UnfilteredRead",
     "UnsupportedMediaType",
     "UserRole",
     "Viewer",

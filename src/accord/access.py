@@ -105,7 +105,7 @@ def visible(
     """
     own = _own_rule(viewer, table)
     if depth == 0:
-        return own
+        return _marked(own, viewer, table)
     target = _EndAlias._construct(records, name=f"target_{depth}")
     hidden_end = (
         select(record_refs.c.target_id)
@@ -119,7 +119,9 @@ def visible(
     )
     # records.ends summarises the ends' markings (see accord.store.ends): when every end is
     # public to this viewer, skip the per-row check of each end.
-    return and_(own, or_(table.c.ends.in_(_public_ends(viewer)), not_(hidden_end)))
+    return _marked(
+        and_(own, or_(table.c.ends.in_(_public_ends(viewer)), not_(hidden_end))), viewer, table
+    )
 
 
 def _public_ends(viewer: Viewer) -> list[str]:
@@ -151,7 +153,23 @@ def visible_in_scan(
             end.c.kind.in_([kind.value for kind in kinds]), visible(viewer, end)
         )
         checks.append(or_(column.is_(None), column.in_(of_kinds)))
-    return and_(_own_rule(viewer, table), or_(cleared, and_(*checks)))
+    return _marked(and_(_own_rule(viewer, table), or_(cleared, and_(*checks))), viewer, table)
+
+
+#: The annotation a sharing filter carries: (viewer, table it filters), for accord.reader.
+_MARK = "accord_sharing_filter"
+
+
+def _marked(rule: ColumnElement[bool], viewer: Viewer, table: FromClause) -> ColumnElement[bool]:
+    """The filter, annotated with whom and which table it filters (compiles unchanged)."""
+    return rule._annotate({_MARK: (viewer, table)})
+
+
+def filter_mark(element: Any) -> tuple[Viewer, FromClause] | None:
+    """(viewer, table) when ``element`` is a sharing filter built here, else None."""
+    annotations = getattr(element, "_annotations", None)
+    mark = annotations.get(_MARK) if annotations else None
+    return mark if isinstance(mark, tuple) else None
 
 
 def visible_ids(viewer: Viewer, ids: Iterable[str]) -> ColumnElement[bool]:

@@ -30,7 +30,6 @@ from accord import access
 from accord.access import CURATORS_ORG, Viewer
 from accord.domain.vocab import ActorKind, Marking, Sector, UserRole
 from accord.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from accord.store.connections import guarded
 from accord.store.schema import api_tokens, organisations, records, users, web_sessions
 
 if TYPE_CHECKING:
@@ -87,7 +86,7 @@ def create_org(
     the organisation is ``listed`` (named to anyone), else GREEN (signed-in users only).
     """
     oid = org_id or slug(name)
-    with guarded(kb.engine.begin) as conn:
+    with kb.identity_tables(write=True) as conn:
         taken = conn.execute(
             select(organisations.c.id).where(
                 (organisations.c.id == oid) | (organisations.c.name == name)
@@ -138,7 +137,7 @@ def set_listed(kb: KnowledgeBase, org_id: str, listed: bool) -> None:
     and made CLEAR only after the flag is set; running it again completes a partial change."""
     if not listed:
         _mark_registration(kb, org_id, listed)
-    with guarded(kb.engine.begin) as conn:
+    with kb.identity_tables(write=True) as conn:
         done = conn.execute(
             update(organisations).where(organisations.c.id == org_id).values(listed=listed)
         )
@@ -166,7 +165,7 @@ def hide_unlisted(kb: KnowledgeBase) -> list[str]:
     record is still CLEAR as registered (revision 1: registered before organisations chose,
     see migration 0012). A record its organisation has revised since is left as it is.
     Writes one audited revision per such organisation; returns their ids."""
-    with guarded(kb.engine.connect) as conn:
+    with kb.identity_tables() as conn:
         unlisted = list(
             conn.execute(select(organisations.c.id).where(organisations.c.listed.is_(False)))
             .scalars()
@@ -188,7 +187,7 @@ def hide_unlisted(kb: KnowledgeBase) -> list[str]:
 
 def is_listed(kb: KnowledgeBase, org_id: str) -> bool:
     """Whether the organisation chose to be named to anyone. Read-only."""
-    with guarded(kb.engine.connect) as conn:
+    with kb.identity_tables() as conn:
         listed = conn.execute(
             select(organisations.c.listed).where(organisations.c.id == org_id)
         ).scalar()
@@ -199,7 +198,7 @@ def is_listed(kb: KnowledgeBase, org_id: str) -> bool:
 
 def ensure_curators(kb: KnowledgeBase) -> None:
     """Create the built-in 'Accord curators' organisation if it is missing. Writes at most once."""
-    with guarded(kb.engine.connect) as conn:
+    with kb.identity_tables() as conn:
         exists = conn.execute(
             select(organisations.c.id).where(organisations.c.id == CURATORS_ORG)
         ).first()
@@ -216,7 +215,7 @@ def create_user(
     if password is not None and len(password) < 12:
         raise InvalidInput("a password needs at least 12 characters", field="password")
     user = User(id=f"user-{uuid.uuid4().hex[:16]}", email=email.lower(), org_id=org_id, role=role)
-    with guarded(kb.engine.begin) as conn:
+    with kb.identity_tables(write=True) as conn:
         if not conn.execute(select(organisations.c.id).where(organisations.c.id == org_id)).first():
             raise NotFound(f"no organisation '{org_id}'", field="org")
         if conn.execute(select(users.c.id).where(users.c.email == user.email)).first():
@@ -244,7 +243,7 @@ def find_user(kb: KnowledgeBase, email: str, *, active_only: bool = False) -> Us
     query = select(users).where(users.c.email == email.lower())
     if active_only:
         query = query.where(users.c.active.is_(True))
-    with guarded(kb.engine.connect) as conn:
+    with kb.identity_tables() as conn:
         row = conn.execute(query).first()
     if row is None:
         raise NotFound(f"no user with email {email}", field="email")
@@ -254,7 +253,7 @@ def find_user(kb: KnowledgeBase, email: str, *, active_only: bool = False) -> Us
 def find_org(kb: KnowledgeBase, ref: str) -> str:
     """The id of the organisation whose id is ``ref``, else whose name is ``ref`` in any case.
     Read-only (organisations are few: they are compared in Python, Unicode-aware)."""
-    with guarded(kb.engine.connect) as conn:
+    with kb.identity_tables() as conn:
         named = conn.execute(select(organisations.c.id, organisations.c.name)).all()
     ids = [oid for oid, name in named if oid == ref]
     ids += [oid for oid, name in named if name.casefold() == ref.casefold()]
@@ -265,7 +264,7 @@ def find_org(kb: KnowledgeBase, ref: str) -> str:
 
 def deactivate_user(kb: KnowledgeBase, email: str) -> None:
     """Deactivate a user: their tokens and web sessions stop working at once. Writes."""
-    with guarded(kb.engine.begin) as conn:
+    with kb.identity_tables(write=True) as conn:
         done = conn.execute(
             update(users).where(users.c.email == email.lower()).values(active=False)
         )
@@ -283,7 +282,7 @@ def _dummy_hash() -> str:
 def check_password(kb: KnowledgeBase, email: str, password: str) -> User:
     """The user if the password matches, else Unauthenticated: the same error, after the same
     argon2 work, whether or not the email is registered, active or has a password. Read-only."""
-    with guarded(kb.engine.connect) as conn:
+    with kb.identity_tables() as conn:
         row = conn.execute(
             select(users).where(users.c.email == email.lower(), users.c.active.is_(True))
         ).first()
@@ -307,7 +306,7 @@ def named_readers(kb: KnowledgeBase, viewer: Viewer, names: Sequence[str]) -> li
     query = select(users.c.email, users.c.id).where(
         users.c.email.in_(emails), users.c.org_id == org, users.c.active.is_(True)
     )
-    with guarded(kb.engine.connect) as conn:
+    with kb.identity_tables() as conn:
         members = {email: uid for email, uid in conn.execute(query)} if emails else {}
     ids = []
     for name in names:
@@ -329,7 +328,7 @@ def start_session(kb: KnowledgeBase, user: User) -> str:
     one row, and removes every expired one."""
     session_id = secrets.token_urlsafe(32)
     now = kb.now()
-    with guarded(kb.engine.begin) as conn:
+    with kb.identity_tables(write=True) as conn:
         conn.execute(delete(web_sessions).where(web_sessions.c.expires_at <= now))
         conn.execute(
             insert(web_sessions).values(
@@ -345,7 +344,7 @@ def start_session(kb: KnowledgeBase, user: User) -> str:
 def user_for_session(kb: KnowledgeBase, session_id: str) -> User:
     """The user of an open web session; Unauthenticated once it was ended, has expired or its
     user was deactivated. Read-only."""
-    with guarded(kb.engine.connect) as conn:
+    with kb.identity_tables() as conn:
         row = conn.execute(
             select(users, web_sessions.c.expires_at)
             .join(web_sessions, web_sessions.c.user_id == users.c.id)
@@ -358,7 +357,7 @@ def user_for_session(kb: KnowledgeBase, session_id: str) -> User:
 
 def end_session(kb: KnowledgeBase, session_id: str) -> None:
     """End a web session at once (signing out): its id stops working everywhere. Writes."""
-    with guarded(kb.engine.begin) as conn:
+    with kb.identity_tables(write=True) as conn:
         conn.execute(
             delete(web_sessions).where(web_sessions.c.id_hash == _token_digest(session_id))
         )
@@ -383,7 +382,7 @@ def create_token(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = f"tok-{uuid.uuid4().hex[:12]}"
     now = kb.now()
-    with guarded(kb.engine.begin) as conn:
+    with kb.identity_tables(write=True) as conn:
         conn.execute(
             insert(api_tokens).values(
                 id=token_id,
@@ -398,7 +397,7 @@ def create_token(
 
 def revoke_token(kb: KnowledgeBase, token_id: str) -> None:
     """Revoke a token by its id. Writes."""
-    with guarded(kb.engine.begin) as conn:
+    with kb.identity_tables(write=True) as conn:
         done = conn.execute(
             update(api_tokens)
             .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
@@ -410,7 +409,7 @@ def revoke_token(kb: KnowledgeBase, token_id: str) -> None:
 
 def user_for_token(kb: KnowledgeBase, token: str) -> User:
     """The user a bearer token belongs to; Unauthenticated if unknown, revoked or expired."""
-    with guarded(kb.engine.connect) as conn:
+    with kb.identity_tables() as conn:
         row = conn.execute(
             select(users, api_tokens.c.expires_at, api_tokens.c.revoked_at)
             .join(api_tokens, api_tokens.c.user_id == users.c.id)

@@ -18,7 +18,8 @@ stable machine ``code`` that the web layer renders in one JSON shape
     ├── Conflict (409, conflict)             an id taken by different content, a stale revision
     ├── PayloadTooLarge (413, too_large)     a body over the configured size
     ├── UnsupportedMediaType (415, unsupported_media_type)  a body that is not TAXII 2.1
-    └── StoreUnavailable (503, store_unavailable)  the database cannot be reached
+    ├── StoreUnavailable (503, store_unavailable)  the database cannot be reached
+    └── UnfilteredRead (500, internal)       code read records without the sharing filter
 
 Foreign errors (SQLAlchemy, pydantic, YAML, OS) are translated at the boundary with
 ``raise X(...) from exc`` so that no stack trace or driver message reaches a user. Every class
@@ -165,3 +166,7 @@ class StoreUnavailable(AccordError):
 
     status = 503
     code = "store_unavailable"
+
+
+class UnfilteredRead(AccordError):
+    """A query reached the records without its reader's sharing filter (a bug, refused)."""

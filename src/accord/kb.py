@@ -23,6 +23,7 @@ from accord.domain.inputs import Page, RecordInput, parse_input, parse_payload, 
 from accord.domain.records import Record
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
 from accord.errors import BadRequest, Conflict, NotFound, StoreUnavailable
+from accord.reader import Reader
 from accord.store import audit, rows
 from accord.store.connections import guarded, unreachable
 from accord.store.engine import make_engine
@@ -71,7 +72,7 @@ class KnowledgeBase:
     """Open an Accord database (SQLite file or PostgreSQL URL) and work with its records."""
 
     def __init__(self, url: str | None = None, *, clock: Clock | None = None) -> None:
-        self.engine = make_engine(url)
+        self._engine = make_engine(url)
         self._clock = clock or utcnow
         self._tx: contextvars.ContextVar[Connection | None] = contextvars.ContextVar(
             f"accord_tx_{id(self)}", default=None
@@ -87,7 +88,7 @@ class KnowledgeBase:
         from accord.store import migrate
 
         try:
-            migrate.upgrade(self.engine)
+            migrate.upgrade(self._engine)
         except OperationalError as exc:
             raise unreachable(exc, "open the database") from exc
         ensure_curators(self)
@@ -98,7 +99,7 @@ class KnowledgeBase:
         from accord.store import migrate  # Alembic is heavy: import it only when needed
 
         try:
-            current = migrate.is_current(self.engine)
+            current = migrate.is_current(self._engine)
         except (OperationalError, DBAPIError) as exc:
             raise unreachable(exc, "open the database") from exc
         if not current:
@@ -108,7 +109,7 @@ class KnowledgeBase:
 
     def close(self) -> None:
         """Release the database connections."""
-        self.engine.dispose()
+        self._engine.dispose()
 
     def __enter__(self) -> KnowledgeBase:
         return self
@@ -419,6 +420,25 @@ class KnowledgeBase:
         found = self.get_many(ids, viewer)
         return sorted(found.values(), key=lambda r: (r.data.date_key() or "", r.id))
 
+    @property
+    def dialect_name(self) -> str:
+        """The database's dialect: ``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    def identity_tables(self, *, write: bool = False) -> Any:
+        """A connection to the organisations, users, tokens and sessions tables, for
+        :mod:`accord.accounts` alone (``tests/test_layers.py`` fails the build when another
+        module calls it); joins :meth:`transaction`. Writes when ``write``."""
+        return self._write() if write else self._read()
+
+    @contextlib.contextmanager
+    def reader(self, viewer: Viewer) -> Iterator[Reader]:
+        """A read session as the viewer over one connection, for code that builds its own SQL
+        (the analyses, some pages): every statement it runs must carry the viewer's sharing
+        filter (:mod:`accord.reader`). Read-only."""
+        with self._read() as conn:
+            yield Reader(conn, viewer)
+
     def visible_ids(self, ids: Iterable[str], viewer: Viewer = ANONYMOUS) -> set[str]:
         """The ids among ``ids`` of records the viewer may see. Read-only."""
         with self._read() as conn:
@@ -623,11 +643,11 @@ class KnowledgeBase:
 
     def _read(self) -> Any:
         joined = self._tx.get()
-        return contextlib.nullcontext(joined) if joined else guarded(self.engine.connect)
+        return contextlib.nullcontext(joined) if joined else guarded(self._engine.connect)
 
     def _write(self) -> Any:
         joined = self._tx.get()
-        return contextlib.nullcontext(joined) if joined else guarded(self.engine.begin)
+        return contextlib.nullcontext(joined) if joined else guarded(self._engine.begin)
 
 
 def _visible_subset(conn: Connection, viewer: Viewer, ids: Iterable[str]) -> set[str]:

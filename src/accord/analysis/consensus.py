@@ -351,13 +351,13 @@ def for_incident(kb: KnowledgeBase, viewer: Viewer, incident_id: str) -> Consens
 
     Raises NotFound when the incident does not exist or is hidden from the viewer.
     """
-    with kb.engine.connect() as conn:
-        found = load.incidents(conn, viewer, [incident_id])
+    with kb.reader(viewer) as reader:
+        found = load.incidents(reader, [incident_id])
         if incident_id not in found:
             raise NotFound("no such incident", record=incident_id)
-        claims = load.claims(conn, viewer, incidents=[incident_id])
-        linking = load.claims(conn, viewer, subjects=sorted({c.accused for c in claims}))
-        actors = load.actors_closure(conn, viewer, _actor_ids(claims) | _actor_ids(linking))
+        claims = load.claims(reader, incidents=[incident_id])
+        linking = load.claims(reader, subjects=sorted({c.accused for c in claims}))
+        actors = load.actors_closure(reader, _actor_ids(claims) | _actor_ids(linking))
     ctx = scorer(actors, linking)
     incident = found[incident_id]
     return _detail(incident_id, incident.name, "incident", claims, ctx, incident)
@@ -368,12 +368,12 @@ def for_group(kb: KnowledgeBase, viewer: Viewer, group_id: str) -> Consensus:
 
     Read-only; raises NotFound when the actor does not exist or is hidden from the viewer.
     """
-    with kb.engine.connect() as conn:
-        found = load.actors(conn, viewer, [group_id])
+    with kb.reader(viewer) as reader:
+        found = load.actors(reader, [group_id])
         if group_id not in found:
             raise NotFound("no such actor", record=group_id)
-        claims = load.claims(conn, viewer, subjects=[group_id])
-        actors = load.actors_closure(conn, viewer, _actor_ids(claims))
+        claims = load.claims(reader, subjects=[group_id])
+        actors = load.actors_closure(reader, _actor_ids(claims))
     ctx = scorer(actors, [])
     return _detail(group_id, found[group_id].name, found[group_id].kind, claims, ctx, None)
 
@@ -389,10 +389,10 @@ def all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
 
 
 def _all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
-    with kb.engine.connect() as conn:
-        actors = load.actors(conn, viewer)
-        incidents = load.incidents(conn, viewer)
-        columns = load.claim_columns(conn, viewer, load.names_of(actors, incidents))
+    with kb.reader(viewer) as reader:
+        actors = load.actors(reader)
+        incidents = load.incidents(reader)
+        columns = load.claim_columns(reader, load.names_of(actors, incidents))
     ctx = tally.scorer(actors, columns)
     ids = sorted(incidents)
     coded = tally.code(columns, ids, ctx)

@@ -1,10 +1,11 @@
 """Read large query results into Python quickly: as plain rows, or as columns.
 
 At a million rows the cost of a scan is mostly Python's: one tuple and one object per value.
-:func:`rows` skips SQLAlchemy's row objects; :func:`columns` goes further on SQLite and has the
-database join each column into one text (integers separated by commas, texts as a JSON array),
-which numpy and orjson split at C speed. Both only read: the queries they run are the caller's,
-sharing filter included.
+:meth:`accord.reader.Reader.rows` skips SQLAlchemy's row objects; :func:`columns` goes further
+on SQLite and has the database join each column into one text (integers separated by commas,
+texts as a JSON array), which numpy and orjson split at C speed. Both only read, through the
+caller's reader: the queries are the caller's, and the reader refuses one without its sharing
+filter.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import orjson
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Select, func, select
+
+from accord.reader import Reader
 
 Ints = npt.NDArray[np.int64]
 Column = Ints | tuple[Any, ...]
@@ -27,30 +30,12 @@ Column = Ints | tuple[Any, ...]
 CHUNK = 250_000
 
 
-def rows(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
-    """All rows of ``query`` as plain tuples, straight from the driver's cursor. Only for
-    queries whose result columns need no type conversion (text and integers)."""
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    positions = compiled.positiontup
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        if positions is None:
-            cursor.execute(str(compiled), params)
-        else:
-            cursor.execute(str(compiled), [params[name] for name in positions])
-        found: list[tuple[Any, ...]] = list(cursor.fetchall())
-    finally:
-        cursor.close()
-    return found
-
-
 #: How :func:`columns` carries each selected column: an integer (never NULL), a word (text
 #: that never holds a comma and is never NULL: ids, codes, dates) or any text (NULL allowed).
 INT, WORD, TEXT = "i", "w", "t"
 
 
-def columns(conn: Connection, query: Select[Any], forms: str) -> list[Column]:
+def columns(reader: Reader, query: Select[Any], forms: str) -> list[Column]:
     """The result of ``query`` as one sequence per selected column: a numpy array for an
     :data:`INT` column, a tuple for a :data:`WORD` or :data:`TEXT` one (``forms`` holds one
     letter per selected column).
@@ -61,26 +46,26 @@ def columns(conn: Connection, query: Select[Any], forms: str) -> list[Column]:
     key = query.selected_columns[0]
     if len(forms) != len(query.selected_columns) or set(forms) - {INT, WORD, TEXT}:
         raise ValueError(f"one of {INT}, {WORD}, {TEXT} per selected column, not {forms!r}")
-    if conn.dialect.name != "sqlite":
-        found = rows(conn, query.order_by(key))
+    if reader.dialect_name != "sqlite":
+        found = reader.rows(query.order_by(key))
         return [_column([row[n] for row in found], form) for n, form in enumerate(forms)]
     try:
         # One aggregate over the unordered query: SQLite flattens it into the scan itself (an
         # ordered subquery is materialised first, 15% more at a million claims).
-        whole = _joined(conn, query, forms)
+        whole = _joined(reader, query, forms)
     except sqlite3.DataError:  # "string or blob too big": a column passed the value limit
-        return _in_chunks(conn, query, forms)
+        return _in_chunks(reader, query, forms)
     return whole if whole is not None else [_split(None, form) for form in forms]
 
 
-def _in_chunks(conn: Connection, query: Select[Any], forms: str) -> list[Column]:
+def _in_chunks(reader: Reader, query: Select[Any], forms: str) -> list[Column]:
     """:func:`columns` for SQLite, :data:`CHUNK` rows a query in key order."""
     key = query.selected_columns[0]
     parts: list[list[Column]] = []
     last: str | None = None
     while True:
         chunk = query if last is None else query.where(key > last)
-        part = _joined(conn, chunk.order_by(key).limit(CHUNK), forms)
+        part = _joined(reader, chunk.order_by(key).limit(CHUNK), forms)
         if part is None:
             break
         parts.append(part)
@@ -94,12 +79,12 @@ def _in_chunks(conn: Connection, query: Select[Any], forms: str) -> list[Column]
 _JOIN = {INT: func.group_concat, WORD: func.group_concat, TEXT: func.json_group_array}
 
 
-def _joined(conn: Connection, query: Select[Any], forms: str) -> list[Column] | None:
+def _joined(reader: Reader, query: Select[Any], forms: str) -> list[Column] | None:
     """The rows of ``query`` (None when empty), each column joined into one text by SQLite and
     split again here, in the key's order."""
     sub = query.subquery()
     aggregated = select(*(_JOIN[form](column) for form, column in zip(forms, sub.c, strict=True)))
-    (joined,) = rows(conn, aggregated)
+    (joined,) = reader.rows(aggregated)
     if joined[0] is None or (forms[0] == TEXT and joined[0] == "[]"):
         return None
     out = [_split(text, form) for text, form in zip(joined, forms, strict=True)]

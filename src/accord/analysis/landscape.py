@@ -104,10 +104,10 @@ def _comparison(initiatives: dict[str, load.InitiativeRow]) -> tuple[Comparison,
 
 def landscape(kb: KnowledgeBase, viewer: Viewer) -> Landscape:
     """The landscape of the initiatives the viewer may see. Read-only."""
-    with kb.engine.connect() as conn:
-        initiatives = load.initiatives(conn, viewer)
-        participations = load.participations(conn, viewer)
-        actors = load.actors(conn, viewer, sorted({p.actor for p in participations}))
+    with kb.reader(viewer) as reader:
+        initiatives = load.initiatives(reader)
+        participations = load.participations(reader)
+        actors = load.actors(reader, sorted({p.actor for p in participations}))
     by_year = Counter(
         str(load.span(i.start)[0].year) if i.start else "undated" for i in initiatives.values()
     )

@@ -23,14 +23,14 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 import orjson
-from sqlalchemy import ColumnElement, Connection, Select, cast, func, select
+from sqlalchemy import ColumnElement, Select, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from accord import access
-from accord.access import Viewer
 from accord.analysis import fetch
 from accord.domain.records import Claim
 from accord.domain.vocab import ActorKind, Kind, Sector, Stance
+from accord.reader import Reader
 from accord.store import claim_facts as claim_facts_store
 from accord.store.schema import claim_facts, record_refs, records
 
@@ -123,9 +123,9 @@ class AssessmentRow(NamedTuple):
 # -- the one query shape ----------------------------------------------------------------------
 
 
-def _payload(conn: Connection) -> ColumnElement[Any]:
+def _payload(reader: Reader) -> ColumnElement[Any]:
     """The ``data`` member of the JSON body, extracted by the database (not the sources)."""
-    if conn.dialect.name == "postgresql":
+    if reader.dialect_name == "postgresql":
         return cast(records.c.body, JSONB)["data"]
     return func.json_extract(records.c.body, "$.data")
 
@@ -145,10 +145,10 @@ def _date(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _select(conn: Connection, viewer: Viewer, kind: Kind) -> Select[Any]:
+def _select(reader: Reader, kind: Kind) -> Select[Any]:
     return select(
-        records.c.id, records.c.name, records.c.date_key, _payload(conn), records.c.pk
-    ).where(records.c.kind == kind.value, access.visible(viewer))
+        records.c.id, records.c.name, records.c.date_key, _payload(reader), records.c.pk
+    ).where(records.c.kind == kind.value, access.visible(reader.viewer))
 
 
 def _pointing(field: str, targets: Sequence[str]) -> Iterator[Select[Any]]:
@@ -161,8 +161,7 @@ def _pointing(field: str, targets: Sequence[str]) -> Iterator[Select[Any]]:
 
 
 def _rows(
-    conn: Connection,
-    viewer: Viewer,
+    reader: Reader,
     kind: Kind,
     *,
     ref_field: str | None = None,
@@ -170,28 +169,28 @@ def _rows(
 ) -> Iterator[tuple[str, str, str | None, dict[str, Any], int]]:
     """(id, name, date_key, payload, pk) of visible records of a kind, optionally only those
     whose ``ref_field`` points at one of ``targets`` (looked up in ``record_refs``)."""
-    query = _select(conn, viewer, kind)
+    query = _select(reader, kind)
     if targets is None:
-        for rid, name, date_key, data, pk in fetch.rows(conn, query):
+        for rid, name, date_key, data, pk in reader.rows(query):
             yield rid, name, date_key, _decode(data), pk
         return
     for pointing in _pointing(ref_field or "", targets):
-        for rid, name, date_key, data, pk in fetch.rows(
-            conn, query.where(records.c.id.in_(pointing))
+        for rid, name, date_key, data, pk in reader.rows(
+            query.where(records.c.id.in_(pointing))
         ):
             yield rid, name, date_key, _decode(data), pk
 
 
 def _by_ids(
-    conn: Connection, viewer: Viewer, kind: Kind, ids: Sequence[str] | None
+    reader: Reader, kind: Kind, ids: Sequence[str] | None
 ) -> Iterator[tuple[str, str, str | None, dict[str, Any], int]]:
     if ids is None:
-        yield from _rows(conn, viewer, kind)
+        yield from _rows(reader, kind)
         return
     wanted = sorted(set(ids))
-    base = _select(conn, viewer, kind)
+    base = _select(reader, kind)
     for start in range(0, len(wanted), _CHUNK):
-        for rid, name, date_key, data, pk in conn.execute(
+        for rid, name, date_key, data, pk in reader.execute(
             base.where(records.c.id.in_(wanted[start : start + _CHUNK]))
         ):
             yield rid, name, date_key, _decode(data), pk
@@ -201,21 +200,21 @@ def _by_ids(
 
 
 def actors(
-    conn: Connection, viewer: Viewer, ids: Sequence[str] | None = None
+    reader: Reader, ids: Sequence[str] | None = None
 ) -> dict[str, ActorRow]:
     """Visible actors (all, or those among ``ids``), by id."""
     return {
         rid: ActorRow(rid, name, d["kind"], d.get("parent"), d.get("governance"), pk)
-        for rid, name, _, d, pk in _by_ids(conn, viewer, Kind.ACTOR, ids)
+        for rid, name, _, d, pk in _by_ids(reader, Kind.ACTOR, ids)
     }
 
 
-def actors_closure(conn: Connection, viewer: Viewer, ids: Iterable[str]) -> dict[str, ActorRow]:
+def actors_closure(reader: Reader, ids: Iterable[str]) -> dict[str, ActorRow]:
     """Visible actors among ``ids`` and their visible ancestors through ``parent``."""
     found: dict[str, ActorRow] = {}
     wanted = set(ids)
     while wanted:
-        batch = actors(conn, viewer, sorted(wanted))
+        batch = actors(reader, sorted(wanted))
         found.update(batch)
         wanted = {a.parent for a in batch.values() if a.parent and a.parent not in found}
         wanted -= set(batch)
@@ -225,26 +224,26 @@ def actors_closure(conn: Connection, viewer: Viewer, ids: Iterable[str]) -> dict
 
 
 def incidents(
-    conn: Connection, viewer: Viewer, ids: Sequence[str] | None = None
+    reader: Reader, ids: Sequence[str] | None = None
 ) -> dict[str, IncidentRow]:
     """Visible incidents (all, or those among ``ids``), by id. An incident's ``date_key`` is its
     start (a required field), so no payload is read."""
     query = select(records.c.id, records.c.name, records.c.date_key, records.c.pk).where(
-        records.c.kind == Kind.INCIDENT.value, access.visible(viewer)
+        records.c.kind == Kind.INCIDENT.value, access.visible(reader.viewer)
     )
     if ids is None:
-        found = fetch.rows(conn, query)
+        found = reader.rows(query)
     else:
         wanted = sorted(set(ids))
         found = [
             row
             for start in range(0, len(wanted), _CHUNK)
-            for row in conn.execute(query.where(records.c.id.in_(wanted[start : start + _CHUNK])))
+            for row in reader.execute(query.where(records.c.id.in_(wanted[start : start + _CHUNK])))
         ]
     return {rid: IncidentRow(rid, name, date_key or "", pk) for rid, name, date_key, pk in found}
 
 
-def _claims_select(viewer: Viewer) -> Select[Any]:
+def _claims_select(viewer: access.Viewer) -> Select[Any]:
     """Visible claims with their facts: the ``claim_facts`` row joined to the ``records`` row
     that :func:`accord.access.visible` filters (index-only, see migration 0006)."""
     facts = claim_facts.c
@@ -270,29 +269,28 @@ def _claims_select(viewer: Viewer) -> Select[Any]:
 
 
 def claims(
-    conn: Connection,
-    viewer: Viewer,
+    reader: Reader,
     *,
     incidents: Sequence[str] | None = None,
     subjects: Sequence[str] | None = None,
 ) -> list[ClaimRow]:
     """Visible claims: all of them, or those about the given incidents or threat groups."""
-    query = _claims_select(viewer)
+    query = _claims_select(reader.viewer)
     if incidents is None and subjects is None:
-        return [ClaimRow(*row) for row in conn.execute(query)]
+        return [ClaimRow(*row) for row in reader.execute(query)]
     field, targets = ("incident", incidents) if incidents is not None else ("subject", subjects)
     return [
         ClaimRow(*row)
         for pointing in _pointing(field, targets or ())
-        for row in conn.execute(query.where(records.c.id.in_(pointing)))
+        for row in reader.execute(query.where(records.c.id.in_(pointing)))
     ]
 
 
-def subject_claims(conn: Connection, viewer: Viewer) -> list[ClaimRow]:
+def subject_claims(reader: Reader) -> list[ClaimRow]:
     """Visible claims about threat groups (``subject`` set): the group → sponsor links."""
     pointing = select(record_refs.c.record_id).where(record_refs.c.field == "subject")
-    query = _claims_select(viewer).where(records.c.id.in_(pointing))
-    return [ClaimRow(*row) for row in conn.execute(query)]
+    query = _claims_select(reader.viewer).where(records.c.id.in_(pointing))
+    return [ClaimRow(*row) for row in reader.execute(query)]
 
 
 class ClaimColumns(NamedTuple):
@@ -380,7 +378,7 @@ def gc_paused() -> Iterator[None]:
 _CLAIM_ENDS = tuple((claim_facts.c[f"{name}_pk"], spec.kinds) for name, spec in Claim.REFS.items())
 
 
-def claim_columns(conn: Connection, viewer: Viewer, names: Mapping[int, str]) -> ClaimColumns:
+def claim_columns(reader: Reader, names: Mapping[int, str]) -> ClaimColumns:
     """Every visible claim that is not withdrawn, as columns in id order.
 
     ``names`` maps ``records.pk`` to id for the actors and incidents the caller has read (under
@@ -397,26 +395,26 @@ def claim_columns(conn: Connection, viewer: Viewer, names: Mapping[int, str]) ->
         .where(
             records.c.kind == Kind.CLAIM.value,
             facts.withdrawn.is_(None),
-            access.visible_in_scan(viewer, records, _CLAIM_ENDS),
+            access.visible_in_scan(reader.viewer, records, _CLAIM_ENDS),
         )
     )
     # Ids, weighing texts and dates never hold a comma: SQLite joins them as plain words.
-    columns: list[Any] = fetch.columns(conn, query, "wiiiiwwtt")
+    columns: list[Any] = fetch.columns(reader, query, "wiiiiwwtt")
     actors = np.unique(np.concatenate([columns[1], columns[3], columns[4]]))
     missing = [pk for pk in actors.tolist() if pk >= 0 and pk not in names]
     if missing:  # written after the caller read its actors
-        names = {**names, **_names(conn, viewer, missing)}
+        names = {**names, **_names(reader, missing)}
     return ClaimColumns._make([*columns, names])
 
 
-def _names(conn: Connection, viewer: Viewer, pks: Sequence[int]) -> dict[int, str]:
+def _names(reader: Reader, pks: Sequence[int]) -> dict[int, str]:
     """pk → id of the visible records among ``pks``."""
     found: dict[int, str] = {}
     for start in range(0, len(pks), _CHUNK):
         query = select(records.c.pk, records.c.id).where(
-            records.c.pk.in_(pks[start : start + _CHUNK]), access.visible(viewer)
+            records.c.pk.in_(pks[start : start + _CHUNK]), access.visible(reader.viewer)
         )
-        found.update({pk: rid for pk, rid in conn.execute(query)})
+        found.update({pk: rid for pk, rid in reader.execute(query)})
     return found
 
 
@@ -426,13 +424,13 @@ def names_of(*rows: Mapping[str, ActorRow] | Mapping[str, IncidentRow]) -> dict[
 
 
 def participations(
-    conn: Connection, viewer: Viewer, actors: Sequence[str] | None = None
+    reader: Reader, actors: Sequence[str] | None = None
 ) -> list[ParticipationRow]:
     """Visible participations (all, or those of the given actors)."""
     found = (
-        _rows(conn, viewer, Kind.PARTICIPATION)
+        _rows(reader, Kind.PARTICIPATION)
         if actors is None
-        else _rows(conn, viewer, Kind.PARTICIPATION, ref_field="actor", targets=actors)
+        else _rows(reader, Kind.PARTICIPATION, ref_field="actor", targets=actors)
     )
     return [
         ParticipationRow(
@@ -442,27 +440,27 @@ def participations(
     ]
 
 
-def norms(conn: Connection, viewer: Viewer) -> dict[str, NormRow]:
+def norms(reader: Reader) -> dict[str, NormRow]:
     """Visible norms, by id."""
     return {
         rid: NormRow(rid, d["code"], name, d["initiative"], tuple(d.get("equivalents", ())))
-        for rid, name, _, d, _ in _rows(conn, viewer, Kind.NORM)
+        for rid, name, _, d, _ in _rows(reader, Kind.NORM)
     }
 
 
-def initiatives(conn: Connection, viewer: Viewer) -> dict[str, InitiativeRow]:
+def initiatives(reader: Reader) -> dict[str, InitiativeRow]:
     """Visible initiatives, by id."""
     return {
         rid: InitiativeRow(rid, name, d["kind"], d["status"], bool(d["binding"]), date_key)
-        for rid, name, date_key, d, _ in _rows(conn, viewer, Kind.INITIATIVE)
+        for rid, name, date_key, d, _ in _rows(reader, Kind.INITIATIVE)
     }
 
 
-def assessments(conn: Connection, viewer: Viewer) -> list[AssessmentRow]:
+def assessments(reader: Reader) -> list[AssessmentRow]:
     """Visible norm assessments."""
     return [
         AssessmentRow(rid, d["assessor"], d["incident"], d["norm"])
-        for rid, _, _, d, _ in _rows(conn, viewer, Kind.ASSESSMENT)
+        for rid, _, _, d, _ in _rows(reader, Kind.ASSESSMENT)
     ]
 
 

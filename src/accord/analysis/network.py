@@ -95,10 +95,10 @@ def graph(kb: KnowledgeBase, viewer: Viewer) -> nx.Graph:
     Nodes carry ``node_type`` (actor or initiative), ``name``, ``kind`` and, for actors,
     ``sector``; edges carry the participation ``roles`` (comma-separated). Read-only.
     """
-    with kb.engine.connect() as conn:
-        initiatives = load.initiatives(conn, viewer)
-        participations = load.participations(conn, viewer)
-        actors = load.actors(conn, viewer, sorted({p.actor for p in participations}))
+    with kb.reader(viewer) as reader:
+        initiatives = load.initiatives(reader)
+        participations = load.participations(reader)
+        actors = load.actors(reader, sorted({p.actor for p in participations}))
     g = nx.Graph()
     for i in initiatives.values():
         attrs: dict[str, Any] = {
@@ -209,8 +209,8 @@ def bridges(g: nx.Graph, top: int) -> tuple[tuple[Bridge, ...], bool]:
 
 def governance(kb: KnowledgeBase, viewer: Viewer) -> tuple[GovernanceBody, ...]:
     """The visible internet-governance bodies and how they work. Read-only."""
-    with kb.engine.connect() as conn:
-        actors = load.actors(conn, viewer)
+    with kb.reader(viewer) as reader:
+        actors = load.actors(reader)
     return tuple(
         GovernanceBody(
             a.id,

@@ -235,20 +235,20 @@ def _consensus_attributions(
 def _load(kb: KnowledgeBase, viewer: Viewer, threshold: float | None) -> _World:
     if threshold is not None and not 0 < threshold <= 1:
         raise BadRequest("threshold must be above 0 and at most 1")
-    with kb.engine.connect() as conn:
-        actors = load.actors(conn, viewer)
+    with kb.reader(viewer) as reader:
+        actors = load.actors(reader)
         owner_state = {a: s for a in actors if (s := _state_of(a, actors)) is not None}
         commitments: dict[str, list[ParticipationRow]] = defaultdict(list)
-        for p in load.participations(conn, viewer, actors=sorted(owner_state)):
+        for p in load.participations(reader, actors=sorted(owner_state)):
             if p.role != Role.OBSERVER.value:
                 commitments[owner_state[p.actor]].append(p)
-        norms = load.norms(conn, viewer)
-        initiatives = load.initiatives(conn, viewer)
+        norms = load.norms(reader)
+        initiatives = load.initiatives(reader)
         breached: dict[str, set[str]] = defaultdict(set)
-        for a in load.assessments(conn, viewer):
+        for a in load.assessments(reader):
             breached[a.incident].add(a.norm)
-        incidents = load.incidents(conn, viewer, sorted(breached))
-        columns = load.claim_columns(conn, viewer, load.names_of(actors, incidents))
+        incidents = load.incidents(reader, sorted(breached))
+        columns = load.claim_columns(reader, load.names_of(actors, incidents))
     norms_of: dict[str, list[str]] = defaultdict(list)
     equivalents: dict[str, set[str]] = defaultdict(set)
     for n in norms.values():

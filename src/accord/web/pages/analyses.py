@@ -108,8 +108,8 @@ def say_do_table(kb: KnowledgeBase, viewer: Viewer, top: int = 12) -> dict[str, 
 
 def _initiatives_by_year_and_kind(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Counter[str]]:
     """Visible initiatives counted per start year and kind (read through the analysis loader)."""
-    with kb.engine.connect() as conn:
-        initiatives = load.initiatives(conn, viewer)
+    with kb.reader(viewer) as reader:
+        initiatives = load.initiatives(reader)
     table: dict[str, Counter[str]] = defaultdict(Counter)
     for row in initiatives.values():
         if row.start:

@@ -93,8 +93,8 @@ def _split(cursor: str) -> tuple[str, str]:
 
 def _count(kb: KnowledgeBase, viewer: Viewer, where: Sequence[Any]) -> int:
     query = select(func.count()).select_from(records).where(access.visible(viewer), *where)
-    with kb.engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
+    with kb.reader(viewer) as reader:
+        return int(reader.execute(query).scalar_one())
 
 
 def incidents(
@@ -109,7 +109,7 @@ def incidents(
 ) -> Listing:
     """Incidents newest first, filtered by start year, a state (attributed to it by a visible
     claim, or targeted) and an effect. ``state`` must be a visible actor (else BadRequest)."""
-    dialect = kb.engine.dialect.name
+    dialect = kb.dialect_name
     where: list[Any] = [records.c.kind == Kind.INCIDENT.value]
     if year is not None:
         where.append(records.c.date_key.startswith(year))
@@ -147,7 +147,7 @@ def actors(
     limit: int = PAGE_SIZE,
 ) -> Listing:
     """Actors by name, optionally of one kind; ``known["country"]`` counts those with a country."""
-    dialect = kb.engine.dialect.name
+    dialect = kb.dialect_name
     where: list[Any] = [records.c.kind == Kind.ACTOR.value]
     if kind is not None:
         where.append(_json_text(dialect, "kind") == kind.value)
@@ -170,7 +170,7 @@ def actors(
 
 def states(kb: KnowledgeBase, viewer: Viewer) -> list[tuple[str, str]]:
     """(id, name) of every visible state actor, by name: the choices of the state filter."""
-    kind = _json_text(kb.engine.dialect.name, "kind")
+    kind = _json_text(kb.dialect_name, "kind")
     query = (
         select(records.c.id, records.c.name)
         .where(
@@ -180,8 +180,8 @@ def states(kb: KnowledgeBase, viewer: Viewer) -> list[tuple[str, str]]:
         )
         .order_by(records.c.name, records.c.id)
     )
-    with kb.engine.connect() as conn:
-        return [(rid, name) for rid, name in conn.execute(query)]
+    with kb.reader(viewer) as reader:
+        return [(rid, name) for rid, name in reader.execute(query)]
 
 
 def participant_counts(kb: KnowledgeBase, viewer: Viewer) -> Counter[str]:
@@ -197,8 +197,8 @@ def participant_counts(kb: KnowledgeBase, viewer: Viewer) -> Counter[str]:
         )
         .group_by(record_refs.c.target_id)
     )
-    with kb.engine.connect() as conn:
-        return Counter({str(target): int(n) for target, n in conn.execute(query)})
+    with kb.reader(viewer) as reader:
+        return Counter({str(target): int(n) for target, n in reader.execute(query)})
 
 
 def crosswalk(norms: Sequence[Record]) -> list[list[Record]]:

@@ -52,8 +52,8 @@ def recent(
         .order_by(records.c.date_key.desc().nulls_last(), records.c.id)
         .limit(limit)
     )
-    with kb.engine.connect() as conn:
-        ids = [rid for (rid,) in conn.execute(query)]
+    with kb.reader(viewer) as reader:
+        ids = [rid for (rid,) in reader.execute(query)]
     found = kb.get_many(ids, viewer)
     return [found[rid] for rid in ids if rid in found]
 
@@ -72,7 +72,7 @@ def drafts(kb: KnowledgeBase, viewer: Viewer, limit: int = 100) -> list[Record]:
         .order_by(records.c.updated_at.desc(), records.c.id)
         .limit(limit)
     )
-    with kb.engine.connect() as conn:
-        ids = [rid for (rid,) in conn.execute(query)]
+    with kb.reader(viewer) as reader:
+        ids = [rid for (rid,) in reader.execute(query)]
     found = kb.get_many(ids, viewer)
     return [found[rid] for rid in ids if rid in found]
