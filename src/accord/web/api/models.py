@@ -106,8 +106,9 @@ class ErrorBody(TypedDict):
 
 
 _ERROR_TEXT = {
-    400: "A malformed request: a body that is not JSON text, or a change the rules refuse "
-    "whatever its values (removing yourself from a record's named readers)",
+    400: "A malformed request: a body that is not JSON text, a search text without a word, "
+    "a change the rules refuse whatever its values (removing yourself from a record's named "
+    "readers)",
     401: "A token was sent but is wrong, expired or revoked",
     403: "Not allowed: anonymous or reader writes, a contributor publishing or loosening a marking",
     404: "No such record, or one you may not see (existence is never revealed)",

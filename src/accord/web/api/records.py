@@ -196,7 +196,12 @@ def build_router() -> APIRouter:
     for kind, plural in PLURALS.items():
         router.include_router(_kind_router(kind, plural))
 
-    @router.get("/search", tags=["search"], response_model=SearchResults)
+    @router.get(
+        "/search",
+        tags=["search"],
+        response_model=SearchResults,
+        responses=errors(400),
+    )
     def search(
         kb: KB,
         viewer: CurrentViewer,
