@@ -13,12 +13,13 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import orjson
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from accord.reader import Reader
 
@@ -33,6 +34,21 @@ CHUNK = 250_000
 #: How :func:`columns` carries each selected column: an integer (never NULL), a word (text
 #: that never holds a comma and is never NULL: ids, codes, dates) or any text (NULL allowed).
 INT, WORD, TEXT = "i", "w", "t"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One column to read: its name, the SQL that computes it, and how it travels (:data:`INT`,
+    :data:`WORD` or :data:`TEXT`). A reader's columns are named once, in a tuple of these."""
+
+    name: str
+    sql: ColumnElement[Any]
+    form: str
+
+
+def forms_of(specs: Sequence[Spec]) -> str:
+    """The ``forms`` argument of :func:`columns` for a select of these columns, in order."""
+    return "".join(spec.form for spec in specs)
 
 
 def columns(reader: Reader, query: Select[Any], forms: str) -> list[Column]:

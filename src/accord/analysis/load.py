@@ -378,33 +378,55 @@ def gc_paused() -> Iterator[None]:
 _CLAIM_ENDS = tuple((claim_facts.c[f"{name}_pk"], spec.kinds) for name, spec in Claim.REFS.items())
 
 
+def _claim_specs() -> tuple[fetch.Spec, ...]:
+    """The columns of :class:`ClaimColumns`, named once: what each is and how it travels (ids,
+    weighing texts and dates never hold a comma, so SQLite joins them as plain words)."""
+    facts = claim_facts.c
+    return (
+        fetch.Spec("id", records.c.id, fetch.WORD),
+        *(
+            fetch.Spec(name, func.coalesce(facts[f"{name}_pk"], -1), fetch.INT)
+            for name in ("claimant", "incident", "subject", "accused")
+        ),
+        fetch.Spec("weighing", facts.weighing, fetch.WORD),
+        fetch.Spec("date", facts.date, fetch.WORD),
+        fetch.Spec("joint_group", facts.joint_group, fetch.TEXT),
+        fetch.Spec("level", facts.level, fetch.TEXT),
+    )
+
+
+_CLAIM_SPECS = _claim_specs()
+if tuple(spec.name for spec in _CLAIM_SPECS) != ClaimColumns._fields[:-1]:
+    raise RuntimeError("the claim column specs must name ClaimColumns' fields, in order")
+
+
 def claim_columns(reader: Reader, names: Mapping[int, str]) -> ClaimColumns:
     """Every visible claim that is not withdrawn, as columns in id order.
 
     ``names`` maps ``records.pk`` to id for the actors and incidents the caller has read (under
     the same rule); the ids of claimants, subjects and accused not among them are read here.
     """
-    facts = claim_facts.c
-    refs = [
-        func.coalesce(column, -1)
-        for column in (facts.claimant_pk, facts.incident_pk, facts.subject_pk, facts.accused_pk)
-    ]
     query = (
-        select(records.c.id, *refs, facts.weighing, facts.date, facts.joint_group, facts.level)
-        .select_from(records.join(claim_facts, facts.record_pk == records.c.pk))
+        select(*(spec.sql for spec in _CLAIM_SPECS))
+        .select_from(records.join(claim_facts, claim_facts.c.record_pk == records.c.pk))
         .where(
             records.c.kind == Kind.CLAIM.value,
-            facts.withdrawn.is_(None),
+            claim_facts.c.withdrawn.is_(None),
             access.visible_in_scan(reader.viewer, records, _CLAIM_ENDS),
         )
     )
-    # Ids, weighing texts and dates never hold a comma: SQLite joins them as plain words.
-    columns: list[Any] = fetch.columns(reader, query, "wiiiiwwtt")
-    actors = np.unique(np.concatenate([columns[1], columns[3], columns[4]]))
+    read: dict[str, Any] = dict(
+        zip(
+            ClaimColumns._fields,
+            fetch.columns(reader, query, fetch.forms_of(_CLAIM_SPECS)),
+            strict=False,
+        )
+    )
+    actors = np.unique(np.concatenate([read["claimant"], read["subject"], read["accused"]]))
     missing = [pk for pk in actors.tolist() if pk >= 0 and pk not in names]
     if missing:  # written after the caller read its actors
         names = {**names, **_names(reader, missing)}
-    return ClaimColumns._make([*columns, names])
+    return ClaimColumns(**read, names=names)
 
 
 def _names(reader: Reader, pks: Sequence[int]) -> dict[int, str]:
