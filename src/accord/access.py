@@ -141,9 +141,9 @@ def visible_in_scan(
     ``records.pk`` of the end (NULL for none; e.g. ``claim_facts.claimant_pk``) with the kinds
     of record it points at. Where the row's ends summary does not clear it, each end is looked
     up among the visible records of its kinds, which the database reads once for the whole
-    query, instead of by id for every row (a few index seeks a row: 0.7 s at a million
-    claims). Leaving out a hard reference would show rows :func:`visible` hides, so callers
-    derive ``ends`` from the payload's ``REFS``.
+    query, instead of by id for every row (a few index seeks a row; docs/performance.md has the
+    cost at a million claims). Leaving out a hard reference would show rows :func:`visible`
+    hides, so callers derive ``ends`` from the payload's ``REFS``.
     """
     cleared = table.c.ends.in_(_public_ends(viewer))
     checks = []

@@ -67,7 +67,7 @@ def columns(reader: Reader, query: Select[Any], forms: str) -> list[Column]:
         return [_column([row[n] for row in found], form) for n, form in enumerate(forms)]
     try:
         # One aggregate over the unordered query: SQLite flattens it into the scan itself (an
-        # ordered subquery is materialised first, 15% more at a million claims).
+        # ordered subquery would be materialised first; docs/performance.md has the cost).
         whole = _joined(reader, query, forms)
     except sqlite3.DataError:  # "string or blob too big": a column passed the value limit
         return _in_chunks(reader, query, forms)
