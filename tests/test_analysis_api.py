@@ -61,6 +61,7 @@ def test_rest_analyses_answer_for_the_caller(client: TestClient) -> None:
     assert one["accused"][0]["score"] == pytest.approx(0.25)
     overview = client.get("/api/v1/analysis/consensus").json()
     assert [i["incident"] for i in overview["incidents"]] == ["sony"]
+    assert overview["incidents"][0]["lead"] == "state-kp"
     say_do = client.get("/api/v1/analysis/say-do").json()
     assert say_do["ranking"] == ["state-kp"]
     state = client.get("/api/v1/analysis/say-do/state-kp", params={"threshold": 0.2}).json()
@@ -73,6 +74,36 @@ def test_rest_analyses_answer_for_the_caller(client: TestClient) -> None:
     graphml = client.get("/api/v1/analysis/network/graph", params={"format": "graphml"})
     assert graphml.headers["content-type"].startswith("application/graphml+xml")
     assert "<graphml" in graphml.text
+
+
+_PROFILE_KEYS = {"state", "governments", "formality", "level", "dissent", "denials", "settledness"}
+
+
+def _assert_sony_profile(answer: dict[str, object]) -> None:
+    """The Sony answer names, per accused state, what the issue asks for."""
+    assert answer["lead"] == "state-kp"
+    (kp,) = answer["profiles"]  # type: ignore[misc]
+    assert set(kp) >= _PROFILE_KEYS
+    assert (kp["state"], kp["governments"], kp["settledness"]) == (
+        "state-kp",
+        ["state-us"],
+        "single government",
+    )
+    assert (kp["formality"], kp["level"], kp["dissent"], kp["denials"]) == (
+        "official statement",
+        "state",
+        [],
+        [],
+    )
+    first = kp["first_government_attribution"]
+    assert (first["date"], first["days"]) == ("2014-12-19", 25)
+
+
+def test_rest_consensus_profile_per_accused_state(client: TestClient) -> None:
+    answer = client.get("/api/v1/analysis/consensus/sony").json()
+    _assert_sony_profile(answer)
+    assert answer == client.get("/api/v1/analysis/consensus/incidents/sony").json()
+    assert client.get("/api/v1/analysis/consensus/nope").status_code == 404
 
 
 def test_rest_hidden_and_missing_incidents_look_the_same(
@@ -111,7 +142,13 @@ def test_cli_analyze_commands(kb: KnowledgeBase, db_url: str, tmp_path: Path) ->
 
     detail = orjson.loads(run("consensus", "--incident", "sony", "--json"))
     assert detail["accused"][0]["supporting_voices"] == 1
-    assert "state-kp" in run("consensus")
+    _assert_sony_profile(detail)
+    table = run("consensus")
+    assert "state-kp" in table
+    assert "single" in table  # settledness (the column may wrap)
+    words = run("consensus", "--incident", "sony")
+    assert "1 government attributed it (state-us)" in words
+    assert "Weighted support, 0 to 1" in words
     assert orjson.loads(run("say-do", "--json"))["ranking"] == ["state-kp"]
     assert "sony" in run("say-do", "--state", "state-kp")
     assert "multilateral treaties" in run("landscape")

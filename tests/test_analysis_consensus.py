@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from accord import dataset
 from accord.access import SYSTEM
-from accord.analysis import consensus
+from accord.analysis import consensus, scoring
 from accord.errors import NotFound
 from accord.kb import KnowledgeBase
 from tests.test_analysis_world import actor, claim, hidden, incident, record, two_orgs
@@ -54,7 +55,9 @@ def test_sony_worked_example_matches_the_methods_doc(kb: KnowledgeBase) -> None:
     assert (timing.first_claim, timing.days_min, timing.days_max) == ("c-fbi", 25, 25)
 
 
-def test_joint_statement_and_agencies_of_one_state_are_one_voice(kb: KnowledgeBase) -> None:
+def test_each_signatory_of_a_joint_statement_counts_and_agencies_are_their_state(
+    kb: KnowledgeBase,
+) -> None:
     kb.bulk_create(
         [
             actor("state-ru"),
@@ -92,13 +95,18 @@ def test_joint_statement_and_agencies_of_one_state_are_one_voice(kb: KnowledgeBa
         ],
         SYSTEM,
     )
-    (ru,) = consensus.for_incident(kb, SYSTEM, "notpetya").accused
-    assert ru.supporting_voices == 2
-    assert ru.support == pytest.approx(1 - (1 - 0.9) * (1 - 0.4))  # 0.94
-    assert ru.score == pytest.approx(0.94)
+    result = consensus.for_incident(kb, SYSTEM, "notpetya")
+    (ru,) = result.accused
+    assert ru.supporting_voices == 3  # the UK, the US (with the FBI), the firm
+    assert ru.support == pytest.approx(1 - (1 - 0.675) * (1 - 0.9) * (1 - 0.4))  # 0.9805
     voices = {c.id: c.voice for c in ru.claims}
-    assert voices["c-us"] == voices["c-gb"] == voices["c-fbi"] == "state-gb + state-us"
-    assert voices["c-firm"] == "firm"
+    assert voices == {"c-us": "state-us", "c-gb": "state-gb", "c-fbi": "state-us", "c-firm": "firm"}
+    (profile,) = result.profiles
+    assert profile.governments == ("state-gb", "state-us")
+    assert profile.others == {"private": ("firm",)}
+    assert profile.joint == {"five-eyes": ("state-gb", "state-us")}
+    assert (profile.formality, profile.evidence) == ("legal action or sanction", "technical")
+    assert (profile.settledness, result.lead) == ("broadly attributed", "state-ru")
 
 
 def test_withdrawn_claim_is_excluded_but_listed(kb: KnowledgeBase) -> None:
@@ -220,7 +228,7 @@ def test_sectors_naming_different_actors_diverge(kb: KnowledgeBase) -> None:
     overview = consensus.all_incidents(kb, SYSTEM)
     assert (overview.with_claims, overview.divergent) == (1, 1)
     (line,) = overview.incidents
-    assert (line.lead, line.voices) == ("state-aa", 1)
+    assert (line.lead, line.governments, line.settledness) == ("state-aa", 1, "single government")
 
 
 def test_hidden_records_change_nothing_a_reader_sees(kb: KnowledgeBase) -> None:
@@ -280,3 +288,218 @@ def test_hidden_records_change_nothing_a_reader_sees(kb: KnowledgeBase) -> None:
         "other-ministry.c-amber",
         "other-ministry.c-draft",
     }
+
+
+# -- the profile (consensus, version 2) ---------------------------------------------------------
+
+_FIVE = ("state-us", "state-gb", "state-ca", "state-au", "nato")
+
+
+def _coalition_world(kb: KnowledgeBase) -> None:
+    """Five governments state one attribution to state-ru; a single indictment (with technical
+    evidence and full confidence) names state-cn; a single official statement names state-ir;
+    all on one incident, so the three compete for its lead."""
+    kb.bulk_create(
+        [
+            *(actor(s) for s in ("state-ru", "state-cn", "state-ir", *_FIVE[:-1])),
+            actor("nato", kind="igo"),
+            actor("doj", kind="government_body", parent="state-us"),
+            incident("op", start="2020-03"),
+        ],
+        SYSTEM,
+    )
+    kb.bulk_create(
+        [
+            *(
+                claim(f"c-{g}", g, "op", "state-ru", date="2021-04-15", joint_group="j")
+                for g in _FIVE
+            ),
+            claim(
+                "c-doj",
+                "doj",
+                "op",
+                "state-cn",
+                kind="legal_action",
+                evidence="technical",
+                confidence=100,
+                date="2020-07-21",
+            ),
+            claim("c-ir", "state-gb", "op", "state-ir", evidence="technical", confidence=100),
+        ],
+        SYSTEM,
+    )
+
+
+def test_five_governments_rank_above_a_single_indictment_and_a_single_government(
+    kb: KnowledgeBase,
+) -> None:
+    _coalition_world(kb)
+    result = consensus.for_incident(kb, SYSTEM, "op")
+    order = [(p.state, len(p.governments), p.settledness) for p in result.profiles]
+    assert order == [
+        ("state-ru", 5, "settled"),
+        ("state-cn", 1, "single government"),
+        ("state-ir", 1, "single government"),
+    ]
+    assert result.lead == "state-ru"
+    # The weighted score alone puts the lone indictment first (1.0 against 0.49).
+    scores = {a.actor: a.score for a in result.accused}
+    assert scores["state-cn"] > scores["state-ru"]
+    (line,) = consensus.all_incidents(kb, SYSTEM).incidents
+    assert (line.lead, line.governments, line.settledness) == ("state-ru", 5, "settled")
+
+
+def test_first_government_attribution_is_the_earliest_possible_day_day_precise_first(
+    kb: KnowledgeBase,
+) -> None:
+    kb.bulk_create(
+        [actor("state-kp"), actor("state-us"), actor("state-gb"), actor("state-jp")], SYSTEM
+    )
+    kb.bulk_create(
+        [
+            incident("wannacry", start="2017-05-12"),
+            claim("a-month", "state-us", "wannacry", "state-kp", date="2017-12"),
+            claim("z-day", "state-gb", "wannacry", "state-kp", date="2017-12-01"),
+            claim("b-later", "state-jp", "wannacry", "state-kp", date="2017-12-19"),
+        ],
+        SYSTEM,
+    )
+    result = consensus.for_incident(kb, SYSTEM, "wannacry")
+    (kp,) = result.profiles
+    first = kp.first_government_attribution
+    assert first is not None
+    # 1 December is the earliest day both "2017-12" and "2017-12-01" allow: the day-precise
+    # claim wins the tie whatever its id.
+    assert (first.claim, first.date, first.days, first.days_max) == (
+        "z-day",
+        "2017-12-01",
+        203,
+        203,
+    )
+    (line,) = consensus.all_incidents(kb, SYSTEM).incidents
+    assert line.time_to_attribution is not None
+    assert line.time_to_attribution.first_claim == "z-day"
+
+
+def test_alphabetical_order_never_decides_a_lead(kb: KnowledgeBase) -> None:
+    kb.bulk_create(
+        [actor(s) for s in ("state-aa", "state-zz", "state-us", "state-gb", "state-fr")], SYSTEM
+    )
+    kb.bulk_create(
+        [
+            incident("tie"),
+            claim("t-1", "state-us", "tie", "state-aa"),
+            claim("t-2", "state-gb", "tie", "state-zz"),
+            incident("later"),
+            claim("l-1", "state-us", "later", "state-aa"),
+            claim("l-2", "state-gb", "later", "state-zz"),
+            claim("l-3", "state-fr", "later", "state-zz"),
+        ],
+        SYSTEM,
+    )
+    assert consensus.for_incident(kb, SYSTEM, "tie").lead is None
+    assert consensus.for_incident(kb, SYSTEM, "later").lead == "state-zz"
+    leads = {s.incident: s.lead for s in consensus.all_incidents(kb, SYSTEM).incidents}
+    assert leads == {"tie": None, "later": "state-zz"}
+
+
+def test_the_victim_states_own_attribution_counts(kb: KnowledgeBase) -> None:
+    kb.bulk_create(
+        [
+            actor("state-ua"),
+            actor("state-ru"),
+            actor("sbu", kind="government_body", parent="state-ua"),
+            actor("state-gb"),
+        ],
+        SYSTEM,
+    )
+    kb.bulk_create(
+        [
+            incident("notpetya", start="2017-06-27", target_actors=["state-ua"]),
+            claim("c-sbu", "sbu", "notpetya", "state-ru", date="2017-07-01"),
+            claim("c-gb", "state-gb", "notpetya", "state-ru", date="2018-02-15"),
+        ],
+        SYSTEM,
+    )
+    (ru,) = consensus.for_incident(kb, SYSTEM, "notpetya").profiles
+    assert ru.governments == ("state-gb", "state-ua")
+    assert ru.first_government_attribution is not None
+    assert ru.first_government_attribution.claim == "c-sbu"
+    (line,) = consensus.all_incidents(kb, SYSTEM).incidents
+    assert line.governments == 2
+
+
+def test_the_accused_states_own_bodies_deny_and_do_not_dissent(kb: KnowledgeBase) -> None:
+    kb.bulk_create(
+        [
+            actor("state-cn"),
+            actor("state-us"),
+            actor("cverc", kind="government_body", parent="state-cn"),
+            actor("firm", kind="security_firm"),
+            actor("volt", kind="threat_group"),
+        ],
+        SYSTEM,
+    )
+    kb.bulk_create(
+        [
+            incident("vt"),
+            claim("c-us", "state-us", "vt", "state-cn"),
+            claim("c-cverc", "cverc", "vt", "state-cn", stance="disputes"),
+            claim("c-firm", "firm", "vt", "state-cn", stance="disputes", kind="technical_report"),
+            claim("c-loc", "firm", "vt", "state-cn", stance="locates", level="territory"),
+        ],
+        SYSTEM,
+    )
+    (cn,) = consensus.for_incident(kb, SYSTEM, "vt").profiles
+    assert (cn.denials, cn.dissent, cn.settledness) == (("state-cn",), ("firm",), "contested")
+    assert cn.level == "state"  # the territory claim names a level below the statement's
+
+
+def test_a_territory_claim_alone_attributes_nothing(kb: KnowledgeBase) -> None:
+    kb.bulk_create([actor("state-cn"), actor("google", kind="company")], SYSTEM)
+    kb.bulk_create(
+        [
+            incident("aurora"),
+            claim("c-g", "google", "aurora", "state-cn", stance="locates", level="territory"),
+        ],
+        SYSTEM,
+    )
+    result = consensus.for_incident(kb, SYSTEM, "aurora")
+    (cn,) = result.profiles
+    assert (cn.settledness, cn.level, cn.governments, result.lead) == (
+        "not attributed",
+        "territory",
+        (),
+        None,
+    )
+
+
+def test_bundled_solarwinds_is_settled_by_five_governments(kb: KnowledgeBase) -> None:
+    dataset.load(kb)
+    result = consensus.for_incident(kb, SYSTEM, "solarwinds-2020")
+    assert result.lead == "state-ru"
+    ru = result.profiles[0]
+    assert {"state-us", "state-gb", "state-ca", "state-au", "nato"} <= set(ru.governments)
+    assert ru.settledness == "settled"
+    overview = consensus.all_incidents(kb, SYSTEM)
+    lines = {s.incident: s for s in overview.incidents}
+    assert lines["solarwinds-2020"].lead == "state-ru"
+    # Above every incident one government alone attributes (an indictment included).
+    singles = [s for s in overview.incidents if s.governments == 1]
+    assert singles
+    best = consensus.for_incident(kb, SYSTEM, "solarwinds-2020").profiles[0]
+    for line in singles:
+        lone = consensus.for_incident(kb, SYSTEM, line.incident).profiles[0]
+        assert _rank(best) > _rank(lone), line.incident
+
+
+def _rank(p: consensus.StateProfile) -> tuple[int, ...]:
+    """The profile's rank, as scoring.Profile.rank orders it (from the words shown)."""
+    return scoring.rank_key(
+        len(p.governments),
+        scoring.FORMALITY_WORDS.index(p.formality),
+        sum(len(v) for v in p.others.values()),
+        scoring.LEVELS.index(p.level) if p.level else -1,
+        scoring.EVIDENCES.index(p.evidence) if p.evidence else -1,
+        len(p.dissent),
+    )

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from accord.access import SYSTEM, Viewer
-from accord.analysis import consensus, load, saydo, tally
+from accord.analysis import consensus, load, saydo, scoring, tally
 from accord.analysis.scoring import scorer
 from accord.kb import KnowledgeBase
 from tests.test_analysis_world import actor, claim, hidden, incident, record, two_orgs
@@ -42,7 +42,7 @@ def _date(rng: random.Random) -> str:
 def _claim(rng: random.Random, rid: str, about: dict[str, str]) -> dict[str, Any]:
     extra: dict[str, Any] = {
         "stance": rng.choices(
-            ("attributes", "disputes", "denies", "self_attributes"), (6, 3, 1, 1)
+            ("attributes", "disputes", "denies", "self_attributes", "locates"), (6, 3, 1, 1, 1)
         )[0],
         "kind": rng.choice(
             ("anonymous_media", "technical_report", "official_statement", "legal_action")
@@ -56,6 +56,10 @@ def _claim(rng: random.Random, rid: str, about: dict[str, str]) -> dict[str, Any
         extra["joint_group"] = rng.choice(("j1", "j2", "j3"))
     if rng.random() < 0.1:
         extra["withdrawn"] = "2018"
+    if extra["stance"] == "locates":
+        extra["level"] = "territory"
+    elif rng.random() < 0.3:
+        extra["level"] = rng.choice(("state", "agency", "unit", "individuals", "threat_group"))
     raw = claim(rid, rng.choice(_CLAIMANTS), "", rng.choice(_ACCUSED), **extra)
     raw["data"].pop("incident")
     raw["data"].update(about)
@@ -85,13 +89,14 @@ def _world(kb: KnowledgeBase, seed: int, writer: Viewer) -> None:
 def _expected(kb: KnowledgeBase, viewer: Viewer, incident_id: str) -> dict[str, Any]:
     """What the claim-by-claim path says about one incident, in a summary's terms."""
     detail = consensus.for_incident(kb, viewer, incident_id)
-    lead = detail.accused[0] if detail.accused else None
+    first = detail.profiles[0] if detail.profiles else None
     counted = sum(len({c.id for c in a.claims if c.via is None}) for a in detail.accused)
     return {
         "claims": counted,
-        "lead": lead.actor if lead else None,
-        "score": lead.score if lead else 0.0,
-        "voices": lead.supporting_voices if lead else 0,
+        "lead": detail.lead,
+        "settledness": first.settledness if first else "not attributed",
+        "governments": len(first.governments) if first else 0,
+        "formality": first.formality if first else "none",
         "divergence": detail.divergence,
         "time_to_attribution": detail.time_to_attribution,
     }
@@ -107,6 +112,49 @@ def test_all_incidents_agree_with_each_incident_in_detail(kb: KnowledgeBase, see
         for summary in overview.incidents:
             found = {k: getattr(summary, k) for k in _expected(kb, viewer, summary.incident)}
             assert found == _expected(kb, viewer, summary.incident), summary.incident
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tallied_profiles_equal_the_profiles_of_each_incidents_claims(
+    kb: KnowledgeBase, seed: int
+) -> None:
+    writer, reader = two_orgs(kb)
+    _world(kb, seed, writer)
+    for viewer in (reader, SYSTEM):
+        incidents, actors, columns = _loaded(kb, viewer)
+        ids = sorted(incidents)
+        ctx = tally.scorer(actors, columns)
+        coded = tally.code(columns, ids, ctx)
+        found = tally.profiles(coded)
+        tallied: dict[str, dict[str, tuple[int, ...]]] = {}
+        for g in range(len(found.incident)):
+            counts = tuple(
+                int(getattr(found, name)[g])
+                for name in ("governments", "others", "formality", "level", "evidence")
+            )
+            extra = (int(found.dissent[g]), int(found.denials[g]), int(found.settledness[g]))
+            incident_id, state = ids[int(found.incident[g])], coded.states[int(found.state[g])]
+            tallied.setdefault(incident_id, {})[state] = counts + extra
+        rows = columns.rows()
+        for code, incident_id in enumerate(ids):
+            claims = [c for c in rows if c.incident == incident_id]
+            expected = {
+                p.state: (
+                    len(p.governments),
+                    p.other_count,
+                    p.formality,
+                    p.level,
+                    p.evidence,
+                    len(p.dissent),
+                    len(p.denials),
+                    p.settledness,
+                )
+                for p in scoring.profiles(claims, ctx).values()
+            }
+            assert tallied.get(incident_id, {}) == expected, incident_id
+            _, lead = scoring.ranked_profiles(scoring.profiles(claims, ctx))
+            at = int(found.lead[code])
+            assert (coded.states[int(found.state[at])] if at >= 0 else None) == lead
 
 
 def _loaded(

@@ -94,9 +94,10 @@ def consensus_cmd(
         [
             Col("incident", key=True),
             Col("name", drop=4),
-            Col("lead", key=True),
-            "score",
-            Col("voices", drop=2),
+            Col("lead state", key=True),
+            "settledness",
+            Col("governments", drop=2),
+            Col("most formal step", drop=5),
             "claims",
             Col("divergent", drop=3),
             Col("days to gov. claim", drop=1),
@@ -105,15 +106,21 @@ def consensus_cmd(
             (
                 s.incident,
                 s.name,
-                s.lead,
-                _score(s.score),
-                s.voices,
+                s.lead or "(none or tied)",
+                s.settledness,
+                s.governments,
+                s.formality,
                 s.claims,
                 "yes" if s.divergent else "",
                 _days(s.time_to_attribution),
             )
             for s in rows
         ],
+    )
+    render.line(
+        "Lead state: most governments attributing, then the most formal step, other claimants, "
+        "level and evidence; none when two states tie or nobody attributed it. Governments "
+        "counts states and international organisations, a government's agencies as one."
     )
 
 
@@ -122,7 +129,38 @@ def _print_detail(detail: consensus.Consensus, json: bool) -> None:
         render.emit_json(detail.to_json())
         return
     render.table(
-        f"{detail.name} ({detail.about}): who is accused",
+        f"{detail.name} ({detail.about}): accused states, lead first",
+        [
+            Col("state", key=True),
+            "settledness",
+            Col("governments", drop=1),
+            Col("most formal step", drop=2),
+            Col("level", drop=3),
+            Col("evidence", drop=4),
+            Col("dissent", drop=5),
+            Col("denials", drop=6),
+        ],
+        [
+            (
+                p.state,
+                p.settledness,
+                len(p.governments),
+                p.formality,
+                p.level or "",
+                p.evidence or "",
+                len(p.dissent),
+                len(p.denials),
+            )
+            for p in detail.profiles
+        ],
+    )
+    render.line(f"Lead: {detail.lead or 'none (nobody attributed it, or two states tie)'}")
+    for p in detail.profiles:
+        render.line(f"{p.name}: " + " ".join(p.sentences(detail.names)))
+    for note in detail.notes:
+        render.line(note)
+    render.table(
+        f"{detail.name} ({detail.about}): weighted score per accused actor",
         [
             Col("accused", key=True),
             Col("name", drop=5),
@@ -178,6 +216,7 @@ def _print_detail(detail: consensus.Consensus, json: bool) -> None:
             for c in a.claims
         ],
     )
+    render.line(f"Score: {detail.score_meaning}")
     for reason in detail.divergence:
         render.line(f"Divergence: {reason}")
     if detail.time_to_attribution:

@@ -13,6 +13,7 @@ Everything is computed from rows read under ``access.visible(viewer)`` (see
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -23,16 +24,21 @@ from accord.access import Viewer
 from accord.analysis import load, tally
 from accord.analysis.load import ClaimRow, IncidentRow
 from accord.analysis.scoring import (
+    EVIDENCES,
+    FORMALITY_WORDS,
+    LEVELS,
+    SETTLEDNESS,
     Item,
+    Profile,
     Scorer,
     Strength,
-    find,
     items_by_accused,
     position,
+    profiles,
+    ranked_profiles,
     scorer,
     sector_strengths,
     strength,
-    voices,
 )
 from accord.domain.vocab import Sector, Stance
 from accord.errors import NotFound
@@ -114,6 +120,120 @@ class Timing(NamedTuple):
     days_max: int
 
 
+class FirstAttribution(NamedTuple):
+    """A state's first government attribution: the claim with the earliest possible day (a
+    day-precise claim before a month-precise one on the same first day), and how many days
+    after the incident's start: ``days`` at least (the shortest gap the dates allow),
+    ``days_max`` at most."""
+
+    claim: str
+    claimant: str
+    date: str
+    days: int
+    days_max: int
+
+
+@dataclass(frozen=True)
+class StateProfile:
+    """Who says an accused state (or the actor itself, when no state is linked) did it, how
+    formally, and who disagrees: counts of claimants, never of claims.
+
+    ``governments``: the states and international organisations whose government claimants
+    attributed it (the FBI and the DoJ count once, as the United States; each signatory of a
+    joint statement counts); ``others``: sector → the other claimants that attributed it;
+    ``formality``: the most formal step (technical report < anonymous officials < official
+    statement < legal action or sanction); ``level``: the most specific level named;
+    ``evidence``: the most evidence disclosed; ``dissent``: independent claimants that dispute
+    it; ``denials``: the accused state's own voice denying or disputing it; ``joint``: joint
+    statements and their signatories (coordination, shown); ``settledness``: see
+    docs/methods.md."""
+
+    state: str
+    name: str
+    kind: str
+    settledness: str
+    governments: tuple[str, ...]
+    others: dict[str, tuple[str, ...]]
+    formality: str
+    level: str | None
+    evidence: str | None
+    dissent: tuple[str, ...]
+    denials: tuple[str, ...]
+    joint: dict[str, tuple[str, ...]]
+    claims: tuple[str, ...]
+    first_government_attribution: FirstAttribution | None
+
+    def sentences(self, names: dict[str, str]) -> list[str]:
+        """The profile in plain words, what each count counts beside it (``names``: id →
+        name). Pure."""
+        named = functools.partial(_listed, names)
+        gov = len(self.governments)
+        plural = "" if gov == 1 else "s"
+        who = f"{gov} government{plural} attributed it ({named(self.governments)})"
+        said = [
+            f"{self.settledness.capitalize()}: {who if gov else 'no government attributed it'}"
+            f"; most formal step: {self.formality}."
+        ]
+        if self.others:
+            others = "; ".join(f"{s.replace('_', ' ')}: {named(r)}" for s, r in self.others.items())
+            said.append(f"Other claimants that attributed it ({others}).")
+        said.append(
+            f"Most specific level named: {(self.level or 'none').replace('_', ' ')}; "
+            f"most evidence disclosed: {self.evidence or 'none'}."
+        )
+        if self.joint:
+            joint = "; ".join(f"{j}: {named(r)}" for j, r in self.joint.items())
+            said.append(f"Coordinated statements, each signatory counted ({joint}).")
+        said.append(
+            f"Independent dissent: {named(self.dissent) if self.dissent else 'none'}; "
+            f"denied by the accused's own voice: {named(self.denials) if self.denials else 'no'}."
+        )
+        first = self.first_government_attribution
+        if first:
+            days = (
+                str(first.days)
+                if first.days == first.days_max
+                else f"{first.days}-{first.days_max}"
+            )
+            said.append(
+                f"First government attribution: {names.get(first.claimant, first.claimant)} "
+                f"on {first.date}, {days} days after the incident began."
+            )
+        return said
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out = {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+        out["others"] = {k: list(v) for k, v in self.others.items()}
+        out["joint"] = {k: list(v) for k, v in self.joint.items()}
+        first = self.first_government_attribution
+        out["first_government_attribution"] = first._asdict() if first else None
+        return out
+
+
+def _listed(names: dict[str, str], ids: Iterable[str]) -> str:
+    return ", ".join(names.get(a, a) for a in ids)
+
+
+#: What the profile counts and misses, shown beside it.
+PROFILE_NOTES = (
+    "Counts claimants you may see, not claims: a government's agencies count as that "
+    "government, and each signatory of a joint statement counts on its own.",
+    "Agencies, units and threat groups count for their state only where a parent or a "
+    "sourced sponsor claim links them; a claim tracing the activity to a territory names a "
+    "level, never an attribution.",
+    "Dissent excludes the accused state's own bodies (their disputes are listed as denials); "
+    "withdrawn claims are not counted. Settledness rules: docs/methods.md.",
+)
+#: The meaning of the 0-1 score, shown wherever it is.
+SCORE_MEANING = (
+    "Weighted support, 0 to 1: the chance that at least one independent claimant is right if "
+    "each claim's weight (kind x evidence x stated confidence) were its chance, lowered by "
+    "dissent. It weighs evidence and form, not how many governments agree: read the profile "
+    "first."
+)
+
+
 @dataclass(frozen=True)
 class Consensus:
     """Consensus and dissent about one incident (or one threat group)."""
@@ -127,10 +247,20 @@ class Consensus:
     time_to_attribution: Timing | None
     withdrawn: tuple[str, ...]
     denials: tuple[str, ...]
+    lead: str | None = None
+    profiles: tuple[StateProfile, ...] = ()
+    names: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = PROFILE_NOTES
+    score_meaning: str = SCORE_MEANING
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
+            "lead": self.lead,
+            "profiles": [p.to_json() for p in self.profiles],
+            "names": dict(self.names),
+            "notes": list(self.notes),
+            "score_meaning": self.score_meaning,
             "about": self.about,
             "name": self.name,
             "about_kind": self.about_kind,
@@ -146,16 +276,19 @@ class Consensus:
 
 
 class Summary(NamedTuple):
-    """One line of the all-incidents table: the leading accused and the flags (a named tuple:
-    the table builds one per incident, and a frozen dataclass takes twice as long to build)."""
+    """One line of the all-incidents table: the leading accused state, its profile in brief and
+    the flags (a named tuple: the table builds one per incident, and a frozen dataclass takes
+    twice as long to build). ``lead`` is None when nobody attributed the incident or two
+    states tie; the other profile fields are then the first-ranked state's."""
 
     incident: str
     name: str
     start: str
     claims: int
     lead: str | None
-    score: float
-    voices: int
+    settledness: str
+    governments: int
+    formality: str
     divergent: bool
     divergence: tuple[str, ...]
     time_to_attribution: Timing | None
@@ -280,7 +413,6 @@ def _detail(
     accused_views = []
     for accused in _ranked(strengths):
         items, st = rows[accused], strengths[accused]
-        parent = voices(items)
         actor = ctx.actors.get(accused)
         accused_views.append(
             Accused(
@@ -292,7 +424,7 @@ def _detail(
                 dissent=st.dissent,
                 supporting_voices=st.supporting,
                 disputing_voices=st.disputing,
-                claims=tuple(_view(it, ctx, parent) for it in items),
+                claims=tuple(_view(it, ctx) for it in items),
                 sectors=tuple(
                     SectorPosition(s, v.support, v.dissent, position(v))
                     for s, v in sectors[accused].items()
@@ -300,6 +432,8 @@ def _detail(
             )
         )
     divergence = _divergence(sectors, ctx)
+    ordered, lead = ranked_profiles(profiles(claims, ctx))
+    views = tuple(_profile_view(p, ctx, incident) for p in ordered)
     return Consensus(
         about=about,
         name=name,
@@ -310,16 +444,57 @@ def _detail(
         time_to_attribution=_timing(claims, incident, ctx),
         withdrawn=tuple(sorted(c.id for c in claims if c.withdrawn is not None)),
         denials=tuple(sorted(c.id for c in claims if c.withdrawn is None and c.stance == DENIES)),
+        lead=lead,
+        profiles=views,
+        names=_names(views, ctx),
     )
+
+
+def _profile_view(p: Profile, ctx: Scorer, incident: IncidentRow | None) -> StateProfile:
+    actor = ctx.actors.get(p.state)
+    timing = _timing(p.claims, incident, ctx)
+    return StateProfile(
+        state=p.state,
+        name=actor.name if actor else p.state,
+        kind=actor.kind if actor else "",
+        settledness=SETTLEDNESS[p.settledness],
+        governments=p.governments,
+        others=p.others,
+        formality=FORMALITY_WORDS[p.formality],
+        level=LEVELS[p.level] if p.level >= 0 else None,
+        evidence=EVIDENCES[p.evidence] if p.evidence >= 0 else None,
+        dissent=p.dissent,
+        denials=p.denials,
+        joint=p.joint,
+        claims=tuple(c.id for c in p.claims),
+        first_government_attribution=None
+        if timing is None
+        else FirstAttribution(
+            timing.first_claim, timing.claimant, timing.claim_date, timing.days_min, timing.days_max
+        ),
+    )
+
+
+def _names(views: Iterable[StateProfile], ctx: Scorer) -> dict[str, str]:
+    """Id → name of every actor the profiles list (the id itself when hidden or unknown)."""
+    ids = {
+        a
+        for v in views
+        for group in (v.governments, v.dissent, v.denials, *v.others.values(), *v.joint.values())
+        for a in group
+    }
+    for v in views:
+        ids.add(v.state)
+        if v.first_government_attribution:
+            ids.add(v.first_government_attribution.claimant)
+    return {a: ctx.actors[a].name if a in ctx.actors else a for a in sorted(ids)}
 
 
 DENIES = Stance.DENIES.value
 
 
-def _view(it: Item, ctx: Scorer, parent: dict[str, str]) -> ClaimView:
+def _view(it: Item, ctx: Scorer) -> ClaimView:
     c = it.claim
-    voice_key = find(parent, it.root)
-    members = sorted(k for k in parent if not k.startswith("\x00") and find(parent, k) == voice_key)
     actor = ctx.actors.get(c.claimant)
     return ClaimView(
         id=c.id,
@@ -333,7 +508,7 @@ def _view(it: Item, ctx: Scorer, parent: dict[str, str]) -> ClaimView:
         evidence=c.evidence,
         joint_group=c.joint_group,
         weight=it.weight,
-        voice=" + ".join(members),
+        voice=it.root,
         via=it.via,
         link=it.link,
     )
@@ -397,37 +572,43 @@ def _all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
     ids = sorted(incidents)
     coded = tally.code(columns, ids, ctx)
     counted = tally.tally(coded)
-    leads = tally.leads(counted)
     divergence = tally.divergence(counted, ctx)
     firsts = tally.first_attributions(coded, [incidents[i].start for i in ids])
-    # Each incident's leading group (-1: none, which picks the default appended to each column).
-    lead = np.full(len(ids), -1, dtype=np.int64)
-    lead[np.array(list(leads), dtype=np.int64)] = np.array(list(leads.values()), dtype=np.int64)
-    groups = counted.groups
-    scores = np.append(groups.score, 0.0)[lead].tolist()
-    voices = np.append(groups.supporting, 0)[lead].tolist()
-    names = np.array([*counted.actors, None], dtype=object)
-    accused = names[np.append(counted.group_actor, len(counted.actors))[lead]].tolist()
+    found = tally.profiles(coded)
+    ranked = found.best  # each incident's first-ranked group (-1: none, the default below)
+    states = np.array([*coded.states, None], dtype=object)
+    lead_state = states[np.append(found.state, len(coded.states))[found.lead]]
+    settled = np.append(found.settledness, 0)[ranked].tolist()
+    governments = np.append(found.governments, 0)[ranked].tolist()
+    formality = np.append(found.formality, 0)[ranked].tolist()
+    lead_ids = lead_state.tolist()
     get_reasons, get_first = divergence.get, firsts.get
     summaries = []
     for code, (incident_id, claims) in enumerate(zip(ids, counted.counted.tolist(), strict=True)):
         incident = incidents[incident_id]
         reasons = get_reasons(code, ())
-        first = get_first(code)
+        first_attribution = get_first(code)
         summaries.append(
             Summary(
                 incident_id,
                 incident.name,
                 incident.start,
                 claims,
-                accused[code],
-                scores[code],
-                voices[code],
+                lead_ids[code],
+                SETTLEDNESS[settled[code]],
+                governments[code],
+                FORMALITY_WORDS[formality[code]],
                 bool(reasons),
                 reasons,
                 None
-                if first is None
-                else Timing(first.claim, first.claimant, first.date, incident.start, *first[3:]),
+                if first_attribution is None
+                else Timing(
+                    first_attribution.claim,
+                    first_attribution.claimant,
+                    first_attribution.date,
+                    incident.start,
+                    *first_attribution[3:],
+                ),
             )
         )
     gaps = sorted(

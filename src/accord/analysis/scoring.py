@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 from accord.analysis import load
 from accord.analysis.load import ActorRow, ClaimRow
-from accord.domain.vocab import ClaimKind, Evidence, Stance
+from accord.domain.records import level_of
+from accord.domain.vocab import ClaimKind, Evidence, Level, Sector, Stance
 
 #: Accountability ladder of claim kinds: who stakes what on being right (rank / 4).
 KIND_RANK = {
@@ -80,62 +81,35 @@ class Strength(NamedTuple):
 NOTHING = Strength(0.0, 0.0, 0, 0)
 
 
-def find(parent: dict[str, str], key: str) -> str:
-    while parent.setdefault(key, key) != key:
-        parent[key] = parent[parent[key]]
-        key = parent[key]
-    return key
-
-
-def voices(items: Iterable[Item]) -> dict[str, str]:
-    """Union-find over claimant roots and joint groups: one component is one voice."""
-    parent: dict[str, str] = {}
-    for it in items:
-        find(parent, it.root)
-        if it.claim.joint_group:
-            a, b = find(parent, it.root), find(parent, "\x00" + it.claim.joint_group)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    return parent
-
-
 def strength(items: Sequence[Item]) -> Strength:
-    """Noisy-OR of the strongest claim of each independent voice, for and against, the voices
-    taken in the order of their smallest claimant root."""
+    """Noisy-OR of the strongest claim of each independent voice (a claimant's root: the FBI
+    and the DoJ are the United States), for and against, the voices taken in root order. The
+    signatories of a joint statement are separate voices: coordination is shown (the claim's
+    ``joint_group``), never a reason to count several governments as one."""
     if len(items) == 1:  # the common case, without the bookkeeping
         it = items[0]
         if it.sign > 0:
             return Strength(it.weight, 0.0, 1, 0)
         return Strength(0.0, it.weight, 0, 1) if it.sign < 0 else NOTHING
-    parent = voices(items) if any(it.claim.joint_group for it in items) else None
-    first_root: dict[str, str] = {}  # voice -> its smallest root (the voice itself if unjoined)
     support: dict[str, float] = {}
     dissent: dict[str, float] = {}
     for it in items:
-        key = it.root if parent is None else find(parent, it.root)
-        if parent is not None:
-            first_root[key] = min(first_root.get(key, it.root), it.root)
         if it.sign == 0:
             continue
         bucket = support if it.sign > 0 else dissent
-        if it.weight > bucket.get(key, -1.0):
-            bucket[key] = it.weight
+        if it.weight > bucket.get(it.root, -1.0):
+            bucket[it.root] = it.weight
     return Strength(
-        noisy_or(_in_order(support, first_root)),
-        noisy_or(_in_order(dissent, first_root)),
+        noisy_or(support[v] for v in sorted(support)),
+        noisy_or(dissent[v] for v in sorted(dissent)),
         len(support),
         len(dissent),
     )
 
 
-def _in_order(weights: dict[str, float], first_root: dict[str, str]) -> list[float]:
-    """The voices' weights ordered by each voice's smallest root."""
-    return [weights[v] for v in sorted(weights, key=lambda v: first_root.get(v, v))]
-
-
 def noisy_or(weights: Iterable[float]) -> float:
     """1 - the product of (1 - w), multiplied in the order given: callers give one fixed order
-    (voices by their smallest root), so :mod:`accord.analysis.tally` computes bit-identical
+    (voices by root), so :mod:`accord.analysis.tally` computes bit-identical
     results."""
     return 1.0 - math.prod(1 - w for w in weights)
 
@@ -252,3 +226,191 @@ def scorer(actors: dict[str, ActorRow], linking: Iterable[ClaimRow]) -> Scorer:
     found = Scorer(actors, {})
     found.links = links(list(linking), found)
     return found
+
+
+# -- the profile (consensus, version 2) -------------------------------------------------------
+
+#: The most formal step a claim takes, lowest first (a response such as a sanction or an
+#: indictment is a legal action): what a government stakes on being right.
+FORMALITY = {
+    ClaimKind.TECHNICAL_REPORT.value: 1,
+    ClaimKind.ANONYMOUS_MEDIA.value: 2,
+    ClaimKind.OFFICIAL_STATEMENT.value: 3,
+    ClaimKind.LEGAL_ACTION.value: 4,
+}
+FORMALITY_WORDS = (
+    "none",
+    "technical report",
+    "anonymous officials",
+    "official statement",
+    "legal action or sanction",
+)
+#: How specific the named author is, least first: where it came from, a tracked group, the
+#: state, an agency, a unit, named people.
+LEVEL_RANK = {
+    Level.TERRITORY.value: 0,
+    Level.THREAT_GROUP.value: 1,
+    Level.STATE.value: 2,
+    Level.AGENCY.value: 3,
+    Level.UNIT.value: 4,
+    Level.INDIVIDUALS.value: 5,
+}
+LEVELS = tuple(sorted(LEVEL_RANK, key=LEVEL_RANK.__getitem__))
+EVIDENCES = tuple(sorted(EVIDENCE_RANK, key=EVIDENCE_RANK.__getitem__))
+#: Settledness labels, by code (docs/methods.md, "Settledness", gives the rules).
+SETTLEDNESS = (
+    "not attributed",
+    "technical only",
+    "single government",
+    "contested",
+    "broadly attributed",
+    "settled",
+)
+#: Governments at or above which an undisputed attribution is settled.
+SETTLED_GOVERNMENTS = 5
+
+
+def settledness(governments: int, others: int, dissent: int) -> int:
+    """The settledness code (index in :data:`SETTLEDNESS`) of a profile's counts. Pure.
+
+    No supporting claimant: not attributed; independent dissent: contested; then by the number
+    of governments: five or more settled, two or more broadly attributed, one single
+    government, none technical only."""
+    if governments + others == 0:
+        return 0
+    if dissent:
+        return 3
+    if governments >= SETTLED_GOVERNMENTS:
+        return 5
+    if governments >= 2:
+        return 4
+    return 2 if governments == 1 else 1
+
+
+class Profile(NamedTuple):
+    """What the visible claims say about one accused state on one incident (pure data).
+
+    ``governments``: roots (states, international organisations) of the government claimants
+    that attributed it, each signatory of a joint statement on its own; ``others``: sector →
+    roots of the other claimants that attributed it; ``formality``, ``level``, ``evidence``:
+    the highest rank reached (-1: none); ``dissent``: roots of independent claimants that
+    dispute it; ``denials``: roots of the accused state's own voice denying or disputing it;
+    ``joint``: joint statement → its signatories' roots."""
+
+    state: str
+    governments: tuple[str, ...]
+    others: dict[str, tuple[str, ...]]
+    formality: int
+    level: int
+    evidence: int
+    dissent: tuple[str, ...]
+    denials: tuple[str, ...]
+    joint: dict[str, tuple[str, ...]]
+    claims: tuple[ClaimRow, ...]
+
+    @property
+    def settledness(self) -> int:
+        """The settledness code."""
+        return settledness(len(self.governments), self.other_count, len(self.dissent))
+
+    @property
+    def other_count(self) -> int:
+        """How many non-government claimants attributed it."""
+        return sum(len(v) for v in self.others.values())
+
+    def rank(self) -> tuple[int, ...]:
+        """What orders accused states, greatest first: governments, formality, other
+        claimants, level, evidence, then fewer dissenters. Never an id."""
+        return rank_key(
+            len(self.governments),
+            self.formality,
+            self.other_count,
+            self.level,
+            self.evidence,
+            len(self.dissent),
+        )
+
+
+def rank_key(
+    governments: int, formality: int, others: int, level: int, evidence: int, dissent: int
+) -> tuple[int, ...]:
+    """The ranking tuple of a profile's counts (greater ranks first). Pure."""
+    return (governments, formality, others, level, evidence, -dissent)
+
+
+def state_of(accused: str, ctx: Scorer) -> str:
+    """The state an accused actor rolls up to (:meth:`Scorer.top`): through ``parent`` for
+    agencies and units, through sourced sponsor claims for threat groups; else itself."""
+    return ctx.top(accused)
+
+
+def level_rank(claim: ClaimRow, ctx: Scorer) -> int:
+    """The rank in :data:`LEVEL_RANK` of the level a claim reaches (-1: unknown)."""
+    level = claim.level
+    if level is None:
+        row = ctx.actors.get(claim.accused)
+        found = level_of(row.kind) if row else None
+        level = found.value if found else None
+    return LEVEL_RANK.get(level, -1) if level is not None else -1
+
+
+def profiles(claims: Iterable[ClaimRow], ctx: Scorer) -> dict[str, Profile]:
+    """Accused state → its profile over these claims (withdrawn ones skipped). Pure."""
+    by_state: dict[str, list[ClaimRow]] = defaultdict(list)
+    for c in claims:
+        if c.withdrawn is None:
+            by_state[state_of(c.accused, ctx)].append(c)
+    return {state: _profile(state, rows, ctx) for state, rows in by_state.items()}
+
+
+def _profile(state: str, claims: list[ClaimRow], ctx: Scorer) -> Profile:
+    governments: set[str] = set()
+    others: dict[str, set[str]] = defaultdict(set)
+    dissent: set[str] = set()
+    denials: set[str] = set()
+    joint: dict[str, set[str]] = defaultdict(set)
+    formality = level = evidence = -1
+    for c in claims:
+        root, sector = ctx.who(c.claimant)
+        if c.stance in load.SUPPORTING:
+            if sector == Sector.GOVERNMENT.value:
+                governments.add(root)
+            else:
+                others[sector or "none"].add(root)
+            formality = max(formality, FORMALITY[c.kind])
+            evidence = max(evidence, EVIDENCE_RANK[c.evidence] - 1)
+            level = max(level, level_rank(c, ctx))
+            if c.joint_group:
+                joint[c.joint_group].add(root)
+        elif c.stance == Stance.LOCATES.value:
+            level = max(level, level_rank(c, ctx))
+        elif c.stance == Stance.DENIES.value or load.is_accused_own_voice(
+            c.claimant, state, ctx.actors
+        ):
+            denials.add(root)
+        else:
+            dissent.add(root)
+    return Profile(
+        state=state,
+        governments=tuple(sorted(governments)),
+        others={s: tuple(sorted(r)) for s, r in sorted(others.items())},
+        formality=max(formality, 0),
+        level=level,
+        evidence=evidence,
+        dissent=tuple(sorted(dissent)),
+        denials=tuple(sorted(denials)),
+        joint={j: tuple(sorted(r)) for j, r in sorted(joint.items())},
+        claims=tuple(claims),
+    )
+
+
+def ranked_profiles(found: dict[str, Profile]) -> tuple[list[Profile], str | None]:
+    """The profiles greatest first (equal ranks in id order, for a stable listing) and the
+    lead: the state whose rank is strictly greatest, None on a tie (ids never decide) or when
+    nobody attributed the incident. Pure."""
+    ordered = sorted(found.values(), key=lambda p: (tuple(-x for x in p.rank()), p.state))
+    if not ordered or ordered[0].settledness == 0:
+        return ordered, None
+    if len(ordered) > 1 and ordered[0].rank() == ordered[1].rank():
+        return ordered, None
+    return ordered, ordered[0].state

@@ -18,9 +18,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from accord.analysis import load
-from accord.analysis.scoring import SIGN, Scorer, counted_weight
-from accord.domain.vocab import Sector
+from accord.analysis import load, scoring
+from accord.analysis.scoring import EVIDENCE_RANK, SIGN, Scorer, counted_weight
+from accord.domain.records import level_of
+from accord.domain.vocab import ActorKind, Sector, Stance
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -110,9 +111,18 @@ class Coded(NamedTuple):
     sign: Ints
     root: Ints
     sector: Ints
-    joint: Ints
     government: npt.NDArray[np.bool_]
     rolled: dict[str, list[tuple[str, float]]]
+    # The profile's columns (scoring.profiles): the accused's state (code in ``states``), the
+    # stance (see _STANCE_CODE), formality, evidence and level ranks, and whether the claimant
+    # speaks for that state.
+    states: Sequence[str]
+    state: Ints
+    stance: Ints
+    formality: Ints
+    evidence: Ints
+    level: Ints
+    own: npt.NDArray[np.bool_]
 
 
 def _about_codes(names: Mapping[int, str], about: Ints, incidents: Sequence[str]) -> Ints:
@@ -155,8 +165,21 @@ def code(
     roots = np.array([root_code[root] for root, _ in who], dtype=np.int64)
     sectors = np.array([_SECTOR_CODE.get(sector, -1) for _, sector in who], dtype=np.int64)
     government = np.array([sector == Sector.GOVERNMENT.value for _, sector in who], dtype=bool)
-    joints, joint_code = _factorize(columns.joint_group)
-    joint_of = np.array([-1 if j is None else n for n, j in enumerate(joints)], dtype=np.int64)
+    # The profile: each accused's state, and each claim's stance and ranks.
+    tops = [scoring.state_of(a, ctx) for a in accused]
+    states = sorted(set(tops))
+    state_code = {a: n for n, a in enumerate(states)}
+    state = np.array([state_code[t] for t in tops], dtype=np.int64)[accused_code]
+    names = {a: n for n, a in enumerate(sorted(set(states) | set(root_code)))}
+    root_name = np.array([names[r] for r in sorted(root_code)], dtype=np.int64)
+    state_name = np.array([names[a] for a in states], dtype=np.int64)
+    is_state = np.array([_kind(ctx, a) == ActorKind.STATE.value for a in states], dtype=bool)
+    claim_root = roots[claimant_code]
+    own = (root_name[claim_root] == state_name[state]) & is_state[state]
+    kinds = [level_of(_kind(ctx, a)) for a in accused]
+    by_kind = np.array([-1 if k is None else scoring.LEVEL_RANK[k.value] for k in kinds])
+    levels, level_code = _factorize(columns.level)
+    stated = np.array([scoring.LEVEL_RANK.get(v, -1) if v else -1 for v in levels])[level_code]
     return Coded(
         ids=columns.id,
         claimant=columns.claimant,
@@ -168,12 +191,34 @@ def code(
         actor=np.array([actor_code[a] for a in accused], dtype=np.int64)[accused_code],
         weight=weight,
         sign=sign,
-        root=roots[claimant_code],
+        root=claim_root,
         sector=sectors[claimant_code],
-        joint=joint_of[joint_code],
         government=government[claimant_code],
         rolled=rolled,
+        states=states,
+        state=state,
+        stance=np.array([_STANCE_CODE[st] for st, *_ in facts], dtype=np.int64)[combo_code],
+        formality=np.array([scoring.FORMALITY[k] for _, k, *_ in facts])[combo_code],
+        evidence=np.array([EVIDENCE_RANK[e] - 1 for _, _, e, _ in facts])[combo_code],
+        level=np.where(stated >= 0, stated, by_kind[accused_code]).astype(np.int64),
+        own=own,
     )
+
+
+#: Stance codes of the profile: what a claim says about the accused's state.
+SUPPORTS, LOCATES, DENIES, DISPUTES = 1, 2, 3, 4
+_STANCE_CODE = {
+    Stance.ATTRIBUTES.value: SUPPORTS,
+    Stance.SELF_ATTRIBUTES.value: SUPPORTS,
+    Stance.LOCATES.value: LOCATES,
+    Stance.DENIES.value: DENIES,
+    Stance.DISPUTES.value: DISPUTES,
+}
+
+
+def _kind(ctx: Scorer, actor: str) -> str | None:
+    row = ctx.actors.get(actor)
+    return row.kind if row else None
 
 
 def _combined(first: Ints, second: Ints) -> Ints:
@@ -193,27 +238,6 @@ def _runs(values: Ints) -> tuple[Ints, Ints]:
     return np.flatnonzero(change), run
 
 
-def _voices(group: Ints, node: Ints, nodes: int, joints: Ints) -> Ints:
-    """Voice of each item (``voices``): the smallest node — (group, root) pair, numbered in
-    order — of its component of "same root or same joint group" within its group."""
-    labels = np.arange(nodes, dtype=np.int64)
-    joined = joints >= 0
-    if joined.any():
-        pairs, joint_of = np.unique(_combined(group[joined], joints[joined]), return_inverse=True)
-        labels = np.arange(nodes + len(pairs), dtype=np.int64)
-        left, right = node[joined], joint_of + nodes
-        while True:  # label propagation to the smallest node of each component
-            low = np.minimum(labels[left], labels[right])
-            before = labels.copy()
-            np.minimum.at(labels, left, low)
-            np.minimum.at(labels, right, low)
-            labels = labels[labels]
-            if np.array_equal(labels, before):
-                break
-    found: Ints = labels[node]
-    return found
-
-
 def _noisy_or(owner: Ints, weight: Floats, count: int) -> Floats:
     """``1 - prod(1 - w)`` per group, for voices sorted by group (``owner``), multiplied in
     that order (``noisy_or``)."""
@@ -225,10 +249,10 @@ def _noisy_or(owner: Ints, weight: Floats, count: int) -> Floats:
     return result
 
 
-def strengths(keys: Ints, roots: Ints, joints: Ints, weight: Floats, sign: Ints) -> Strengths:
-    """Support and dissent per key (``strength``): the strongest item of each voice, combined
-    by noisy-OR in the order of the voices' smallest roots, for and against; a key with a
-    single item counts that item's weight.
+def strengths(keys: Ints, roots: Ints, weight: Floats, sign: Ints) -> Strengths:
+    """Support and dissent per key (``strength``): the strongest item of each voice (a
+    (key, root) pair: joint statements are not merged), combined by noisy-OR in root order,
+    for and against; a key with a single item counts that item's weight.
 
     The items come sorted by (key, root), so keys and (key, root) pairs are runs of equal
     values: numbered in one pass, without sorting again."""
@@ -236,8 +260,7 @@ def strengths(keys: Ints, roots: Ints, joints: Ints, weight: Floats, sign: Ints)
     if len(pair) and not bool(np.all(pair[1:] >= pair[:-1])):
         raise ValueError("items must be sorted by (key, root)")
     starts, group = _runs(keys)
-    nodes, node = _runs(pair)
-    voice = _voices(group, node, len(nodes), joints)
+    nodes, voice = _runs(pair)
     size = np.diff(starts, append=len(keys))
     out: list[Any] = []
     for side in (1, -1):
@@ -268,7 +291,6 @@ def _items(c: Coded) -> dict[str, Any]:
         "sign": c.sign[kept],
         "root": c.root[kept],
         "sector": c.sector[kept],
-        "joint": c.joint[kept],
     }
     # Each claim counts for its accused (link 1) and for each roll-up target (weight x link).
     actor_code = {a: n for n, a in enumerate(c.actors)}
@@ -297,7 +319,7 @@ def tally(c: Coded) -> Tally:
     width = max(len(actors), 1)
     items["key"] = items.pop("incident") * width + items.pop("actor")  # both kept in the key
     items = _sorted(items, np.argsort(_combined(items["key"], items["root"])))
-    whole = strengths(items["key"], items["root"], items["joint"], items["weight"], items["sign"])
+    whole = strengths(items["key"], items["root"], items["weight"], items["sign"])
     _, group = _runs(items["key"])  # each item's index in whole.keys
     # Sectors (sector_strengths): each sector's items alone, with their own voices; a group
     # whose weighed items all share one sector keeps the whole group's strength. The items are
@@ -308,7 +330,7 @@ def tally(c: Coded) -> Tally:
     by_sector = np.argsort(sector_key, kind="stable")
     part_items = _sorted(items, weighed[by_sector])
     part_items["key"] = sector_key[by_sector]
-    part = strengths(*(part_items[n] for n in ("key", "root", "joint", "weight", "sign")))
+    part = strengths(*(part_items[n] for n in ("key", "root", "weight", "sign")))
     part_group = part.keys // len(SECTORS)
     sectors_in = _distinct_sectors(group, items["sign"], items["sector"], len(whole.keys))
     shared = sectors_in[part_group] == 1
@@ -514,3 +536,101 @@ def scorer(actors: dict[str, load.ActorRow], columns: load.ClaimColumns) -> Scor
     found = Scorer(actors, {})
     found.links = links(columns, found)
     return found
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """The profile counts of every (incident, state) group (``scoring.profiles``), groups in
+    (incident, state) order, and each incident's lead (``scoring.ranked_profiles``)."""
+
+    incident: Ints
+    state: Ints
+    governments: Ints
+    others: Ints
+    formality: Ints
+    level: Ints
+    evidence: Ints
+    dissent: Ints
+    denials: Ints
+    settledness: Ints
+    lead: Ints  # per incident: its leading group, -1 for none (a tie, or no attribution)
+    best: Ints  # per incident: its first-ranked group (the lead, or one of a tie), -1: none
+
+
+def _distinct_per_group(group: Ints, root: Ints, chosen: npt.NDArray[np.bool_], count: int) -> Ints:
+    """Per group, how many distinct roots its ``chosen`` claims have."""
+    pairs = np.unique(_combined(group[chosen], root[chosen]))
+    width = int(root[chosen].max()) + 1 if chosen.any() else 1
+    found: Ints = np.bincount(pairs // width, minlength=count)
+    return found
+
+
+def _highest(group: Ints, values: Ints, chosen: npt.NDArray[np.bool_], count: int) -> Ints:
+    """Per group, the highest of ``values`` over its ``chosen`` claims (-1: none)."""
+    found: Ints = np.full(count, -1, dtype=np.int64)
+    np.maximum.at(found, group[chosen], values[chosen])
+    return found
+
+
+def profiles(c: Coded) -> Profiles:
+    """The profile of every (incident, accused state) group of the counted claims and each
+    incident's lead, on columns. Pure."""
+    kept = np.flatnonzero(c.incident >= 0)
+    width = max(len(c.states), 1)
+    keys, group = np.unique(c.incident[kept] * width + c.state[kept], return_inverse=True)
+    count = len(keys)
+    stance, root = c.stance[kept], c.root[kept]
+    supports = stance == SUPPORTS
+    government = c.government[kept]
+    disputes, own = stance == DISPUTES, c.own[kept]
+    governments = _distinct_per_group(group, root, supports & government, count)
+    others = _distinct_per_group(group, root, supports & ~government, count)
+    dissent = _distinct_per_group(group, root, disputes & ~own, count)
+    denials = _distinct_per_group(group, root, (stance == DENIES) | (disputes & own), count)
+    formality = np.maximum(_highest(group, c.formality[kept], supports, count), 0)
+    level = _highest(group, c.level[kept], supports | (stance == LOCATES), count)
+    evidence = _highest(group, c.evidence[kept], supports, count)
+    settled = np.select(
+        [
+            governments + others == 0,
+            dissent > 0,
+            governments >= scoring.SETTLED_GOVERNMENTS,
+            governments >= 2,
+            governments == 1,
+        ],
+        [0, 3, 5, 4, 2],
+        default=1,
+    )
+    incident = keys // width
+    # The lead: the greatest rank of each incident, strictly (rank_key's order).
+    order = np.lexsort((dissent, -evidence, -level, -others, -formality, -governments, incident))
+    ranks = np.stack([governments, formality, others, level, evidence, -dissent])[:, order]
+    starts, _ = _runs(incident[order])
+    best = order[starts]
+    lead = np.full(len(c.incidents), -1, dtype=np.int64)
+    following = starts + 1
+    has_next = following < len(order)
+    tied = np.zeros(len(starts), dtype=bool)
+    nxt = following[has_next]
+    same_incident = incident[order[nxt]] == incident[best[has_next]]
+    tied[np.flatnonzero(has_next)[same_incident]] = np.all(
+        ranks[:, nxt[same_incident]] == ranks[:, starts[has_next][same_incident]], axis=0
+    )
+    chosen = ~tied & (settled[best] > 0)
+    lead[incident[best[chosen]]] = best[chosen]
+    first = np.full(len(c.incidents), -1, dtype=np.int64)
+    first[incident[best]] = best
+    return Profiles(
+        incident=incident,
+        state=keys % width,
+        governments=governments,
+        others=others,
+        formality=formality,
+        level=level,
+        evidence=evidence,
+        dissent=dissent,
+        denials=denials,
+        settledness=settled.astype(np.int64),
+        lead=lead,
+        best=first,
+    )

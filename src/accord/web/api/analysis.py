@@ -66,6 +66,16 @@ def build_router() -> APIRouter:
         return JSONAnswer(consensus.for_incident(kb, viewer, incident_id).to_json())
 
     @router.get(
+        "/consensus/{incident_id}",
+        response_model=Consensus,
+        responses=errors(404),
+    )
+    def consensus_profile(incident_id: str, kb: KB, viewer: CurrentViewer) -> Response:
+        """Per accused state, who attributed one incident and how formally (``profiles``), the
+        lead, and the weighted score (the same answer as ``/consensus/incidents/{id}``)."""
+        return JSONAnswer(consensus.for_incident(kb, viewer, incident_id).to_json())
+
+    @router.get(
         "/consensus/groups/{group_id}",
         response_model=Consensus,
         responses=errors(404),
