@@ -17,22 +17,15 @@ from pydantic import ValidationError
 
 from accord.access import CURATORS_ORG, SYSTEM
 from accord.domain.inputs import RecordInput, invalid_from, parse_payload
+from accord.domain.kinds import KINDS
 from accord.domain.records import Actor, Claim, Payload, Source
 from accord.domain.vocab import ActorKind, Kind, Stance
 from accord.errors import AccordError, DatasetInvalid, InvalidInput
 from accord.kb import BulkResult, KnowledgeBase
 
 DATA_DIR = Path(__file__).parent / "data"
-PLURALS = {
-    "actors": Kind.ACTOR,
-    "incidents": Kind.INCIDENT,
-    "claims": Kind.CLAIM,
-    "responses": Kind.RESPONSE,
-    "norms": Kind.NORM,
-    "initiatives": Kind.INITIATIVE,
-    "participations": Kind.PARTICIPATION,
-    "assessments": Kind.ASSESSMENT,
-}
+#: The dataset files' keys (the curated dataset holds no evidence records).
+PLURALS = {info.plural: info.kind for info in KINDS if info.kind is not Kind.EVIDENCE}
 _UNIQUE_NAME_KINDS = (Kind.ACTOR, Kind.INCIDENT, Kind.INITIATIVE)
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -16,23 +16,14 @@ import orjson
 
 from accord.access import Viewer
 from accord.domain.dates import PartialDate
+from accord.domain.kinds import KINDS
 from accord.domain.records import Claim, Record
 from accord.domain.vocab import Kind, Marking, Stance
 from accord.interop import stix_mapping as m
 from accord.kb import KnowledgeBase
 
-#: Export order: entities before the records that link them.
-KIND_ORDER = (
-    Kind.ACTOR,
-    Kind.INCIDENT,
-    Kind.INITIATIVE,
-    Kind.NORM,
-    Kind.RESPONSE,
-    Kind.CLAIM,
-    Kind.PARTICIPATION,
-    Kind.ASSESSMENT,
-    Kind.EVIDENCE,
-)
+#: Export order: each kind after the kinds it points to (the registry's order).
+KIND_ORDER = tuple(info.kind for info in KINDS)
 _ATTRIBUTING = (Stance.ATTRIBUTES, Stance.SELF_ATTRIBUTES)
 
 

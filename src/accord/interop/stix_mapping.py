@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from accord.domain.kinds import KINDS
 from accord.domain.records import PAYLOADS, Payload, Source
 from accord.domain.stable_ids import kept_stix_id, uuid5
 from accord.domain.vocab import ActorKind, Kind, Marking, Stance
@@ -48,11 +49,7 @@ PROPS_EXT = stable_id("extension-definition", "accord:record-properties")
 
 #: New object types, their extension definition id and extension type.
 NEW_TYPES: dict[Kind, tuple[str, str]] = {
-    Kind.NORM: ("x-accord-norm", "new-sdo"),
-    Kind.INITIATIVE: ("x-accord-initiative", "new-sdo"),
-    Kind.RESPONSE: ("x-accord-response", "new-sdo"),
-    Kind.PARTICIPATION: ("x-accord-participation", "new-sro"),
-    Kind.ASSESSMENT: ("x-accord-assessment", "new-sro"),
+    info.kind: info.new_stix_type for info in KINDS if info.new_stix_type is not None
 }
 KIND_OF_NEW_TYPE = {stix_type: kind for kind, (stix_type, _) in NEW_TYPES.items()}
 NEW_TYPE_EXT = {

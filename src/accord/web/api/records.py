@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from accord.domain.kinds import KINDS
 from accord.domain.records import Record
 from accord.domain.vocab import Kind, Marking
 from accord.errors import NotFound
@@ -30,17 +31,7 @@ from accord.web.api.models import (
 )
 from accord.web.deps import KB, CurrentViewer
 
-PLURALS: dict[Kind, str] = {
-    Kind.ACTOR: "actors",
-    Kind.INCIDENT: "incidents",
-    Kind.CLAIM: "claims",
-    Kind.RESPONSE: "responses",
-    Kind.NORM: "norms",
-    Kind.INITIATIVE: "initiatives",
-    Kind.PARTICIPATION: "participations",
-    Kind.ASSESSMENT: "assessments",
-    Kind.EVIDENCE: "evidence",
-}
+PLURALS: dict[Kind, str] = {info.kind: info.plural for info in KINDS}
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 #: What a change to one record may answer besides the common errors.

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from accord import access
 from accord.access import Viewer
+from accord.domain.kinds import KINDS
 from accord.domain.records import Actor, Claim, Participation, Record
 from accord.domain.vocab import Kind, Stance
 from accord.errors import NotFound
@@ -25,17 +26,7 @@ from accord.web.pages.related import names, referrers
 from accord.web.pages.routing import page_router
 from accord.web.pages.templating import page, record_url
 
-LABELS = {
-    Kind.ACTOR: "Actor",
-    Kind.INCIDENT: "Incident",
-    Kind.CLAIM: "Attribution claim",
-    Kind.RESPONSE: "Response",
-    Kind.NORM: "Norm",
-    Kind.INITIATIVE: "Initiative",
-    Kind.PARTICIPATION: "Participation",
-    Kind.ASSESSMENT: "Norm assessment",
-    Kind.EVIDENCE: "Evidence",
-}
+LABELS = {info.kind: info.label for info in KINDS}
 
 
 def can_edit(viewer: Viewer, record: Record) -> bool:
