@@ -7,6 +7,7 @@ Screenshots of the main pages go to test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -20,7 +21,7 @@ import uvicorn
 from argon2 import PasswordHasher
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from accord import accounts
+from accord import accounts, dataset
 from accord.access import SYSTEM
 from accord.domain.vocab import Sector, UserRole
 from accord.kb import KnowledgeBase
@@ -82,14 +83,9 @@ def _seed(kb: KnowledgeBase) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A uvicorn server on a free loopback port over a seeded SQLite database."""
-    patch = pytest.MonkeyPatch()
-    patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
-    kb = KnowledgeBase(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'accord.db'}")
-    kb.initialise()
-    _seed(kb)
+@contextlib.contextmanager
+def _serve(kb: KnowledgeBase) -> Iterator[str]:
+    """A uvicorn server over ``kb`` on a free loopback port, for the duration of the block."""
     app = create_app(Settings(secure_cookies=False), kb=kb)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -104,8 +100,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server over a seeded SQLite database."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+    kb = KnowledgeBase(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'accord.db'}")
+    kb.initialise()
+    _seed(kb)
+    try:
+        with _serve(kb) as base:
+            yield base
+    finally:
         kb.close()
         patch.undo()
+
+
+@pytest.fixture(scope="module")
+def dataset_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server over the bundled dataset (what a newcomer sees after accord init)."""
+    kb = KnowledgeBase(f"sqlite:///{tmp_path_factory.mktemp('dataset') / 'accord.db'}")
+    kb.initialise()
+    dataset.load(kb)
+    try:
+        with _serve(kb) as base:
+            yield base
+    finally:
+        kb.close()
 
 
 @pytest.fixture(scope="module")
@@ -242,3 +265,93 @@ def test_keyboard_reaches_the_main_content(browser: Browser, server: str) -> Non
     assert skip.inner_text() == "Skip to content"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+INDEX_PAGES = [
+    ("/incidents", "incidents"),
+    ("/actors", "actors"),
+    ("/norms", "norms"),
+    ("/initiatives", "initiatives"),
+    ("/api/v1", "api-index"),
+    ("/search?kind=foo", "error-422"),
+    ("/no-such-page", "error-404"),
+]
+
+
+def test_index_pages_and_the_api_docs_request_nothing_from_elsewhere(
+    browser: Browser, server: str
+) -> None:
+    page = _page(browser, viewport={"width": 1280, "height": 900})
+    elsewhere: list[str] = []
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith((server, "data:", "blob:")) else elsewhere.append(r.url),
+    )
+    _sign_in(page, server, "intel@sec.example")
+    for path, name in INDEX_PAGES:
+        page.goto(server + path)
+        assert page.locator("main h1").is_visible(), path
+        _shot(page, name)
+    page.goto(f"{server}/api/v1/docs")
+    page.locator(".swagger-ui .opblock-tag").first.wait_for()  # Swagger UI drew the document
+    assert page.get_by_text("/api/v1/incidents", exact=True).first.is_visible()
+    _shot(page, "api-docs")
+    for path in ("/", "/incidents/wannacry", "/actors/state-kp", "/landscape", "/network"):
+        page.goto(server + path)
+    page.locator("#graph svg.network").wait_for()
+    assert elsewhere == []
+
+
+def test_incident_filters_in_the_browser(browser: Browser, server: str) -> None:
+    page = _page(browser, viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/incidents")
+    rows = page.locator("main table tbody tr")
+    assert rows.count() == 2
+    page.get_by_label("State (attributed or targeted)").select_option(label="North Korea")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/incidents?*state=state-kp*")
+    assert rows.count() == 1
+    assert page.get_by_role("link", name="WannaCry", exact=True).is_visible()
+    assert "known for 1 of 1" in page.locator("p.count").inner_text()
+    _shot(page, "incidents-filtered")
+    page.get_by_label("Year").fill("2016")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**year=2016**")
+    assert page.get_by_text("No incident you may see matches these filters.").is_visible()
+
+
+DATASET_PAGES = [
+    ("/", "dataset-home"),
+    ("/incidents", "dataset-incidents"),
+    ("/incidents?state=state-ru&effect=sabotage", "dataset-incidents-filtered"),
+    ("/actors?kind=state", "dataset-actors"),
+    ("/norms", "dataset-norms"),
+    ("/initiatives", "dataset-initiatives"),
+    ("/incidents/notpetya", "dataset-incident"),
+    ("/actors/state-ru", "dataset-state"),
+    ("/norms/norm-ungge2015-13f", "dataset-norm"),
+    ("/landscape", "dataset-landscape"),
+]
+
+
+def test_bundled_dataset_pages_request_nothing_from_elsewhere(
+    browser: Browser, dataset_server: str
+) -> None:
+    """The pages a newcomer opens first, over the curated dataset, with a screenshot each."""
+    page = _page(browser, viewport={"width": 1280, "height": 900})
+    elsewhere: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith((dataset_server, "data:", "blob:"))
+            else elsewhere.append(r.url)
+        ),
+    )
+    for path, name in DATASET_PAGES:
+        response = page.goto(dataset_server + path)
+        assert response is not None
+        assert response.status == 200, path
+        assert page.locator("main h1").is_visible(), path
+        _shot(page, name)
+    assert elsewhere == []

@@ -1,8 +1,8 @@
 """Security headers on every response, errors included.
 
-The pages load only their own scripts and styles (vendored htmx, no inline script or style), so
-a strict Content-Security-Policy holds; the interactive API docs, which load Swagger UI from its
-CDN, are the one exception.
+The pages load only their own scripts and styles (vendored htmx, Swagger UI from its package, no
+inline script or style), so a strict Content-Security-Policy holds for every path, the
+interactive API docs included.
 
 :class:`SecurityHeaders` adds them to everything the app sends through its middleware. An
 unexpected error's 500 is sent by Starlette's outermost error middleware instead, outside every
@@ -25,15 +25,12 @@ _COMMON = (
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 )
-_UNRESTRICTED = ("/api/v1/docs",)
 
 
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:
-    """The security headers (lower-case names) a response to ``path`` carries. Pure."""
-    extra = list(_COMMON)
-    if not path.startswith(_UNRESTRICTED):
-        extra.append((b"content-security-policy", CSP.encode()))
-    return extra
+    """The security headers (lower-case names) a response to ``path`` carries: the same for
+    every path. Pure."""
+    return [*_COMMON, (b"content-security-policy", CSP.encode())]
 
 
 def add_security_headers(response: Response, path: str) -> Response:

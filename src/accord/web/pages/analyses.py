@@ -77,6 +77,7 @@ def say_do(kb: KnowledgeBase, viewer: Viewer, actor_id: str, kind: ActorKind) ->
         mentioned.update((breach.norm, breach.endorsed_norm, breach.initiative, *breach.basis))
     for event in detail.timeline:
         mentioned.update(event.breaches)
+    mentioned.update(e.initiative for e in detail.endorsements)
     return {
         "detail": detail,
         "names": kb.get_many(mentioned, viewer),

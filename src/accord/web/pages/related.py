@@ -32,11 +32,12 @@ def referrers(
 
 
 def names(kb: KnowledgeBase, viewer: Viewer, batch: Iterable[Record]) -> dict[str, Record]:
-    """The visible records the given records point to, their owners' actor records (where
-    visible) and the records themselves, by id. Read-only."""
+    """The visible records the given records point to, the actor records of their owners and
+    of the organisations they are shared with (where visible) and the records themselves, by
+    id. Read-only."""
     own = {r.id: r for r in batch}
     wanted = {target for r in own.values() for _, target in r.data.refs()}
-    wanted |= {r.owner for r in own.values()}
+    wanted |= {org for r in own.values() for org in (r.owner, *r.shares)}
     wanted -= own.keys()
     found = kb.get_many(wanted, viewer) if wanted else {}
     return {**found, **own}

@@ -59,16 +59,22 @@ def environment() -> Environment:
 def page(
     request: Request, template: str, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """Render a page template with the viewer, the signed-in user and the CSRF token."""
+    """Render a page template with the viewer, the signed-in user (and the name of their
+    organisation: one read) and the CSRF token."""
     session = request.scope.get("accord.session")
     user = request.scope.get("accord.session_user")
     viewer: Viewer = context.pop("viewer")
+    org_name = ""
+    if user is not None:
+        own = request.app.state.kb.get_many([user.org_id], viewer).get(user.org_id)
+        org_name = own.name if own is not None else user.org_id
     html = (
         environment()
         .get_template(template)
         .render(
             request_path=request.url.path,
             user=user,
+            org_name=org_name,
             viewer=viewer,
             csrf=getattr(session, "csrf", ""),
             **context,
