@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from accord import accounts
+from accord import accounts, report
 from accord.access import SYSTEM
 from accord.cli import app as cli_app
 from accord.kb import KnowledgeBase
@@ -156,3 +156,28 @@ def test_cli_analyze_commands(kb: KnowledgeBase, db_url: str, tmp_path: Path) ->
     run("network", "--graphml", str(graphml), "--graph-json", str(graph_json))
     assert set(nx.read_graphml(graphml).nodes) == {"init-a", "state-kp", "firm"}
     assert len(orjson.loads(graph_json.read_bytes())["edges"]) == 2
+
+
+def test_incident_page_shows_the_profile_in_words_with_what_it_counts(
+    client: TestClient,
+) -> None:
+    html = client.get("/incidents/sony").text
+    assert 'Lead: <strong><a href="/actors/state-kp">state-kp</a></strong>' in html
+    assert "Single government: 1 government attributed it (state-us)" in html
+    assert "most formal step: official statement" in html
+    assert "Counts claimants you may see, not claims" in html
+    assert "Weighted support, 0 to 1" in html  # the score's meaning beside it
+
+
+def test_briefing_shows_a_contested_incidents_profile_in_words(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    _world(kb)
+    kb.create(
+        claim("c-firm", "firm", "sony", "state-kp", stance="disputes", kind="technical_report"),
+        SYSTEM,
+    )
+    html = report.write(kb, tmp_path / "briefing.html").read_text()
+    assert "<strong>state-kp</strong> (lead): Contested: 1 government attributed it" in html
+    assert "Independent dissent: firm" in html
+    assert "Counts claimants you may see, not claims" in html

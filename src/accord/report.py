@@ -92,14 +92,19 @@ def _contested(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
         if not summary.claims:
             continue
         detail = consensus_analysis.for_incident(kb, viewer, summary.incident)
-        disputed = any(a.disputing_voices for a in detail.accused) or bool(detail.denials)
+        disputed = any(p.dissent or p.denials for p in detail.profiles) or bool(detail.denials)
         if summary.divergent or disputed:
             details.append((summary, detail))
     chart = charts.hbar(
         [(s.name, len(d.accused)) for s, d in details[:TOP]],
         title="Contested incidents: number of actors accused",
     )
-    return {"overview": overview, "contested": details, "contested_chart": chart}
+    return {
+        "overview": overview,
+        "contested": details,
+        "contested_chart": chart,
+        "consensus_notes": consensus_analysis.PROFILE_NOTES,
+    }
 
 
 def _bibliography(records: list[Record]) -> list[Cited]:

@@ -175,7 +175,9 @@ class StateProfile:
             f"; most formal step: {self.formality}."
         ]
         if self.others:
-            others = "; ".join(f"{s.replace('_', ' ')}: {named(r)}" for s, r in self.others.items())
+            others = "; ".join(
+                f"{_SECTOR_WORDS.get(s, s)}: {named(r)}" for s, r in self.others.items()
+            )
             said.append(f"Other claimants that attributed it ({others}).")
         said.append(
             f"Most specific level named: {(self.level or 'none').replace('_', ' ')}; "
@@ -211,6 +213,14 @@ class StateProfile:
         return out
 
 
+#: Sector keys of :attr:`StateProfile.others` in words.
+_SECTOR_WORDS = {
+    "private": "private sector",
+    "civil_society": "civil society",
+    "none": "groups or people without a sector",
+}
+
+
 def _listed(names: dict[str, str], ids: Iterable[str]) -> str:
     return ", ".join(names.get(a, a) for a in ids)
 
@@ -223,7 +233,10 @@ PROFILE_NOTES = (
     "sourced sponsor claim links them; a claim tracing the activity to a territory names a "
     "level, never an attribution.",
     "Dissent excludes the accused state's own bodies (their disputes are listed as denials); "
-    "withdrawn claims are not counted. Settledness rules: docs/methods.md.",
+    "withdrawn claims are not counted.",
+    "Settledness: not attributed (nobody attributes it), else contested (an independent "
+    "claimant disputes it), else settled (five or more governments), broadly attributed (two "
+    "to four), single government (one), technical only (no government); docs/methods.md.",
 )
 #: The meaning of the 0-1 score, shown wherever it is.
 SCORE_MEANING = (
