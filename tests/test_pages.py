@@ -596,3 +596,11 @@ def test_every_page_of_the_bundled_dataset_reads_names_and_loads_nothing_from_el
                 problems.append(f"{path}: shows the id {m.group(1)!r} in “{around}”")
     assert len(paths) > 1000
     assert problems == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/incidents?", "/actors?", "/norms", "/initiatives", "/api/v1", "/api/v1/docs"]
+)
+def test_index_pages_and_api_entry_points_are_documented(path: str) -> None:
+    docs = Path(__file__).resolve().parents[1] / "docs" / "web.md"
+    assert f"| `{path}" in docs.read_text(encoding="utf-8")
