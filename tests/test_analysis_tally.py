@@ -5,6 +5,7 @@ threat-group sponsors, denials, withdrawals, month and year dates, and hidden re
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -118,10 +119,7 @@ def test_all_incidents_agree_with_each_incident_in_detail(kb: KnowledgeBase, see
 def test_tallied_profiles_equal_the_profiles_of_each_incidents_claims(
     kb: KnowledgeBase, seed: int
 ) -> None:
-    writer, reader = two_orgs(kb)
-    _world(kb, seed, writer)
-    for viewer in (reader, SYSTEM):
-        incidents, actors, columns = _loaded(kb, viewer)
+    for incidents, actors, columns in _each_viewer(kb, seed):
         ids = sorted(incidents)
         ctx = tally.scorer(actors, columns)
         coded = tally.code(columns, ids, ctx)
@@ -167,14 +165,22 @@ def _loaded(
         return incidents, actors, load.claim_columns(reader, load.names_of(actors, incidents))
 
 
+def _each_viewer(
+    kb: KnowledgeBase, seed: int
+) -> Iterator[tuple[dict[str, load.IncidentRow], dict[str, load.ActorRow], load.ClaimColumns]]:
+    """Write the random world of ``seed``; what a reader of another organisation, then SYSTEM,
+    may see of it."""
+    writer, reader = two_orgs(kb)
+    _world(kb, seed, writer)
+    for viewer in (reader, SYSTEM):
+        yield _loaded(kb, viewer)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_tallied_scores_equal_the_scores_of_each_incidents_claims(
     kb: KnowledgeBase, seed: int
 ) -> None:
-    writer, reader = two_orgs(kb)
-    _world(kb, seed, writer)
-    for viewer in (reader, SYSTEM):
-        incidents, actors, columns = _loaded(kb, viewer)
+    for incidents, actors, columns in _each_viewer(kb, seed):
         ids = sorted(incidents)
         ctx = scorer(actors, columns.about_groups())
         counted = tally.tally(tally.code(columns, ids, ctx))
