@@ -346,6 +346,7 @@ def test_dispute_draft_review_publish_and_edit(client: TestClient, world: World)
     assert response.url.path.endswith("/history")
     assert response.text.count("<tr>") >= 4  # header + three revisions
     assert "<td>summary</td>" in response.text  # what the edit changed
+    assert '<td><a href="/actors/test-security-co">Test Security Co</a></td>' in response.text
     assert "We still dispute it." in client.get(page_url).text
 
 
@@ -594,8 +595,10 @@ def test_every_page_of_the_bundled_dataset_reads_names_and_loads_nothing_from_el
             for m in raw_id.finditer(text):
                 around = " ".join(text[max(0, m.start() - 50) : m.end() + 20].split())
                 problems.append(f"{path}: shows the id {m.group(1)!r} in “{around}”")
+        state = c.get("/actors/state-ru").text
     assert len(paths) > 1000
     assert problems == []
+    assert 'id="breach-counts">Three counts of the same breaches' in state  # said why
 
 
 @pytest.mark.parametrize(

@@ -202,13 +202,15 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
     @router.get(f"/{plural}/{{record_id}}/history", response_class=HTMLResponse)
     def history(record_id: str, request: Request, kb: KB, viewer: CurrentViewer) -> Response:
         record = _of_kind(kb, viewer, record_id, kind)
+        views = kb.history(record_id, viewer)
         return page(
             request,
             "history.html",
             viewer=viewer,
             record=record,
             label=LABELS[kind],
-            revisions=changes(kb.history(record_id, viewer)),
+            revisions=changes(views),
+            names=kb.get_many({org for v in views for org in v.record.shares}, viewer),
         )
 
 
