@@ -607,3 +607,16 @@ def test_every_page_of_the_bundled_dataset_reads_names_and_loads_nothing_from_el
 def test_index_pages_and_api_entry_points_are_documented(path: str) -> None:
     docs = Path(__file__).resolve().parents[1] / "docs" / "web.md"
     assert f"| `{path}" in docs.read_text(encoding="utf-8")
+
+
+def test_year_facet_counts_only_when_things_happened(client: TestClient, world: World) -> None:
+    world.kb.bulk_create(
+        [actor("founded-2017", "Wannacorp", kind="company", founded="2017")], SYSTEM
+    )
+    html = client.get("/search?q=wanna").text
+    year = html[
+        html.index("Year of the event") : html.index("</fieldset>", html.index("Year of the event"))
+    ]
+    assert re.search(r"2017</a> <span class=\"muted\">\(3\)", year)  # the incident, two claims
+    listed = client.get("/search?q=wanna&year=2017").text
+    assert "Wannacorp" not in listed

@@ -27,6 +27,10 @@ from accord.web.pages.templating import page
 
 SHOWN = 50
 FACETS = ("kind", "year", "sector", "marking")
+#: The kinds whose date is when something happened (an incident began, a claim or a response was
+#: made): the year facet counts these only, not founding, joining or assessment dates.
+EVENT_KINDS = frozenset({Kind.INCIDENT, Kind.CLAIM, Kind.RESPONSE})
+LEGENDS = {"year": "Year of the event", "kind": "Kind", "sector": "Sector", "marking": "Marking"}
 
 
 def facet_value(record: Record, facet: str) -> str | None:
@@ -36,7 +40,7 @@ def facet_value(record: Record, facet: str) -> str | None:
     if facet == "marking":
         return record.marking.value
     if facet == "year":
-        key = record.data.date_key()
+        key = record.data.date_key() if record.kind in EVENT_KINDS else None
         return key[:4] if key else None
     if isinstance(record.data, Actor) and record.data.sector:
         return record.data.sector.value
@@ -148,6 +152,7 @@ def build_router() -> APIRouter:
             q=text,
             filters=filters,
             facets=facet_counts(hits, filters),
+            legends=LEGENDS,
             results=matched[:SHOWN],
             total=len(matched),
             truncated=len(hits) >= MAX_PAGE,
