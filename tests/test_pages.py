@@ -620,3 +620,21 @@ def test_year_facet_counts_only_when_things_happened(client: TestClient, world: 
     assert re.search(r"2017</a> <span class=\"muted\">\(3\)", year)  # the incident, two claims
     listed = client.get("/search?q=wanna&year=2017").text
     assert "Wannacorp" not in listed
+
+
+@pytest.mark.parametrize(
+    ("peak", "expected"),
+    [
+        (0, [0, 1]),
+        (3, [0, 1, 2, 3]),
+        (8, [0, 2, 4, 6, 8]),
+        (14, [0, 5, 10, 15]),
+        (198, [0, 50, 100, 150, 200]),
+    ],
+)
+def test_column_chart_axis_has_round_ticks_up_to_the_peak(peak: int, expected: list[int]) -> None:
+    from accord.web.pages.charts import stacked_columns, ticks
+
+    assert ticks(peak) == expected
+    svg = stacked_columns([("2017", {"a": peak})], ["a"], title="t")
+    assert svg.count('text-anchor="end" class="val small">') == len(expected)  # a label a tick

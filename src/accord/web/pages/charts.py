@@ -8,6 +8,7 @@ Okabe-Ito palette (distinguishable with colour-vision deficiencies); each chart 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -103,6 +104,19 @@ def grouped_hbar(
     return _svg(width, height, title, "".join(parts))
 
 
+def ticks(peak: float, most: int = 5) -> list[float]:
+    """Round axis values from 0 up to at least ``peak``: steps of 1, 2 or 5 times a power of
+    ten, at most ``most`` steps above zero. Pure."""
+    if peak <= 0:
+        return [0.0, 1.0]
+    raw = peak / most
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    if peak >= 1:
+        step = max(step, 1.0)  # counts: no fractional ticks
+    return [round(i * step, 12) for i in range(math.ceil(peak / step - 1e-9) + 1)]
+
+
 def stacked_columns(
     columns: Sequence[tuple[str, Mapping[str, float]]],
     series: Sequence[str],
@@ -117,16 +131,19 @@ def stacked_columns(
     bottom, left = 34, 30
     plot_h = height - top - bottom
     totals = [sum(values.values()) for _, values in columns]
-    peak = max(totals, default=0) or 1
+    axis = ticks(max(totals, default=0))
+    peak = axis[-1]
     step = (width - left - 10) / max(len(columns), 1)
     bar_w = max(2.0, step * 0.75)
     parts = [_legend(series, 0, width, per_row=4)]
-    parts.append(
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 5}" y2="{top + plot_h}" '
-        'class="axis"/>'
-        f'<text x="{left - 4}" y="{top + 10}" text-anchor="end" class="val small">'
-        f"{_fmt(peak)}</text>"
-    )
+    for tick in axis:
+        y_tick = top + plot_h - plot_h * tick / peak
+        parts.append(
+            f'<line x1="{left}" y1="{y_tick:.1f}" x2="{width - 5}" y2="{y_tick:.1f}" '
+            f'class="{"axis" if tick == 0 else "gridline"}"/>'
+            f'<text x="{left - 4}" y="{y_tick + 4:.1f}" text-anchor="end" class="val small">'
+            f"{_fmt(tick)}</text>"
+        )
     label_every = max(1, round(len(columns) / 12))
     for i, (label, values) in enumerate(columns):
         x = left + i * step + (step - bar_w) / 2
