@@ -503,3 +503,57 @@ def _rank(p: consensus.StateProfile) -> tuple[int, ...]:
         scoring.EVIDENCES.index(p.evidence) if p.evidence else -1,
         len(p.dissent),
     )
+
+
+def test_a_sanction_is_a_formal_attribution_by_its_responder(kb: KnowledgeBase) -> None:
+    kb.bulk_create(
+        [
+            actor("state-kp"),
+            actor("state-us"),
+            actor("eu", kind="igo"),
+            actor("lazarus", kind="threat_group"),
+            actor("firm", kind="security_firm"),
+        ],
+        SYSTEM,
+    )
+    sanction = {"responder": "eu", "targets": ["lazarus"], "incident": "wannacry"}
+    kb.bulk_create(
+        [
+            incident("wannacry"),
+            claim("c-us", "state-us", "wannacry", "state-kp"),
+            record(  # "Lazarus is North Korea"
+                "link",
+                "claim",
+                claimant="state-us",
+                subject="lazarus",
+                accused="state-kp",
+                stance="attributes",
+                kind="official_statement",
+                date="2018",
+            ),
+            record("r-eu", "response", kind="sanction", date="2020-07-30", **sanction),
+            record(
+                "r-firm",
+                "response",
+                kind="sanction",
+                date="2020",
+                **{**sanction, "responder": "firm"},
+            ),
+            record(
+                "r-dem",
+                "response",
+                kind="demarche",
+                date="2020",
+                **{**sanction, "responder": "state-us"},
+            ),
+        ],
+        SYSTEM,
+    )
+    (kp,) = consensus.for_incident(kb, SYSTEM, "wannacry").profiles
+    assert (kp.governments, kp.formality, kp.responses) == (
+        ("eu", "state-us"),
+        "legal action or sanction",
+        ("r-eu",),
+    )
+    (line,) = consensus.all_incidents(kb, SYSTEM).incidents
+    assert (line.governments, line.formality) == (2, "legal action or sanction")

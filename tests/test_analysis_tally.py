@@ -75,6 +75,18 @@ def _world(kb: KnowledgeBase, seed: int, writer: Viewer) -> None:
         raw["data"]["accused"] = rng.choice(("state-a", "state-b", "unit-a"))
         items.append(raw)
     items += [_claim(rng, f"c-{n}", {"incident": f"inc-{rng.randrange(8)}"}) for n in range(70)]
+    items += [  # sanctions and indictments (formal attributions), and a demarche (not one)
+        record(
+            f"r-{n}",
+            "response",
+            responder=rng.choice(_CLAIMANTS),
+            kind=rng.choice(("sanction", "indictment", "demarche")),
+            targets=rng.sample(_ACCUSED, rng.randint(1, 2)),
+            incident=f"inc-{rng.randrange(8)}",
+            date=_date(rng),
+        )
+        for n in range(8)
+    ]
     kb.bulk_create(items, SYSTEM)
     secret = [
         _claim(rng, f"other-ministry.s-{n}", {"incident": f"inc-{rng.randrange(8)}"})
@@ -123,7 +135,13 @@ def test_tallied_profiles_equal_the_profiles_of_each_incidents_claims(
         ids = sorted(incidents)
         ctx = tally.scorer(actors, columns)
         coded = tally.code(columns, ids, ctx)
-        found = tally.profiles(coded)
+        answers = _responses(kb)
+        formal = [
+            (ids.index(r.incident), state, root)
+            for r, state, root in scoring.formal_responses(answers, ctx)
+            if r.incident in ids
+        ]
+        found = tally.profiles(coded, formal)
         tallied: dict[str, dict[str, tuple[int, ...]]] = {}
         for g in range(len(found.incident)):
             counts = tuple(
@@ -131,11 +149,12 @@ def test_tallied_profiles_equal_the_profiles_of_each_incidents_claims(
                 for name in ("governments", "others", "formality", "level", "evidence")
             )
             extra = (int(found.dissent[g]), int(found.denials[g]), int(found.settledness[g]))
-            incident_id, state = ids[int(found.incident[g])], coded.states[int(found.state[g])]
+            incident_id, state = ids[int(found.incident[g])], found.states[int(found.state[g])]
             tallied.setdefault(incident_id, {})[state] = counts + extra
         rows = columns.rows()
         for code, incident_id in enumerate(ids):
             claims = [c for c in rows if c.incident == incident_id]
+            mine = [r for r in answers if r.incident == incident_id]
             expected = {
                 p.state: (
                     len(p.governments),
@@ -147,12 +166,12 @@ def test_tallied_profiles_equal_the_profiles_of_each_incidents_claims(
                     len(p.denials),
                     p.settledness,
                 )
-                for p in scoring.profiles(claims, ctx).values()
+                for p in scoring.profiles(claims, ctx, mine).values()
             }
             assert tallied.get(incident_id, {}) == expected, incident_id
-            _, lead = scoring.ranked_profiles(scoring.profiles(claims, ctx))
+            _, lead = scoring.ranked_profiles(scoring.profiles(claims, ctx, mine))
             at = int(found.lead[code])
-            assert (coded.states[int(found.state[at])] if at >= 0 else None) == lead
+            assert (found.states[int(found.state[at])] if at >= 0 else None) == lead
 
 
 def _loaded(
@@ -163,6 +182,12 @@ def _loaded(
         incidents = load.incidents(reader)
         actors = load.actors(reader)
         return incidents, actors, load.claim_columns(reader, load.names_of(actors, incidents))
+
+
+def _responses(kb: KnowledgeBase) -> list[load.ResponseRow]:
+    """Every response (the random world's are all visible)."""
+    with kb.reader(SYSTEM) as reader:
+        return load.responses(reader)
 
 
 def _each_viewer(

@@ -32,6 +32,7 @@ from accord.analysis.scoring import (
     Profile,
     Scorer,
     Strength,
+    formal_responses,
     items_by_accused,
     position,
     profiles,
@@ -146,7 +147,8 @@ class StateProfile:
     ``evidence``: the most evidence disclosed; ``dissent``: independent claimants that dispute
     it; ``denials``: the accused state's own voice denying or disputing it; ``joint``: joint
     statements and their signatories (coordination, shown); ``settledness``: see
-    docs/methods.md."""
+    docs/methods.md; ``responses``: the sanctions and indictments of the incident that name it
+    (their responders count among the governments, at the top formality)."""
 
     state: str
     name: str
@@ -161,6 +163,7 @@ class StateProfile:
     denials: tuple[str, ...]
     joint: dict[str, tuple[str, ...]]
     claims: tuple[str, ...]
+    responses: tuple[str, ...]
     first_government_attribution: FirstAttribution | None
 
     def sentences(self, names: dict[str, str]) -> list[str]:
@@ -183,6 +186,10 @@ class StateProfile:
             f"Most specific level named: {(self.level or 'none').replace('_', ' ')}; "
             f"most evidence disclosed: {self.evidence or 'none'}."
         )
+        if self.responses:
+            said.append(
+                f"Sanctions or indictments counted as formal attributions: {len(self.responses)}."
+            )
         if self.joint:
             joint = "; ".join(f"{j}: {named(r)}" for j, r in self.joint.items())
             said.append(f"Coordinated statements, each signatory counted ({joint}).")
@@ -421,6 +428,7 @@ def _detail(
     claims: list[ClaimRow],
     ctx: Scorer,
     incident: IncidentRow | None,
+    answers: Iterable[load.ResponseRow] = (),
 ) -> Consensus:
     rows, strengths, sectors = _evaluate(claims, ctx)
     accused_views = []
@@ -445,7 +453,7 @@ def _detail(
             )
         )
     divergence = _divergence(sectors, ctx)
-    ordered, lead = ranked_profiles(profiles(claims, ctx))
+    ordered, lead = ranked_profiles(profiles(claims, ctx, answers))
     views = tuple(_profile_view(p, ctx, incident) for p in ordered)
     return Consensus(
         about=about,
@@ -480,6 +488,7 @@ def _profile_view(p: Profile, ctx: Scorer, incident: IncidentRow | None) -> Stat
         denials=p.denials,
         joint=p.joint,
         claims=tuple(c.id for c in p.claims),
+        responses=p.responses,
         first_government_attribution=None
         if timing is None
         else FirstAttribution(
@@ -544,11 +553,16 @@ def for_incident(kb: KnowledgeBase, viewer: Viewer, incident_id: str) -> Consens
         if incident_id not in found:
             raise NotFound("no such incident", record=incident_id)
         claims = load.claims(reader, incidents=[incident_id])
-        linking = load.claims(reader, subjects=sorted({c.accused for c in claims}))
-        actors = load.actors_closure(reader, _actor_ids(claims) | _actor_ids(linking))
+        answers = load.responses(reader, [incident_id])
+        targets = {t for r in answers for t in r.targets}
+        linking = load.claims(reader, subjects=sorted({c.accused for c in claims} | targets))
+        responders = {r.responder for r in answers}
+        actors = load.actors_closure(
+            reader, _actor_ids(claims) | _actor_ids(linking) | targets | responders
+        )
     ctx = scorer(actors, linking)
     incident = found[incident_id]
-    return _detail(incident_id, incident.name, "incident", claims, ctx, incident)
+    return _detail(incident_id, incident.name, "incident", claims, ctx, incident, answers)
 
 
 def for_group(kb: KnowledgeBase, viewer: Viewer, group_id: str) -> Consensus:
@@ -581,16 +595,23 @@ def _all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
         actors = load.actors(reader)
         incidents = load.incidents(reader)
         columns = load.claim_columns(reader, load.names_of(actors, incidents))
+        answers = load.responses(reader)
     ctx = tally.scorer(actors, columns)
     ids = sorted(incidents)
     coded = tally.code(columns, ids, ctx)
     counted = tally.tally(coded)
     divergence = tally.divergence(counted, ctx)
     firsts = tally.first_attributions(coded, [incidents[i].start for i in ids])
-    found = tally.profiles(coded)
+    code_of = {incident_id: n for n, incident_id in enumerate(ids)}
+    formal = [
+        (code_of[r.incident], state, root)
+        for r, state, root in formal_responses(answers, ctx)
+        if r.incident in code_of
+    ]
+    found = tally.profiles(coded, formal)
     ranked = found.best  # each incident's first-ranked group (-1: none, the default below)
-    states = np.array([*coded.states, None], dtype=object)
-    lead_state = states[np.append(found.state, len(coded.states))[found.lead]]
+    states = np.array([*found.states, None], dtype=object)
+    lead_state = states[np.append(found.state, len(found.states))[found.lead]]
     settled = np.append(found.settledness, 0)[ranked].tolist()
     governments = np.append(found.governments, 0)[ranked].tolist()
     formality = np.append(found.formality, 0)[ranked].tolist()

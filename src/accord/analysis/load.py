@@ -286,6 +286,32 @@ def claims(
     ]
 
 
+class ResponseRow(NamedTuple):
+    """A visible response (sanction, indictment...) to an incident."""
+
+    id: str
+    responder: str
+    kind: str
+    targets: tuple[str, ...]
+    incident: str | None
+    date: str | None
+
+
+def responses(reader: Reader, incidents: Sequence[str] | None = None) -> list[ResponseRow]:
+    """Visible responses: all of them, or those to the given incidents."""
+    return [
+        ResponseRow(
+            rid,
+            d["responder"],
+            d["kind"],
+            tuple(d.get("targets", ())),
+            d.get("incident"),
+            _date(d.get("date")),
+        )
+        for rid, _, _, d, _ in _rows(reader, Kind.RESPONSE, ref_field="incident", targets=incidents)
+    ]
+
+
 def subject_claims(reader: Reader) -> list[ClaimRow]:
     """Visible claims about threat groups (``subject`` set): the group → sponsor links."""
     pointing = select(record_refs.c.record_id).where(record_refs.c.field == "subject")

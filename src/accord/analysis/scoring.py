@@ -9,13 +9,13 @@ from __future__ import annotations
 import functools
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from accord.analysis import load
-from accord.analysis.load import ActorRow, ClaimRow
+from accord.analysis.load import ActorRow, ClaimRow, ResponseRow
 from accord.domain.records import level_of
-from accord.domain.vocab import ClaimKind, Evidence, Level, Sector, Stance
+from accord.domain.vocab import ClaimKind, Evidence, Level, ResponseKind, Sector, Stance
 
 #: Accountability ladder of claim kinds: who stakes what on being right (rank / 4).
 KIND_RANK = {
@@ -295,7 +295,8 @@ class Profile(NamedTuple):
     roots of the other claimants that attributed it; ``formality``, ``level``, ``evidence``:
     the highest rank reached (-1: none); ``dissent``: roots of independent claimants that
     dispute it; ``denials``: roots of the accused state's own voice denying or disputing it;
-    ``joint``: joint statement → its signatories' roots."""
+    ``joint``: joint statement → its signatories' roots; ``responses``: the sanctions and
+    indictments counted (their responders among the governments, at the top formality)."""
 
     state: str
     governments: tuple[str, ...]
@@ -307,6 +308,7 @@ class Profile(NamedTuple):
     denials: tuple[str, ...]
     joint: dict[str, tuple[str, ...]]
     claims: tuple[ClaimRow, ...]
+    responses: tuple[str, ...] = ()
 
     @property
     def settledness(self) -> int:
@@ -354,22 +356,54 @@ def level_rank(claim: ClaimRow, ctx: Scorer) -> int:
     return LEVEL_RANK.get(level, -1) if level is not None else -1
 
 
-def profiles(claims: Iterable[ClaimRow], ctx: Scorer) -> dict[str, Profile]:
-    """Accused state → its profile over these claims (withdrawn ones skipped). Pure."""
+#: Responses that are a legal action or a sanction against their targets: each is its
+#: responder's formal attribution of the incident to the targets' state.
+FORMAL_RESPONSES = frozenset({ResponseKind.SANCTION.value, ResponseKind.INDICTMENT.value})
+
+
+def formal_responses(
+    responses: Iterable[ResponseRow], ctx: Scorer
+) -> Iterator[tuple[ResponseRow, str, str]]:
+    """(response, the state it holds responsible, the responder's root) for each sanction or
+    indictment about an incident and each of its targets, the government responders only, the
+    targets and responders the scorer knows (visible) only."""
+    for r in responses:
+        if r.kind not in FORMAL_RESPONSES or r.incident is None or r.responder not in ctx.actors:
+            continue
+        root, sector = ctx.who(r.responder)
+        if sector != Sector.GOVERNMENT.value:
+            continue
+        for state in sorted({state_of(t, ctx) for t in r.targets if t in ctx.actors}):
+            yield r, state, root
+
+
+def profiles(
+    claims: Iterable[ClaimRow], ctx: Scorer, responses: Iterable[ResponseRow] = ()
+) -> dict[str, Profile]:
+    """Accused state → its profile over these claims (withdrawn ones skipped) and the formal
+    responses (sanctions, indictments) to the same incident. Pure."""
     by_state: dict[str, list[ClaimRow]] = defaultdict(list)
     for c in claims:
         if c.withdrawn is None:
             by_state[state_of(c.accused, ctx)].append(c)
-    return {state: _profile(state, rows, ctx) for state, rows in by_state.items()}
+    answered: dict[str, dict[str, str]] = defaultdict(dict)  # state -> response id -> root
+    for r, state, root in formal_responses(responses, ctx):
+        answered[state][r.id] = root
+    return {
+        state: _profile(state, by_state.get(state, []), ctx, answered.get(state, {}))
+        for state in sorted(set(by_state) | set(answered))
+    }
 
 
-def _profile(state: str, claims: list[ClaimRow], ctx: Scorer) -> Profile:
-    governments: set[str] = set()
+def _profile(state: str, claims: list[ClaimRow], ctx: Scorer, answered: dict[str, str]) -> Profile:
+    governments: set[str] = set(answered.values())
     others: dict[str, set[str]] = defaultdict(set)
     dissent: set[str] = set()
     denials: set[str] = set()
     joint: dict[str, set[str]] = defaultdict(set)
     formality = level = evidence = -1
+    if answered:
+        formality = FORMALITY[ClaimKind.LEGAL_ACTION.value]
     for c in claims:
         root, sector = ctx.who(c.claimant)
         if c.stance in load.SUPPORTING:
@@ -401,6 +435,7 @@ def _profile(state: str, claims: list[ClaimRow], ctx: Scorer) -> Profile:
         denials=tuple(sorted(denials)),
         joint={j: tuple(sorted(r)) for j, r in sorted(joint.items())},
         claims=tuple(claims),
+        responses=tuple(sorted(answered)),
     )
 
 

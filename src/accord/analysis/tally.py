@@ -21,7 +21,7 @@ import numpy.typing as npt
 from accord.analysis import load, scoring
 from accord.analysis.scoring import EVIDENCE_RANK, SIGN, Scorer, counted_weight
 from accord.domain.records import level_of
-from accord.domain.vocab import ActorKind, Sector, Stance
+from accord.domain.vocab import ActorKind, ClaimKind, Sector, Stance
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -117,6 +117,7 @@ class Coded(NamedTuple):
     # stance (see _STANCE_CODE), formality, evidence and level ranks, and whether the claimant
     # speaks for that state.
     states: Sequence[str]
+    roots: Sequence[str]  # the claimant roots ``root`` numbers, ascending
     state: Ints
     stance: Ints
     formality: Ints
@@ -196,6 +197,7 @@ def code(
         government=government[claimant_code],
         rolled=rolled,
         states=states,
+        roots=sorted(root_code),
         state=state,
         stance=np.array([_STANCE_CODE[st] for st, *_ in facts], dtype=np.int64)[combo_code],
         formality=np.array([scoring.FORMALITY[k] for _, k, *_ in facts])[combo_code],
@@ -541,8 +543,10 @@ def scorer(actors: dict[str, load.ActorRow], columns: load.ClaimColumns) -> Scor
 @dataclass(frozen=True)
 class Profiles:
     """The profile counts of every (incident, state) group (``scoring.profiles``), groups in
-    (incident, state) order, and each incident's lead (``scoring.ranked_profiles``)."""
+    (incident, state) order, and each incident's lead (``scoring.ranked_profiles``). ``state``
+    numbers ``states`` (the coded claims' states and those of formal responses)."""
 
+    states: Sequence[str]
     incident: Ints
     state: Ints
     governments: Ints
@@ -572,24 +576,46 @@ def _highest(group: Ints, values: Ints, chosen: npt.NDArray[np.bool_], count: in
     return found
 
 
-def profiles(c: Coded) -> Profiles:
-    """The profile of every (incident, accused state) group of the counted claims and each
-    incident's lead, on columns. Pure."""
+def _recoded(names: Sequence[str], codes: Ints, extra: Sequence[str]) -> tuple[list[str], Ints]:
+    """``names`` (ascending, numbered by ``codes``) joined with ``extra``: the new ascending
+    names, then ``codes`` and ``extra`` renumbered in them, one array."""
+    joined = sorted(set(names) | set(extra))
+    number = {name: n for n, name in enumerate(joined)}
+    old = np.array([number[name] for name in names], dtype=np.int64)
+    added = np.array([number[name] for name in extra], dtype=np.int64)
+    return joined, np.concatenate([old[codes] if len(names) else codes, added])
+
+
+def profiles(c: Coded, responses: Sequence[tuple[int, str, str]] = ()) -> Profiles:
+    """The profile of every (incident, accused state) group of the counted claims and of the
+    formal ``responses`` — (incident code, state, responder's root) triples from
+    ``scoring.formal_responses`` — and each incident's lead, on columns. Pure."""
     kept = np.flatnonzero(c.incident >= 0)
-    width = max(len(c.states), 1)
-    keys, group = np.unique(c.incident[kept] * width + c.state[kept], return_inverse=True)
+    extra = len(responses)
+    states, state = _recoded(c.states, c.state[kept], [s for _, s, _ in responses])
+    _, root = _recoded(c.roots, c.root[kept], [r for _, _, r in responses])
+    incident = np.concatenate(
+        [c.incident[kept], np.array([i for i, _, _ in responses], dtype=np.int64)]
+    )
+    width = max(len(states), 1)
+    keys, group = np.unique(incident * width + state, return_inverse=True)
     count = len(keys)
-    stance, root = c.stance[kept], c.root[kept]
+
+    def padded(values: Any, fill: Any) -> Any:
+        return np.concatenate([values[kept], np.full(extra, fill, dtype=values.dtype)])
+
+    stance = padded(c.stance, SUPPORTS)  # a formal response supports, from a government
     supports = stance == SUPPORTS
-    government = c.government[kept]
-    disputes, own = stance == DISPUTES, c.own[kept]
+    government = padded(c.government, True)
+    disputes, own = stance == DISPUTES, padded(c.own, False)
     governments = _distinct_per_group(group, root, supports & government, count)
     others = _distinct_per_group(group, root, supports & ~government, count)
     dissent = _distinct_per_group(group, root, disputes & ~own, count)
     denials = _distinct_per_group(group, root, (stance == DENIES) | (disputes & own), count)
-    formality = np.maximum(_highest(group, c.formality[kept], supports, count), 0)
-    level = _highest(group, c.level[kept], supports | (stance == LOCATES), count)
-    evidence = _highest(group, c.evidence[kept], supports, count)
+    legal = scoring.FORMALITY[ClaimKind.LEGAL_ACTION.value]
+    formality = np.maximum(_highest(group, padded(c.formality, legal), supports, count), 0)
+    level = _highest(group, padded(c.level, -1), supports | (stance == LOCATES), count)
+    evidence = _highest(group, padded(c.evidence, -1), supports, count)
     settled = np.select(
         [
             governments + others == 0,
@@ -601,7 +627,7 @@ def profiles(c: Coded) -> Profiles:
         [0, 3, 5, 4, 2],
         default=1,
     )
-    incident = keys // width
+    incident = keys // width  # now per group
     # The lead: the greatest rank of each incident, strictly (rank_key's order).
     order = np.lexsort((dissent, -evidence, -level, -others, -formality, -governments, incident))
     ranks = np.stack([governments, formality, others, level, evidence, -dissent])[:, order]
@@ -621,6 +647,7 @@ def profiles(c: Coded) -> Profiles:
     first = np.full(len(c.incidents), -1, dtype=np.int64)
     first[incident[best]] = best
     return Profiles(
+        states=states,
         incident=incident,
         state=keys % width,
         governments=governments,
