@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import orjson
@@ -79,10 +80,10 @@ def test_rest_analyses_answer_for_the_caller(client: TestClient) -> None:
 _PROFILE_KEYS = {"state", "governments", "formality", "level", "dissent", "denials", "settledness"}
 
 
-def _assert_sony_profile(answer: dict[str, object]) -> None:
+def _assert_sony_profile(answer: dict[str, Any]) -> None:
     """The Sony answer names, per accused state, what the issue asks for."""
     assert answer["lead"] == "state-kp"
-    (kp,) = answer["profiles"]  # type: ignore[misc]
+    (kp,) = answer["profiles"]
     assert set(kp) >= _PROFILE_KEYS
     assert (kp["state"], kp["governments"], kp["settledness"]) == (
         "state-kp",

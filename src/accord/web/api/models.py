@@ -337,6 +337,8 @@ _NAMES: Mapping[type, str] = {
     consensus.Summary: "ConsensusSummary",
     consensus.Overview: "ConsensusOverview",
     consensus.Timing: "TimeToAttribution",
+    consensus.StateProfile: "ConsensusProfile",
+    consensus.FirstAttribution: "FirstGovernmentAttribution",
     saydo.StateRow: "SayDoRow",
     saydo.Event: "TimelineEvent",
     saydo.StateDetail: "SayDoState",
@@ -345,7 +347,8 @@ _NAMES: Mapping[type, str] = {
 }
 #: Descriptions where the class docstring speaks of the implementation.
 _DOCS: Mapping[type, str] = {
-    consensus.Summary: "One line of the all-incidents table: the leading accused and the flags.",
+    consensus.Summary: "One line of the all-incidents table: the lead state (none on a tie or "
+    "without attribution), its settledness, governments and most formal step, and the flags.",
 }
 #: Values a result's ``to_json`` adds to its fields.
 _COMPUTED: Mapping[type, Mapping[str, Any]] = {
