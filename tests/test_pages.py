@@ -638,3 +638,9 @@ def test_column_chart_axis_has_round_ticks_up_to_the_peak(peak: int, expected: l
     assert ticks(peak) == expected
     svg = stacked_columns([("2017", {"a": peak})], ["a"], title="t")
     assert svg.count('text-anchor="end" class="val small">') == len(expected)  # a label a tick
+
+
+def test_home_counts_link_to_the_index_pages(client: TestClient) -> None:
+    html = client.get("/").text
+    for kind, path in [("incidents", "/incidents"), ("actors", "/actors"), ("norms", "/norms")]:
+        assert f'<a href="{path}">{kind}</a>' in html
