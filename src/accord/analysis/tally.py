@@ -561,11 +561,13 @@ class Profiles:
     best: Ints  # per incident: its first-ranked group (the lead, or one of a tie), -1: none
 
 
-def _distinct_per_group(group: Ints, root: Ints, chosen: npt.NDArray[np.bool_], count: int) -> Ints:
-    """Per group, how many distinct roots its ``chosen`` claims have."""
-    pairs = np.unique(_combined(group[chosen], root[chosen]))
-    width = int(root[chosen].max()) + 1 if chosen.any() else 1
-    found: Ints = np.bincount(pairs // width, minlength=count)
+def _distinct_per_group(group: Ints, pair: Ints, chosen: npt.NDArray[np.bool_], count: int) -> Ints:
+    """Per group, how many distinct roots its ``chosen`` items have (items sorted by their
+    (group, root) ``pair``, so equal pairs are runs: no sort)."""
+    picked = pair[chosen]
+    first = np.ones(len(picked), dtype=bool)
+    first[1:] = picked[1:] != picked[:-1]
+    found: Ints = np.bincount(group[chosen][first], minlength=count)
     return found
 
 
@@ -598,20 +600,25 @@ def profiles(c: Coded, responses: Sequence[tuple[int, str, str]] = ()) -> Profil
         [c.incident[kept], np.array([i for i, _, _ in responses], dtype=np.int64)]
     )
     width = max(len(states), 1)
-    keys, group = np.unique(incident * width + state, return_inverse=True)
+    key = incident * width + state
+    pair = _combined(key, root)
+    order = np.argsort(pair)  # one sort: groups are runs of keys, (group, root) runs of pairs
+    pair = pair[order]
+    starts, group = _runs(key[order])
+    keys = key[order][starts]
     count = len(keys)
 
     def padded(values: Any, fill: Any) -> Any:
-        return np.concatenate([values[kept], np.full(extra, fill, dtype=values.dtype)])
+        return np.concatenate([values[kept], np.full(extra, fill, dtype=values.dtype)])[order]
 
     stance = padded(c.stance, SUPPORTS)  # a formal response supports, from a government
     supports = stance == SUPPORTS
     government = padded(c.government, True)
     disputes, own = stance == DISPUTES, padded(c.own, False)
-    governments = _distinct_per_group(group, root, supports & government, count)
-    others = _distinct_per_group(group, root, supports & ~government, count)
-    dissent = _distinct_per_group(group, root, disputes & ~own, count)
-    denials = _distinct_per_group(group, root, (stance == DENIES) | (disputes & own), count)
+    governments = _distinct_per_group(group, pair, supports & government, count)
+    others = _distinct_per_group(group, pair, supports & ~government, count)
+    dissent = _distinct_per_group(group, pair, disputes & ~own, count)
+    denials = _distinct_per_group(group, pair, (stance == DENIES) | (disputes & own), count)
     legal = scoring.FORMALITY[ClaimKind.LEGAL_ACTION.value]
     formality = np.maximum(_highest(group, padded(c.formality, legal), supports, count), 0)
     level = _highest(group, padded(c.level, -1), supports | (stance == LOCATES), count)
