@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pycountry
+
 from accord import accounts
 from accord.access import SYSTEM, Viewer, id_namespace
 from accord.domain.vocab import (
@@ -64,6 +66,11 @@ ORGS: tuple[tuple[str, Sector, int], ...] = (
 #: The organisation whose reader the sharing benchmarks use.
 MID_SIZE_ORG = "bastion-security-research"
 READERS_PER_ORG = 3
+
+#: Assigned ISO 3166-1 codes, sorted so a seed gives the same world.
+_COUNTRIES = sorted(str(c.alpha_2) for c in pycountry.countries)
+#: The stances of a claim about an incident's author ('locates' needs a territory level).
+_BLAMING = (Stance.ATTRIBUTES, Stance.DISPUTES, Stance.DENIES, Stance.SELF_ATTRIBUTES)
 
 #: Default marking mix of contributed records: (marking, weight).
 MARKING_MIX: tuple[tuple[Marking, float], ...] = (
@@ -355,7 +362,7 @@ class _Generator:
     def state(self, owner: str) -> dict[str, Any]:
         rid = self.next_id("state")
         name = f"Republic of {self.word().capitalize()}"
-        code = "".join(self.rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(2))
+        code = self.rng.choice(_COUNTRIES)  # an assigned code: the domain refuses any other
         data = {"name": name, "kind": "state", "country": code, "description": self.text(8)}
         return self.envelope(rid, "actor", data, owner)
 
@@ -447,7 +454,7 @@ class _Generator:
             ),
             "incident": self.pools.pick(self.rng, ("incident",), owner),
             "accused": self.pools.pick(self.rng, ("threat_group", "state"), owner),
-            "stance": self.rng.choices(list(Stance), (8, 2, 1, 0.2))[0].value,
+            "stance": self.rng.choices(_BLAMING, (8, 2, 1, 0.2))[0].value,
             "kind": self.rng.choice(list(ClaimKind)).value,
             "date": self.date(),
             "confidence": self.rng.randint(10, 95),
