@@ -38,6 +38,9 @@ def _svg(width: int, height: int, title: str, body: str, css_class: str = "chart
     return Markup(  # noqa: S704 - every label and title is escaped before it gets here
         f'<svg class="{css_class}" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{label}" xmlns="http://www.w3.org/2000/svg" '
+        # The font as attributes too: a PDF renderer applies no page CSS inside an SVG, and the
+        # label column is measured for this font and size.
+        f'font-family="DejaVu Sans, sans-serif" font-size="{FONT_PX}" '
         f'preserveAspectRatio="xMinYMin meet"><title>{label}</title>{body}</svg>'
     )
 
@@ -46,26 +49,102 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+FONT_PX = 11  # the charts' label size (report.css and app.css: svg.chart { font: 11px })
+LINE_PX = 13
+# Advance widths of DejaVu Sans, in em, by character class: narrow, wide and capital letters;
+# everything else gets the average. An estimate that errs wide, so a label never overruns.
+_NARROW = frozenset("fijlrtI.,;:'!|()[] ")
+_WIDE = frozenset("mwMW@%")
+
+
+def text_width(text: str, size: float = FONT_PX) -> float:
+    """The estimated width of ``text`` in ``size``-pixel DejaVu Sans (the charts' font). Pure."""
+    em = 0.0
+    for ch in text:
+        if ch in _NARROW:
+            em += 0.36
+        elif ch in _WIDE:
+            em += 0.95
+        elif ch.isupper() or ch.isdigit():
+            em += 0.72 if ch.isupper() else 0.64
+        else:
+            em += 0.62
+    return em * size
+
+
+def fit_lines(text: str, room: float, *, most: int = 2, size: float = FONT_PX) -> list[str]:
+    """``text`` wrapped at spaces into at most ``most`` lines each no wider than ``room``
+    pixels; the last line ends in "…" when the text does not fit. Pure."""
+    lines: list[str] = []
+    words = text.split()
+    while words and len(lines) < most:
+        line = words.pop(0)
+        while words and text_width(f"{line} {words[0]}", size) <= room:
+            line = f"{line} {words.pop(0)}"
+        lines.append(line)
+    if not lines:
+        return [""]
+    last = lines[-1]
+    if words or text_width(last, size) > room:
+        while last and text_width(last + "…", size) > room:
+            last = last[:-1]
+        lines[-1] = last.rstrip() + "…"
+    return lines
+
+
+def _label_column(labels: Sequence[str], width: int, label_width: int | None) -> int:
+    """The width of the label column: the longest label plus a margin, at most 45% of the chart
+    (longer labels wrap), or ``label_width`` when given."""
+    if label_width is not None:
+        return label_width
+    longest = max((text_width(label) for label in labels), default=0.0)
+    return int(min(longest + 12, width * 0.45)) + 1
+
+
+def _label(label: str, right: float, middle: float, room: float) -> tuple[str, int]:
+    """A right-aligned label ending at ``right``, vertically centred on ``middle``, wrapped to fit
+    ``room`` pixels; with the full text as its ``<title>`` when wrapped or elided. Returns the
+    markup and the number of lines."""
+    lines = fit_lines(label, room)
+    first = middle + 4 - (len(lines) - 1) * LINE_PX / 2
+    spans = "".join(
+        f'<tspan x="{right:.0f}" y="{first + i * LINE_PX:.1f}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    title = f"<title>{escape(label)}</title>" if " ".join(lines) != label else ""
+    return f'<text text-anchor="end" class="lbl">{title}{spans}</text>', len(lines)
+
+
 def hbar(
-    rows: Sequence[tuple[str, float]], *, title: str, width: int = 640, label_width: int = 240
+    rows: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    width: int = 640,
+    label_width: int | None = None,
 ) -> Markup:
-    """A horizontal bar chart: one bar per (label, value)."""
+    """A horizontal bar chart: one bar per (label, value). The label column is as wide as the
+    longest label (measured), up to 45% of the chart; longer labels wrap onto a second line."""
     bar_h, gap, top = 20, 6, 6
+    label_width = _label_column([label for label, _ in rows], width, label_width)
+    room = label_width - 8
     peak = max((v for _, v in rows), default=0) or 1
     span = width - label_width - 50
     parts: list[str] = []
-    for i, (label, value) in enumerate(rows):
-        y = top + i * (bar_h + gap)
+    y = top
+    for label, value in rows:
+        two = len(fit_lines(label, room)) > 1
+        row_h = bar_h + (LINE_PX if two else 0)
         w = max(1.0, span * value / peak) if value else 0.0
+        bar_y = y + (row_h - bar_h) / 2
+        text, _ = _label(label, label_width - 6, y + row_h / 2, room)
         parts.append(
-            f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end" class="lbl">'
-            f"{escape(_clip(label, label_width // 8))}</text>"
-            f'<rect x="{label_width}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+            text + f'<rect x="{label_width}" y="{bar_y:.1f}" width="{w:.1f}" height="{bar_h}" '
             f'fill="{colour(0)}"><title>{escape(label)}: {_fmt(value)}</title></rect>'
-            f'<text x="{label_width + w + 4:.1f}" y="{y + 15}" class="val">{_fmt(value)}</text>'
+            f'<text x="{label_width + w + 4:.1f}" y="{bar_y + 15:.1f}" class="val">'
+            f"{_fmt(value)}</text>"
         )
-    height = top * 2 + len(rows) * (bar_h + gap)
-    return _svg(width, max(height, 30), title, "".join(parts))
+        y += row_h + gap
+    return _svg(width, max(y + top, 30), title, "".join(parts))
 
 
 def grouped_hbar(
@@ -74,21 +153,21 @@ def grouped_hbar(
     *,
     title: str,
     width: int = 640,
-    label_width: int = 200,
+    label_width: int | None = None,
 ) -> Markup:
-    """Horizontal bars grouped per label, one bar per series, with a legend on top."""
+    """Horizontal bars grouped per label, one bar per series, with a legend on top. Labels are
+    measured and wrapped as in :func:`hbar`."""
     bar_h, gap = 12, 10
+    label_width = _label_column([label for label, _ in rows], width, label_width)
     legend_h = 8 + ((len(series) + 1) // 2) * 18
     peak = max((v for _, values in rows for v in values.values()), default=0) or 1
     span = width - label_width - 50
     parts = [_legend(series, 0, width, per_row=2)]
-    group_h = bar_h * len(series) + gap
+    group_h = max(bar_h * len(series), 2 * LINE_PX) + gap
     for i, (label, values) in enumerate(rows):
         y0 = legend_h + i * group_h
-        parts.append(
-            f'<text x="{label_width - 6}" y="{y0 + bar_h * len(series) / 2 + 5:.1f}" '
-            f'text-anchor="end" class="lbl">{escape(_clip(label, label_width // 8))}</text>'
-        )
+        text, _ = _label(label, label_width - 6, y0 + bar_h * len(series) / 2, label_width - 8)
+        parts.append(text)
         for j, name in enumerate(series):
             value = values.get(name, 0)
             w = max(1.0, span * value / peak) if value else 0.0
@@ -97,7 +176,8 @@ def grouped_hbar(
                 f'<rect x="{label_width}" y="{y}" width="{w:.1f}" height="{bar_h - 1}" '
                 f'fill="{colour(j)}"><title>{escape(label)} — {escape(name)}: {_fmt(value)}'
                 f"</title></rect>"
-                f'<text x="{label_width + w + 4:.1f}" y="{y + bar_h - 2}" class="val small">'
+                f'<text font-size="9" x="{label_width + w + 4:.1f}" y="{y + bar_h - 2}" '
+                'class="val small">'
                 f"{_fmt(value)}</text>"
             )
     height = legend_h + len(rows) * group_h + 4
@@ -140,8 +220,10 @@ def stacked_columns(
         y_tick = top + plot_h - plot_h * tick / peak
         parts.append(
             f'<line x1="{left}" y1="{y_tick:.1f}" x2="{width - 5}" y2="{y_tick:.1f}" '
-            f'class="{"axis" if tick == 0 else "gridline"}"/>'
-            f'<text x="{left - 4}" y="{y_tick + 4:.1f}" text-anchor="end" class="val small">'
+            f'class="{"axis" if tick == 0 else "gridline"}" '
+            f'stroke="{"#777" if tick == 0 else "#e3e6ea"}"/>'
+            f'<text font-size="9" x="{left - 4}" y="{y_tick + 4:.1f}" '
+            'text-anchor="end" class="val small">'
             f"{_fmt(tick)}</text>"
         )
     label_every = max(1, round(len(columns) / 12))
@@ -161,7 +243,8 @@ def stacked_columns(
             )
         if i % label_every == 0:
             parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
+                f'<text font-size="9" x="{x + bar_w / 2:.1f}" y="{top + plot_h + 16}" '
+                'text-anchor="middle" '
                 f'class="val small">{escape(label)}</text>'
             )
     return _svg(width, height, title, "".join(parts))
@@ -208,7 +291,7 @@ def network(
     bx, by = (slot % 5) * cell + 4, (slot // 5) * 18
     parts.append(
         f'<circle cx="{bx + 6:.1f}" cy="{by + 9}" r="5" fill="#fff" stroke="#000" '
-        f'stroke-width="3"/><text x="{bx + 16:.1f}" y="{by + 13}" class="val small">'
+        f'stroke-width="3"/><text font-size="9" x="{bx + 16:.1f}" y="{by + 13}" class="val small">'
         "bridge (outlined)</text>"
     )
     parts.append('<g class="edges">')
@@ -248,7 +331,8 @@ def _legend(series: Sequence[str], y: int, width: int, per_row: int = 4) -> str:
         yy = y + (i // per_row) * 18
         parts.append(
             f'<rect x="{x:.1f}" y="{yy + 3}" width="12" height="12" fill="{colour(i)}"/>'
-            f'<text x="{x + 16:.1f}" y="{yy + 13}" class="val small">{escape(_clip(name, 30))}'
+            f'<text font-size="9" x="{x + 16:.1f}" y="{yy + 13}" class="val small">'
+            f"{escape(_clip(name, 30))}"
             "</text>"
         )
     return "".join(parts)
