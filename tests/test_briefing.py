@@ -3,11 +3,17 @@ the data the viewer may see."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+from html import unescape
 
 import pytest
 
+from accord import report
+from accord.access import ANONYMOUS, SYSTEM, Viewer
+from accord.kb import KnowledgeBase
 from accord.web.pages.charts import grouped_hbar, hbar, text_width
+from tests.conftest import actor, assessment, claim, incident, initiative, norm, participation
 
 SVG = "{http://www.w3.org/2000/svg}"
 LONG = "Paris Call for Trust and Security in Cyberspace (Paris 2018)"  # 60 characters
@@ -52,3 +58,73 @@ def test_label_column_fits_the_longest_short_label() -> None:
     (first, _) = _labels(svg)
     (line,) = first.iter(f"{SVG}tspan")
     assert 0 <= float(line.get("x", "0")) - text_width("government") < 20  # no wasted margin
+
+
+def _world(kb: KnowledgeBase) -> None:
+    """Two states, three initiatives (one without participants), one incident with a claim
+    and an assessed breach."""
+    kb.bulk_create(
+        [
+            actor("state-ru", "Russia"),
+            actor("state-fr", "France"),
+            actor("acme", "Acme Security", kind="company"),
+            initiative("paris-call", "multistakeholder", "2018-11", name="Paris Call"),
+            initiative("gge-2015", "un_process", "2015", name="UN GGE 2015"),
+            initiative("quiet", "regional", "2010", name="Quiet Forum"),
+            norm("gge-13c", "gge-2015"),
+            participation("part-ru-gge", "state-ru", "gge-2015", joined="2015-07"),
+            participation("part-fr-gge", "state-fr", "gge-2015"),
+            participation("part-fr-paris", "state-fr", "paris-call"),
+            participation("part-acme-paris", "acme", "paris-call", role="supporter"),
+            incident("notpetya", "NotPetya", start="2017-06-27"),
+            incident("unclaimed", "Unclaimed", start="2019-01"),
+            claim("claim-fr-notpetya", "state-fr", "notpetya", "state-ru", date="2018-02-15"),
+            assessment("assess-notpetya", "notpetya", "gge-13c"),
+        ],
+        SYSTEM,
+    )
+
+
+def _summary(kb: KnowledgeBase, viewer: Viewer = ANONYMOUS) -> list[str]:
+    html = report.build(kb, viewer)
+    block = html.split('<ul class="summary">', 1)[1].split("</ul>", 1)[0]
+    return [unescape(s) for s in re.findall(r"<li>(.*?)</li>", block, re.S)]
+
+
+def test_summary_states_five_figures_with_their_coverage(kb: KnowledgeBase) -> None:
+    _world(kb)
+    landscape, norms, saydo, contested, divide = _summary(kb)
+    assert landscape.startswith("3 initiatives are on record, 1 of them started after 2017")
+    assert "a start year is known for 3 of 3 initiatives" in landscape
+    assert norms.startswith("UN GGE 2015 has the most endorsers of a norm-setting initiative, 2")
+    assert "participants are known for 1 of 1 initiatives that set norms" in norms
+    assert saydo.startswith("Russia is the state with the most breaches")
+    assert "an assessment links a norm to 1 of 2 incidents" in saydo
+    assert "attribution claims are known for 1 of 2 incidents" in contested
+    assert divide.startswith("50% of the initiatives with known participants (1 of 2")
+    assert "participants are known for 2 of 3 initiatives" in divide
+
+
+def test_summary_follows_the_data(kb: KnowledgeBase) -> None:
+    _world(kb)
+    assert _summary(kb)[0].startswith("3 initiatives are on record, 1 of them")
+    kb.bulk_create(
+        [
+            initiative("octopus", "multistakeholder", "2021", name="Octopus"),
+            participation("part-acme-octopus", "acme", "octopus"),
+            participation("part-ru-octopus", "state-ru", "octopus"),
+            claim("claim-ru-unclaimed", "state-ru", "unclaimed", "state-fr"),
+        ],
+        SYSTEM,
+    )
+    after = _summary(kb)
+    assert after[0].startswith("4 initiatives are on record, 2 of them started after 2017")
+    assert "attribution claims are known for 2 of 2 incidents" in after[3]
+    assert after[4].startswith("67% of the initiatives with known participants (2 of 3")
+
+
+def test_summary_counts_only_what_the_viewer_may_see(kb: KnowledgeBase) -> None:
+    _world(kb)
+    kb.create({**initiative("secret-club", "bilateral", "2022"), "marking": "AMBER"}, SYSTEM)
+    assert _summary(kb)[0].startswith("3 initiatives are on record")
+    assert _summary(kb, SYSTEM)[0].startswith("4 initiatives are on record")

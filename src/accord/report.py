@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from accord.access import ANONYMOUS, Viewer
 from accord.analysis import consensus as consensus_analysis
-from accord.domain.records import Norm, Participation, Record, Source
+from accord.domain.records import Assessment, Norm, Participation, Record, Source
 from accord.domain.vocab import Kind
 from accord.errors import BadRequest
 from accord.kb import KnowledgeBase
@@ -107,6 +107,79 @@ def _contested(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
     }
 
 
+def _of(part: int, whole: int, what: str) -> str:
+    """ "N of M <what>" for a coverage caveat."""
+    return f"{part} of {whole} {what}"
+
+
+def _assessed_incidents(kb: KnowledgeBase, viewer: Viewer) -> int:
+    """How many visible incidents a visible assessment links to a norm. Read-only."""
+    linked = {
+        r.data.incident
+        for r in kb.iter_records(viewer, kind=Kind.ASSESSMENT)
+        if isinstance(r.data, Assessment)
+    }
+    return len(kb.get_many(sorted(linked), viewer))  # the incidents themselves visible too
+
+
+def summary(kb: KnowledgeBase, viewer: Viewer, context: dict[str, Any]) -> list[str]:
+    """The executive summary: one sentence per section, each with its number and what the
+    record covers, from the figures ``context`` already holds for ``viewer``. Read-only."""
+    counts: dict[str, int] = context["counts"]
+    incidents = counts.get("incident", 0)
+    land = context["landscape"]
+    dated = land.initiatives - land.by_year.get("undated", 0)
+    after = sum(n for year, n in land.by_year.items() if year != "undated" and int(year) > 2017)
+    sentences = [
+        f"{land.initiatives} initiatives are on record, {after} of them started after 2017, the "
+        f"year of the source paper's count; a start year is known for "
+        f"{_of(dated, land.initiatives, 'initiatives')}."
+    ]
+    setters: list[NormSetter] = context["norm_rows"]
+    joined = sum(1 for r in setters if r.endorsers)
+    if setters and setters[0].endorsers:
+        lead = setters[0]
+        sentences.append(
+            f"{lead.name} has the most endorsers of a norm-setting initiative, {lead.endorsers}; "
+            f"participants are known for {_of(joined, len(setters), 'initiatives that set norms')}."
+        )
+    else:
+        sentences.append(
+            f"No endorser of a norm is on record: participants are known for "
+            f"{_of(joined, len(setters), 'initiatives that set norms')}."
+        )
+    states = context["say_do"]["table"].states
+    assessed = _assessed_incidents(kb, viewer)
+    coverage = f"an assessment links a norm to {_of(assessed, incidents, 'incidents')}"
+    top = max(states, key=lambda r: (r.breaches, -r.assessed_incidents), default=None)
+    if top is not None and top.breaches:
+        sentences.append(
+            f"{top.name} is the state with the most breaches of norms it had endorsed, "
+            f"{top.breaches} in {top.assessed_incidents} attributed incidents assessed; "
+            f"{coverage}."
+        )
+    else:
+        sentences.append(f"No breach of an endorsed norm is on record; {coverage}.")
+    overview = context["overview"]
+    contested = len(context["contested"])
+    sentences.append(
+        f"{_of(contested, overview.with_claims, 'incidents with attribution claims')} are "
+        f"contested; attribution claims are known for "
+        f"{_of(overview.with_claims, incidents, 'incidents')}."
+    )
+    net = context["metrics"]
+    share = (
+        f"{100 * net.public_private_share:.0f}%" if net.public_private_share is not None else "None"
+    )
+    sentences.append(
+        f"{share} of the initiatives with known participants "
+        f"({_of(net.public_private, net.initiatives_with_participants, 'initiatives')}) bring "
+        f"governments and companies together; participants are known for "
+        f"{_of(net.initiatives_with_participants, land.initiatives, 'initiatives')}."
+    )
+    return sentences
+
+
 def _bibliography(records: list[Record]) -> list[Cited]:
     by_url: dict[str, tuple[Source, list[str]]] = {}
     for record in records:
@@ -132,6 +205,7 @@ def build(kb: KnowledgeBase, viewer: Viewer = ANONYMOUS) -> str:
         **_contested(kb, viewer),
         **analyses.network(kb, viewer),
     }
+    context["summary"] = summary(kb, viewer, context)
     cited: list[Record] = [r.initiative for r in context["norm_rows"] if r.initiative is not None]
     incident_ids = [s.incident for s, _ in context["contested"]]
     cited.extend(kb.get_many(incident_ids, viewer).values())
