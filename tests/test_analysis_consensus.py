@@ -480,7 +480,8 @@ def test_bundled_solarwinds_is_settled_by_five_governments(kb: KnowledgeBase) ->
     assert result.lead == "state-ru"
     ru = result.profiles[0]
     assert {"state-us", "state-gb", "state-ca", "state-au", "nato"} <= set(ru.governments)
-    assert ru.settledness == "settled"
+    assert (ru.settledness, ru.level) == ("settled", "agency")
+    assert ru.formality == "legal action or sanction"  # the Treasury's sanctions (a response)
     overview = consensus.all_incidents(kb, SYSTEM)
     lines = {s.incident: s for s in overview.incidents}
     assert lines["solarwinds-2020"].lead == "state-ru"
