@@ -12,7 +12,7 @@ import pytest
 from accord import report
 from accord.access import ANONYMOUS, SYSTEM, Viewer
 from accord.kb import KnowledgeBase
-from accord.web.pages.charts import grouped_hbar, hbar, text_width
+from accord.web.pages.charts import Node, grouped_hbar, hbar, label_box, network, text_width
 from tests.conftest import actor, assessment, claim, incident, initiative, norm, participation
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -128,3 +128,27 @@ def test_summary_counts_only_what_the_viewer_may_see(kb: KnowledgeBase) -> None:
     kb.create({**initiative("secret-club", "bilateral", "2022"), "marking": "AMBER"}, SYSTEM)
     assert _summary(kb)[0].startswith("3 initiatives are on record")
     assert _summary(kb, SYSTEM)[0].startswith("4 initiatives are on record")
+
+
+def test_network_labels_do_not_overlap_in_a_crowded_cluster() -> None:
+    crowd = [
+        Node(f"n{i}", f"Government of State {i}", 1, 0.5 + i * 0.004, 0.5, "/", bridge=True)
+        for i in range(12)
+    ]
+    svg = network(crowd, [], ["initiative", "government"], title="t", width=900)
+    root = ET.fromstring(svg)
+    labels = [t for t in root.iter(f"{SVG}text") if t.get("class") == "nlbl"]
+    boxes = [
+        label_box(
+            float(t.get("x", 0)), float(t.get("y", 0)), t.get("text-anchor", ""), t.text or ""
+        )
+        for t in labels
+    ]
+    assert 2 <= len(boxes) < len(crowd)  # some labelled, the rest left to their tooltips
+    for i, a in enumerate(boxes):
+        assert a[0] >= 0
+        assert a[2] <= 900
+        for b in boxes[i + 1 :]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+    titles = {t.text for t in root.iter(f"{SVG}title")}
+    assert all(f"{n.label} — bridge" in titles for n in crowd)

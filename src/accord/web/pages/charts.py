@@ -303,24 +303,72 @@ def network(
                 f'data-a="{escape(a)}" data-b="{escape(b)}"/>'
             )
     parts.append('</g><g class="nodes">')
-    for node in nodes:
+    placed = _place_labels(
+        [
+            (node.id, *where[node.id], 4 + 3 * node.size, _clip(node.label, 24))
+            for node in sorted(nodes, key=lambda n: (not n.bridge, -n.size, n.id))
+            if node.bridge or node.size >= 2
+        ],
+        width,
+    )
+    # Labelled nodes last, so no other node's circle covers their label.
+    for node in sorted(nodes, key=lambda n: n.id in placed):
         x, y = where[node.id]
         r = 4 + 3 * node.size
         ring = ' class="bridge"' if node.bridge else ""
+        label = placed.get(node.id)
         parts.append(
             f'<a href="{escape(node.href)}" data-id="{escape(node.id)}">'
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour(node.group)}"{ring}/>'
             f"<title>{escape(node.label)}{' — bridge' if node.bridge else ''}</title>"
             + (
-                f'<text x="{x + r + 2:.1f}" y="{y + 4:.1f}" class="nlbl">'
-                f"{escape(_clip(node.label, 24))}</text>"
-                if node.bridge or node.size >= 2
+                f'<text x="{label[0]:.1f}" y="{label[1]:.1f}" text-anchor="{label[2]}" '
+                f'font-size="{NODE_LABEL_PX}" class="nlbl">{escape(_clip(node.label, 24))}</text>'
+                if label
                 else ""
             )
             + "</a>"
         )
     parts.append("</g>")
     return _svg(width, height, title, "".join(parts), css_class="chart network")
+
+
+NODE_LABEL_PX = 10
+
+
+def label_box(x: float, y: float, anchor: str, text: str) -> tuple[float, float, float, float]:
+    """The estimated box (left, top, right, bottom) of a node label drawn at baseline ``(x, y)``
+    with ``anchor`` (start, middle or end). Pure."""
+    w = text_width(text, NODE_LABEL_PX)
+    left = {"start": x, "middle": x - w / 2, "end": x - w}[anchor]
+    return (left, y - NODE_LABEL_PX, left + w, y + 3)
+
+
+def _place_labels(
+    candidates: Sequence[tuple[str, float, float, float, str]], width: float
+) -> dict[str, tuple[float, float, str]]:
+    """Where to draw each candidate (id, x, y, radius, text) label, in the order given (most
+    important first): right of its node, else left, above or below, wherever it overlaps no
+    label already placed and stays inside the chart; a label with no free place is left out
+    (its node keeps its name as a tooltip). Pure."""
+    boxes: list[tuple[float, float, float, float]] = []
+    placed: dict[str, tuple[float, float, str]] = {}
+    for node_id, x, y, r, text in candidates:
+        for spot in (
+            (x + r + 2, y + 4, "start"),
+            (x - r - 2, y + 4, "end"),
+            (x, y - r - 3, "middle"),
+            (x, y + r + NODE_LABEL_PX + 1, "middle"),
+        ):
+            box = label_box(*spot, text)
+            inside = box[0] >= 0 and box[2] <= width
+            if inside and not any(
+                box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes
+            ):
+                boxes.append(box)
+                placed[node_id] = spot
+                break
+    return placed
 
 
 def _legend(series: Sequence[str], y: int, width: int, per_row: int = 4) -> str:
