@@ -152,3 +152,9 @@ def test_network_labels_do_not_overlap_in_a_crowded_cluster() -> None:
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
     titles = {t.text for t in root.iter(f"{SVG}title")}
     assert all(f"{n.label} — bridge" in titles for n in crowd)
+
+
+def test_sources_name_the_source_paper(kb: KnowledgeBase) -> None:
+    _world(kb)
+    sources = report.build(kb).split('<section id="sources">', 1)[1]
+    assert "Cyber Diplomacy: The State of Affairs and Bridging the Public-Private Divide" in sources

@@ -132,7 +132,7 @@ def summary(kb: KnowledgeBase, viewer: Viewer, context: dict[str, Any]) -> list[
     after = sum(n for year, n in land.by_year.items() if year != "undated" and int(year) > 2017)
     sentences = [
         f"{land.initiatives} initiatives are on record, {after} of them started after 2017, the "
-        f"year of the source paper's count; a start year is known for "
+        f"year of Dudding and Ouederni's count; a start year is known for "
         f"{_of(dated, land.initiatives, 'initiatives')}."
     ]
     setters: list[NormSetter] = context["norm_rows"]
