@@ -313,8 +313,9 @@ WRITER_ORG = "org-b"
 
 def _without(world: list[RefRecord], gone: set[str]) -> list[RefRecord]:
     """The world with ``gone`` records physically absent: whatever points to them by a hard
-    reference goes too, soft references to them are dropped."""
-    gone = set(gone)
+    reference goes too, soft references to them are dropped. A norm cannot exist without its
+    initiative, so an initiative a remaining norm sets stays."""
+    gone = set(gone) - {r.soft_refs[0] for r in world if r.kind == "norm" and r.id not in gone}
     while True:
         more = {r.id for r in world if r.id not in gone and set(r.hard_refs) & gone}
         if not more:
