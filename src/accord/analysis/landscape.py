@@ -34,7 +34,9 @@ PAPER_CATEGORY_OF_KIND = {
 }
 OTHER = "other (not broken out by the paper)"
 COMPARISON_NOTE = (
-    "The paper quotes a 2017 count of 84 initiatives and names four categories (44 of them); "
+    "The source paper (Dudding and Ouederni, 'Cyber Diplomacy: The State of Affairs and "
+    "Bridging the Public-Private Divide') quotes a 2017 count of 84 initiatives and names four "
+    "categories (44 of them); "
     "the other 40 are not broken out. Our classification is finer (UN processes, bilateral and "
     "plurilateral agreements, multistakeholder initiatives and national strategies are kinds of "
     "their own) and our record is curated, not exhaustive: it keeps the initiatives that "
