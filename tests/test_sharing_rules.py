@@ -460,3 +460,19 @@ def test_migration_0014_keeps_every_link_end_summary(kb: KnowledgeBase, people: 
     assert set(summaries().values()) == {"CLEAR", "GREEN", "COMPLEX"}
     migrate.upgrade(kb._engine)
     assert summaries() == after
+
+
+def test_who_wrote_a_record_is_shown_to_its_organisation_only(
+    kb: KnowledgeBase, people: People
+) -> None:
+    kb.create(_marked("ministry.x", Marking.CLEAR), people.ministry_reviewer)
+    kb.update("ministry.x", people.ministry_reviewer, data={"aliases": ["y"]})
+    own = kb.get("ministry.x", people.ministry_reader)
+    assert own.created_by == own.updated_by == people.ministry_reviewer.user_id
+    for outsider in (ANONYMOUS, people.firm):
+        seen = kb.get("ministry.x", outsider)
+        assert (seen.created_by, seen.updated_by) == (None, None)
+        assert {v.changed_by for v in kb.history("ministry.x", outsider)} == {None}
+    assert {v.changed_by for v in kb.history("ministry.x", people.ministry_reader)} == {
+        people.ministry_reviewer.user_id
+    }

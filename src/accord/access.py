@@ -204,7 +204,8 @@ def may_see_envelope(
 
 
 def may_see_share_list(viewer: Viewer, owner: str) -> bool:
-    """Share lists and named readers are shown to the owning organisation only."""
+    """Share lists, named readers and the users who wrote a record (ids of people of the
+    owning organisation) are shown to the owning organisation only."""
     return viewer.org_id == owner
 
 

@@ -491,7 +491,12 @@ class KnowledgeBase:
             ]
             shown = self._present(conn, viewer, [snap for _, snap in entitled])
         return [
-            RevisionView(row.revision, rows.as_utc(row.changed_at), row.changed_by, snap)
+            RevisionView(
+                row.revision,
+                rows.as_utc(row.changed_at),
+                row.changed_by if access.may_see_share_list(viewer, snap.owner) else None,
+                snap,
+            )
             for (row, _), snap in zip(entitled, shown, strict=True)
         ]
 
@@ -621,9 +626,10 @@ class KnowledgeBase:
             if hidden:
                 gone: dict[str, str | None] = dict.fromkeys(hidden)
                 record = record.model_copy(update={"data": record.data.remap_refs(gone)})
-            hides_sharing = record.shares or record.readers
-            if hides_sharing and not access.may_see_share_list(viewer, record.owner):
-                record = record.model_copy(update={"shares": (), "readers": ()})
+            if not access.may_see_share_list(viewer, record.owner):
+                record = record.model_copy(
+                    update={"shares": (), "readers": (), "created_by": None, "updated_by": None}
+                )
             out.append(record)
         return out
 
