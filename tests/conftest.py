@@ -36,11 +36,11 @@ class FrozenClock:
         return self.now
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session (dropped at the end)."""
+def fresh_postgres_database(prefix: str = "accord_test") -> Iterator[str]:
+    """Yield the URL of a new, empty PostgreSQL database, dropped afterwards; skip (or fail,
+    with ACCORD_REQUIRE_POSTGRES=1) when the server is unreachable."""
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"accord_test_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -50,13 +50,18 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("ACCORD_REQUIRE_POSTGRES") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        yield url
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (dropped at the end)."""
+    yield from fresh_postgres_database()
 
 
 def _truncate_postgres(kb: KnowledgeBase) -> None:

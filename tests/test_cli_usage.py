@@ -13,19 +13,17 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from accord.access import Viewer
 from accord.domain.vocab import UserRole
 from accord.kb import KnowledgeBase
-from tests.conftest import PG_ADMIN_URL, actor, incident
+from tests.conftest import actor, fresh_postgres_database, incident
 
 ACCORD = Path(sys.executable).with_name("accord")
 ESCAPE = "\x1b]8;;http://x\x1b\\"  # an OSC 8 hyperlink, as a record or argument might carry
@@ -61,25 +59,6 @@ def accord(*args: str, db: str | None = None) -> Run:
     return Run(done.returncode, done.stdout, done.stderr)
 
 
-def _fresh_postgres() -> Iterator[str]:
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"accord_cli_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        if os.environ.get("ACCORD_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL unreachable: {exc.orig}")
-        pytest.skip(f"PostgreSQL unreachable: {exc.orig}")
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -90,7 +69,7 @@ def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory)
     if request.param == "sqlite":
         urls: Iterator[str] = iter([f"sqlite:///{tmp_path_factory.mktemp('cli') / 'a.db'}"])
     else:
-        urls = _fresh_postgres()
+        urls = fresh_postgres_database("accord_cli")
     url = next(urls)
     done = accord("init", db=url)
     assert done.code == 0, done.err

@@ -57,22 +57,18 @@ def build_router() -> APIRouter:
         return JSONAnswer(result)
 
     @router.get(
+        "/consensus/{incident_id}",
+        response_model=Consensus,
+        responses=errors(404),
+    )
+    @router.get(
         "/consensus/incidents/{incident_id}",
         response_model=Consensus,
         responses=errors(404),
     )
     def consensus_incident(incident_id: str, kb: KB, viewer: CurrentViewer) -> Response:
-        """Consensus and dissent on who did one incident."""
-        return JSONAnswer(consensus.for_incident(kb, viewer, incident_id).to_json())
-
-    @router.get(
-        "/consensus/{incident_id}",
-        response_model=Consensus,
-        responses=errors(404),
-    )
-    def consensus_profile(incident_id: str, kb: KB, viewer: CurrentViewer) -> Response:
         """Per accused state, who attributed one incident and how formally (``profiles``), the
-        lead, and the weighted score (the same answer as ``/consensus/incidents/{id}``)."""
+        lead, and the weighted score, with consensus and dissent (one answer, two paths)."""
         return JSONAnswer(consensus.for_incident(kb, viewer, incident_id).to_json())
 
     @router.get(
