@@ -109,7 +109,8 @@ claim_facts = Table(
     Column("accused", String(128), nullable=False),
     Column("stance", String(32), nullable=False),
     Column("kind", String(32), nullable=False),
-    Column("date", String(10), nullable=False),
+    # NULL: the claim has no known date (migration 0016).
+    Column("date", String(10), nullable=True),
     Column("confidence", Integer, nullable=True),
     Column("evidence", String(16), nullable=False),
     Column("joint_group", String(500), nullable=True),
