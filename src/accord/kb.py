@@ -24,7 +24,7 @@ from accord.domain.records import Record
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
 from accord.errors import BadRequest, Conflict, NotFound, StoreUnavailable
 from accord.reader import Reader
-from accord.store import audit, rows
+from accord.store import audit, revision_numbers, rows
 from accord.store.connections import guarded, unreachable
 from accord.store.engine import make_engine
 from accord.store.integrity import check_references, check_sharing
@@ -492,7 +492,7 @@ class KnowledgeBase:
             shown = self._present(conn, viewer, [snap for _, snap in entitled])
         return [
             RevisionView(
-                row.revision,
+                snap.revision,
                 rows.as_utc(row.changed_at),
                 row.changed_by if access.may_see_share_list(viewer, snap.owner) else None,
                 snap,
@@ -612,8 +612,8 @@ class KnowledgeBase:
         return rows.load_records(conn, [row])[0]
 
     def _present(self, conn: Connection, viewer: Viewer, batch: Sequence[Record]) -> list[Record]:
-        """Hide from entity records the references to records the viewer may not see, and
-        share lists from everyone but the owner."""
+        """Hide from entity records the references to records the viewer may not see, share
+        lists from everyone but the owner, and count revisions as the viewer may count them."""
         soft = {t for r in batch if r.kind not in RELATIONSHIP_KINDS for _, t in r.data.refs()}
         seen = _visible_subset(conn, viewer, soft)
         out: list[Record] = []
@@ -631,7 +631,7 @@ class KnowledgeBase:
                     update={"shares": (), "readers": (), "created_by": None, "updated_by": None}
                 )
             out.append(record)
-        return out
+        return revision_numbers.as_counted_by(conn, viewer, out)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -654,6 +654,12 @@ class KnowledgeBase:
     def _write(self) -> Any:
         joined = self._tx.get()
         return contextlib.nullcontext(joined) if joined else guarded(self._engine.begin)
+
+    def workspace_tables(self, *, write: bool = False) -> Any:
+        """A connection to the coordination workspaces' tables, for :mod:`accord.workspaces`
+        (its own access rules, :mod:`accord.workspaces.rules`, decide what a caller sees);
+        joins :meth:`transaction`. Writes when ``write``."""
+        return self._write() if write else self._read()
 
 
 def _visible_subset(conn: Connection, viewer: Viewer, ids: Iterable[str]) -> set[str]:

@@ -178,3 +178,87 @@ audit_log = Table(
     # The id of the key an entry's hash is keyed with; NULL for unkeyed entries (0013).
     Column("key_id", String(16), nullable=True),
 )
+
+# -- coordination workspaces (accord.workspaces; migration 0017) ---------------------------
+# A workspace is not a record: it never reaches the records' read paths (lists, search,
+# analyses, TAXII, exports, history). What it publishes becomes ordinary claims.
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner", String(128), ForeignKey("organisations.id"), nullable=False),
+    Column("incident", String(128), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("marking", String(16), nullable=False),
+    # One UTC instant, never open-ended; a change is a new statement revision.
+    Column("embargo_end", DateTime(timezone=True), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Index("ix_workspaces_owner", "owner"),
+)
+
+workspace_statements = Table(
+    "workspace_statements",
+    metadata,
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("accused", String(128), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("embargo_end", DateTime(timezone=True), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(64), nullable=True),
+)
+
+workspace_participants = Table(
+    "workspace_participants",
+    metadata,
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), primary_key=True),
+    Column("org_id", String(128), ForeignKey("organisations.id"), primary_key=True),
+    Column("state", String(24), nullable=False),
+    Column("deadline", DateTime(timezone=True), nullable=True),  # NULL: the owner's own row
+    Column("invited_at", DateTime(timezone=True), nullable=False),
+    Column("invited_by", String(64), nullable=True),
+    Column("embargo_accepted_at", DateTime(timezone=True), nullable=True),
+    Column("position_revision", Integer, nullable=True),
+    Column("wording", Text, nullable=True),
+    Column("stance", String(32), nullable=True),
+    Column("level", String(16), nullable=True),
+    Column("claim_kind", String(32), nullable=True),
+    Column("confidence_words", String(500), nullable=True),
+    Column("source_url", String(2000), nullable=True),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", String(64), nullable=True),
+    Column("changed_by_role", String(32), nullable=True),
+    Column("claim_id", String(128), nullable=True),
+    Index("ix_workspace_participants_org", "org_id"),
+)
+
+workspace_members = Table(
+    "workspace_members",
+    metadata,
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), primary_key=True),
+    Column("org_id", String(128), ForeignKey("organisations.id"), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id"), primary_key=True),
+    Index("ix_workspace_members_user", "user_id"),
+)
+
+workspace_events = Table(
+    "workspace_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("user_id", String(64), nullable=True),
+    Column("org_id", String(128), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("from_state", String(24), nullable=True),
+    Column("to_state", String(24), nullable=True),
+    Column("revision", Integer, nullable=True),
+    Index("ix_workspace_events_workspace", "workspace_id", "seq"),
+)
