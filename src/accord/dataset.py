@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from accord.access import CURATORS_ORG, SYSTEM
 from accord.domain.inputs import RecordInput, invalid_from, parse_payload
 from accord.domain.kinds import KINDS
-from accord.domain.records import Actor, Claim, Payload, Source
+from accord.domain.records import Actor, Claim, Incident, Payload, Source
 from accord.domain.vocab import ActorKind, Kind, Stance
 from accord.errors import AccordError, DatasetInvalid, InvalidInput
 from accord.kb import BulkResult, KnowledgeBase
@@ -137,7 +137,24 @@ def read(directory: Path = DATA_DIR) -> Dataset:
     _check_unique(dataset)
     _check_refs(dataset)
     _check_claims(dataset)
+    _check_dates(dataset)
     return dataset
+
+
+def _check_dates(dataset: Dataset) -> None:
+    """A curated claim has its date and a curated incident its start (at the precision the
+    sources give): the model lets imported records leave them unknown, the curated record
+    does not."""
+    for entry in dataset.entries:
+        payload = entry.payload
+        if isinstance(payload, Claim) and payload.date is None:
+            field, what = "date", "a curated claim needs its date"
+        elif isinstance(payload, Incident) and payload.start is None:
+            field, what = "start", "a curated incident needs its start"
+        else:
+            continue
+        what += " (write the month or the year when unsure of the day)"
+        dataset.problems.append(Problem(entry.file, entry.record.id, field, what))
 
 
 def _check_claims(dataset: Dataset) -> None:
@@ -153,6 +170,8 @@ def _check_claims(dataset: Dataset) -> None:
         claim = entry.payload
         if not isinstance(claim, Claim):
             continue
+        if claim.date is None:
+            continue  # reported by _check_dates
         dated = sorted((s.date for s in entry.record.sources if s.date), key=lambda d: d.earliest)
         if dated and certainly_before(claim.date.value, dated[0].value):
             dataset.problems.append(

@@ -58,7 +58,7 @@ class ClaimView:
     sector: str | None
     stance: str
     kind: str
-    date: str
+    date: str | None  # None: the claim has no known date
     confidence: int | None
     evidence: str
     joint_group: str | None
@@ -109,7 +109,9 @@ class Timing(NamedTuple):
     """Days from an incident's start to its first government attribution, as a range.
 
     Both dates may be known only to the month or year, so the gap is a range: ``days_min`` is
-    the shortest gap the two dates allow (never below 0), ``days_max`` the longest. (A named
+    the shortest gap the two dates allow (never below 0), ``days_max`` the longest. Only dated
+    claims are placed in time: ``undated`` counts the government attributions without a date,
+    which came after the incident began but may have come before the first dated one. (A named
     tuple, like :class:`Summary`: the all-incidents table builds one per incident.)
     """
 
@@ -119,19 +121,22 @@ class Timing(NamedTuple):
     start: str
     days_min: int
     days_max: int
+    undated: int = 0
 
 
 class FirstAttribution(NamedTuple):
-    """A state's first government attribution: the claim with the earliest possible day (a
-    day-precise claim before a month-precise one on the same first day), and how many days
+    """A state's first dated government attribution: the claim with the earliest possible day
+    (a day-precise claim before a month-precise one on the same first day), and how many days
     after the incident's start: ``days`` at least (the shortest gap the dates allow),
-    ``days_max`` at most."""
+    ``days_max`` at most. ``undated``: its government attributions without a date (never
+    placed in time, so never the first)."""
 
     claim: str
     claimant: str
     date: str
     days: int
     days_max: int
+    undated: int = 0
 
 
 @dataclass(frozen=True)
@@ -204,9 +209,16 @@ class StateProfile:
                 if first.days == first.days_max
                 else f"{first.days}-{first.days_max}"
             )
+            undated = (
+                f" ({first.undated} undated government attribution"
+                f"{'' if first.undated == 1 else 's'}, not placed in time, may have come earlier)"
+                if first.undated
+                else ""
+            )
             said.append(
-                f"First government attribution: {names.get(first.claimant, first.claimant)} "
-                f"on {first.date}, {days} days after the incident began."
+                f"First dated government attribution: "
+                f"{names.get(first.claimant, first.claimant)} on {first.date}, {days} days after "
+                f"the incident began{undated}."
             )
         return said
 
@@ -303,7 +315,7 @@ class Summary(NamedTuple):
 
     incident: str
     name: str
-    start: str
+    start: str | None  # None: unknown, and no time to attribution
     claims: int
     lead: str | None
     settledness: str
@@ -332,6 +344,8 @@ class Overview:
     divergent: int
     median_days_to_attribution: float | None = None
     notes: tuple[str, ...] = field(default=())
+    #: Incidents with no start date: left out of every time figure (the median above).
+    undated_incidents: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -340,6 +354,7 @@ class Overview:
             "with_claims": self.with_claims,
             "divergent": self.divergent,
             "median_days_to_attribution": self.median_days_to_attribution,
+            "undated_incidents": self.undated_incidents,
             "notes": list(self.notes),
         }
 
@@ -374,25 +389,30 @@ def _divergence(sectors: dict[str, dict[str, Strength]], ctx: Scorer) -> tuple[s
 
 
 def _timing(claims: Iterable[ClaimRow], incident: IncidentRow | None, ctx: Scorer) -> Timing | None:
-    """The first government attribution (not withdrawn) and its distance from the start.
+    """The first dated government attribution (not withdrawn) and its distance from the start.
 
     With dates known to a month or year, the first attribution falls between the earliest
     first day and the earliest last day of the claims' dates, and the start anywhere in its own
-    span; the range covers every combination.
+    span; the range covers every combination. A claim without a date is counted (``undated``)
+    but never placed in time; an incident without a start has no timing.
     """
-    if incident is None:
+    if incident is None or incident.start is None:
         return None
     first: tuple[Any, ...] | None = None
     latest_first = None
+    undated = 0
     for c in claims:
         if (
             c.withdrawn is None
             and c.stance in load.SUPPORTING
             and ctx.sector(c.claimant) == Sector.GOVERNMENT.value
         ):
+            if c.date is None:
+                undated += 1
+                continue
             lo, hi = load.span(c.date)
             if first is None or (lo, hi, c.id) < first[:3]:
-                first = (lo, hi, c.id, c)
+                first = (lo, hi, c.id, c, c.date)
             latest_first = hi if latest_first is None else min(latest_first, hi)
     if first is None or latest_first is None:
         return None
@@ -401,10 +421,11 @@ def _timing(claims: Iterable[ClaimRow], incident: IncidentRow | None, ctx: Score
     return Timing(
         first_claim=claim.id,
         claimant=claim.claimant,
-        claim_date=claim.date,
+        claim_date=first[4],
         start=incident.start,
         days_min=max(0, (first[0] - start_hi).days),
         days_max=max(0, (latest_first - start_lo).days),
+        undated=undated,
     )
 
 
@@ -492,7 +513,12 @@ def _profile_view(p: Profile, ctx: Scorer, incident: IncidentRow | None) -> Stat
         first_government_attribution=None
         if timing is None
         else FirstAttribution(
-            timing.first_claim, timing.claimant, timing.claim_date, timing.days_min, timing.days_max
+            timing.first_claim,
+            timing.claimant,
+            timing.claim_date,
+            timing.days_min,
+            timing.days_max,
+            timing.undated,
         ),
     )
 
@@ -640,7 +666,7 @@ def _all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
                     first_attribution.claim,
                     first_attribution.claimant,
                     first_attribution.date,
-                    incident.start,
+                    str(incident.start),
                     *first_attribution[3:],
                 ),
             )
@@ -650,15 +676,24 @@ def _all_incidents(kb: KnowledgeBase, viewer: Viewer) -> Overview:
         for s in summaries
         if s.time_to_attribution is not None
     )
+    undated = sum(1 for s in summaries if s.start is None)
+    notes = [
+        "Scores count only the claims you may see; see docs/methods.md for the formula.",
+        "Median days to attribution uses the midpoint of each incident's range, from its first "
+        "dated government attribution (an undated claim is never placed in time).",
+    ]
+    if undated:
+        notes.append(
+            f"{undated} incident{'' if undated == 1 else 's'} with no start date "
+            f"{'is' if undated == 1 else 'are'} left out of the days to attribution."
+        )
     return Overview(
         incidents=tuple(summaries),
         with_claims=sum(1 for s in summaries if s.claims),
         divergent=sum(1 for s in summaries if s.divergent),
         median_days_to_attribution=_median(gaps),
-        notes=(
-            "Scores count only the claims you may see; see docs/methods.md for the formula.",
-            "Median days to attribution uses the midpoint of each incident's range.",
-        ),
+        notes=tuple(notes),
+        undated_incidents=undated,
     )
 
 

@@ -51,11 +51,12 @@ class ActorRow(NamedTuple):
 
 
 class IncidentRow(NamedTuple):
-    """An incident: its name and start date (with its precision), and its ``records.pk``."""
+    """An incident: its name and start date (with its precision; None when unknown), and its
+    ``records.pk``."""
 
     id: str
     name: str
-    start: str
+    start: str | None
     pk: int
 
 
@@ -69,7 +70,7 @@ class ClaimRow(NamedTuple):
     accused: str
     stance: str
     kind: str
-    date: str
+    date: str | None  # None: the claim has no known date
     confidence: int | None
     evidence: str
     joint_group: str | None
@@ -175,9 +176,7 @@ def _rows(
             yield rid, name, date_key, _decode(data), pk
         return
     for pointing in _pointing(ref_field or "", targets):
-        for rid, name, date_key, data, pk in reader.rows(
-            query.where(records.c.id.in_(pointing))
-        ):
+        for rid, name, date_key, data, pk in reader.rows(query.where(records.c.id.in_(pointing))):
             yield rid, name, date_key, _decode(data), pk
 
 
@@ -199,9 +198,7 @@ def _by_ids(
 # -- typed loaders ----------------------------------------------------------------------------
 
 
-def actors(
-    reader: Reader, ids: Sequence[str] | None = None
-) -> dict[str, ActorRow]:
+def actors(reader: Reader, ids: Sequence[str] | None = None) -> dict[str, ActorRow]:
     """Visible actors (all, or those among ``ids``), by id."""
     return {
         rid: ActorRow(rid, name, d["kind"], d.get("parent"), d.get("governance"), pk)
@@ -223,11 +220,9 @@ def actors_closure(reader: Reader, ids: Iterable[str]) -> dict[str, ActorRow]:
     return found
 
 
-def incidents(
-    reader: Reader, ids: Sequence[str] | None = None
-) -> dict[str, IncidentRow]:
+def incidents(reader: Reader, ids: Sequence[str] | None = None) -> dict[str, IncidentRow]:
     """Visible incidents (all, or those among ``ids``), by id. An incident's ``date_key`` is its
-    start (a required field), so no payload is read."""
+    start (NULL when unknown), so no payload is read."""
     query = select(records.c.id, records.c.name, records.c.date_key, records.c.pk).where(
         records.c.kind == Kind.INCIDENT.value, access.visible(reader.viewer)
     )
@@ -240,7 +235,7 @@ def incidents(
             for start in range(0, len(wanted), _CHUNK)
             for row in reader.execute(query.where(records.c.id.in_(wanted[start : start + _CHUNK])))
         ]
-    return {rid: IncidentRow(rid, name, date_key or "", pk) for rid, name, date_key, pk in found}
+    return {rid: IncidentRow(rid, name, date_key, pk) for rid, name, date_key, pk in found}
 
 
 def _claims_select(viewer: access.Viewer) -> Select[Any]:
@@ -331,7 +326,7 @@ class ClaimColumns(NamedTuple):
     subject: Ints
     accused: Ints
     weighing: tuple[str, ...]  # stance, kind, evidence and confidence: see weighing()
-    date: tuple[str, ...]
+    date: tuple[str, ...]  # "" for a claim with no known date (None in its row)
     joint_group: tuple[str | None, ...]
     level: tuple[str | None, ...]
     names: Mapping[int, str]
@@ -360,7 +355,7 @@ class ClaimColumns(NamedTuple):
                     name(int(self.accused[n]), ""),
                     stance,
                     kind,
-                    self.date[n],
+                    self.date[n] or None,
                     confidence,
                     evidence,
                     self.joint_group[n],
@@ -406,7 +401,8 @@ _CLAIM_ENDS = tuple((claim_facts.c[f"{name}_pk"], spec.kinds) for name, spec in 
 
 def _claim_specs() -> tuple[fetch.Spec, ...]:
     """The columns of :class:`ClaimColumns`, named once: what each is and how it travels (ids,
-    weighing texts and dates never hold a comma, so SQLite joins them as plain words)."""
+    weighing texts and dates never hold a comma, so SQLite joins them as plain words; an unknown
+    date travels as the empty word)."""
     facts = claim_facts.c
     return (
         fetch.Spec("id", records.c.id, fetch.WORD),
@@ -415,7 +411,7 @@ def _claim_specs() -> tuple[fetch.Spec, ...]:
             for name in ("claimant", "incident", "subject", "accused")
         ),
         fetch.Spec("weighing", facts.weighing, fetch.WORD),
-        fetch.Spec("date", facts.date, fetch.WORD),
+        fetch.Spec("date", func.coalesce(facts.date, ""), fetch.WORD),
         fetch.Spec("joint_group", facts.joint_group, fetch.TEXT),
         fetch.Spec("level", facts.level, fetch.TEXT),
     )
@@ -471,9 +467,7 @@ def names_of(*rows: Mapping[str, ActorRow] | Mapping[str, IncidentRow]) -> dict[
     return {row.pk: row.id for found in rows for row in found.values()}
 
 
-def participations(
-    reader: Reader, actors: Sequence[str] | None = None
-) -> list[ParticipationRow]:
+def participations(reader: Reader, actors: Sequence[str] | None = None) -> list[ParticipationRow]:
     """Visible participations (all, or those of the given actors)."""
     found = (
         _rows(reader, Kind.PARTICIPATION)

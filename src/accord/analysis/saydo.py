@@ -48,6 +48,8 @@ CAVEATS = (
     "endorsed, not raw counts.",
     "Endorsements without a join date, or dated too coarsely to fall before the incident, do not "
     "count; counts are not severity, and one incident can breach several norms.",
+    "An incident with no start date can never be shown to follow an endorsement: it is left out "
+    "of the breaches (undated_incidents counts them).",
 )
 
 
@@ -95,6 +97,9 @@ class StateRow:
     assessed_incidents: int
     breaches: int
     breaches_per_norm: dict[str, int]
+    #: Of the assessed incidents attributed to the state, those with no start date: left out
+    #: of the breaches.
+    undated_incidents: int = 0
 
     @property
     def rate(self) -> float | None:
@@ -125,6 +130,8 @@ class SayDo:
     states: tuple[StateRow, ...]
     ranking: tuple[str, ...]
     caveats: tuple[str, ...] = CAVEATS
+    #: Assessed incidents with no start date, left out of every breach.
+    undated_incidents: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -133,6 +140,7 @@ class SayDo:
             "states": [s.to_json() for s in self.states],
             "ranking": list(self.ranking),
             "caveats": list(self.caveats),
+            "undated_incidents": self.undated_incidents,
         }
 
 
@@ -293,19 +301,20 @@ def _breaches(state: str, world: _World) -> list[Breach]:
     endorsing = _endorsements(state, world)
     for incident_id, basis in sorted(world.attributed.get(state, {}).items()):
         incident = world.incidents.get(incident_id)
-        if incident is None:
+        if incident is None or incident.start is None:  # undated: never after an endorsement
             continue
+        start = incident.start
         for norm in sorted(world.breached.get(incident_id, ())):
             for p, endorsed in endorsing.get(norm, ()):
-                if p.joined is None or not load.certainly_before(p.joined, incident.start):
+                if p.joined is None or not load.certainly_before(p.joined, start):
                     continue
-                if p.left is not None and not load.certainly_before(incident.start, p.left):
+                if p.left is not None and not load.certainly_before(start, p.left):
                     continue
                 key = (incident_id, norm)
                 candidate = Breach(
                     incident=incident_id,
                     incident_name=incident.name,
-                    start=incident.start,
+                    start=start,
                     norm=norm,
                     endorsed_norm=endorsed,
                     initiative=p.initiative,
@@ -343,6 +352,11 @@ def _row(state: str, world: _World, breaches: list[Breach]) -> StateRow:
         # (13(f) and Paris Call 1) through the same endorsement counts once.
         breaches=len({(b.incident, b.endorsed_norm) for b in breaches}),
         breaches_per_norm=dict(sorted(per_norm.items())),
+        undated_incidents=sum(
+            1
+            for i in world.attributed.get(state, {})
+            if i in world.incidents and world.incidents[i].start is None
+        ),
     )
 
 
@@ -372,7 +386,8 @@ def table(kb: KnowledgeBase, viewer: Viewer, *, threshold: float | None = None) 
     with load.gc_paused():
         world = _load(kb, viewer, threshold)
         rows = tuple(_row(s, world, _breaches(s, world)) for s in world.states)
-    return SayDo(_rule(threshold), rows, _ranking(rows))
+    undated = sum(1 for i in world.incidents.values() if i.start is None)
+    return SayDo(_rule(threshold), rows, _ranking(rows), undated_incidents=undated)
 
 
 def for_state(

@@ -102,7 +102,7 @@ class Coded(NamedTuple):
     ids: Sequence[str]
     claimant: Ints  # records.pk
     names: Mapping[int, str]  # records.pk -> id
-    dates: Sequence[str]
+    dates: Sequence[str]  # "": no known date
     incidents: Sequence[str]
     actors: Sequence[str]  # the accused and every roll-up target, ascending
     incident: Ints  # code in incidents; -1: not counted (about no listed incident)
@@ -444,13 +444,15 @@ def divergence(t: Tally, ctx: Scorer) -> dict[int, tuple[str, ...]]:
 
 
 class First(NamedTuple):
-    """An incident's first government attribution, and the range of days from the start."""
+    """An incident's first dated government attribution, the range of days from the start, and
+    how many of its government attributions have no date (never placed in time)."""
 
     claim: str
     claimant: str
     date: str
     days_min: int
     days_max: int
+    undated: int = 0
 
 
 def _days(dates: Sequence[str]) -> tuple[Ints, Ints]:
@@ -462,14 +464,21 @@ def _days(dates: Sequence[str]) -> tuple[Ints, Ints]:
     return first[codes], last[codes]
 
 
-def first_attributions(c: Coded, starts: Sequence[str]) -> dict[int, First]:
-    """Incident code → its first government attribution not withdrawn (``_timing``): the
+def first_attributions(c: Coded, starts: Sequence[str | None]) -> dict[int, First]:
+    """Incident code → its first dated government attribution not withdrawn (``_timing``): the
     claim with the earliest (first day, last day, id); the shortest gap from the incident's
     ``starts`` (one per incident) is from its last possible day to that claim's first day, the
-    longest from its first possible day to the earliest last day of any such claim."""
+    longest from its first possible day to the earliest last day of any such claim. Undated
+    claims are only counted; an incident whose start is None has no entry."""
+    dated_start = np.array([s is not None for s in starts], dtype=bool)
     chosen = np.flatnonzero((c.incident >= 0) & (c.sign > 0) & c.government)
+    chosen = chosen[dated_start[c.incident[chosen]]]
+    dates = [c.dates[n] for n in chosen.tolist()]
+    has_date = np.array([bool(d) for d in dates], dtype=bool)
+    undated = np.bincount(c.incident[chosen[~has_date]], minlength=len(c.incidents)).tolist()
+    chosen = chosen[has_date]
     incident = c.incident[chosen]
-    first_day, last_day = _days([c.dates[n] for n in chosen.tolist()])
+    first_day, last_day = _days([d for d in dates if d])
     # The earliest (first day, last day) of each incident, then the first such claim (claims
     # are in id order): minima per incident, no sort.
     length = last_day - first_day
@@ -482,7 +491,7 @@ def first_attributions(c: Coded, starts: Sequence[str]) -> dict[int, First]:
     np.minimum.at(first, incident[tied], tied)
     latest = np.full(len(c.incidents), never)
     np.minimum.at(latest, incident, last_day)
-    start_first, start_last = _days(starts)
+    start_first, start_last = _days([s or "9999" for s in starts])  # None: never picked
     picked = first[first < never]  # incidents ascending
     codes = incident[picked]
     shortest = np.maximum(0, first_day[picked] - start_last[codes]).tolist()
@@ -492,7 +501,7 @@ def first_attributions(c: Coded, starts: Sequence[str]) -> dict[int, First]:
         chosen[picked].tolist(), codes.tolist(), shortest, longest, strict=True
     ):
         claimant = c.names[int(c.claimant[at])]
-        out[code] = First(c.ids[at], claimant, c.dates[at], low, high)
+        out[code] = First(c.ids[at], claimant, c.dates[at], low, high, undated[code])
     return out
 
 

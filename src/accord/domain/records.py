@@ -237,7 +237,9 @@ class Incident(Payload):
     name: ShortText
     aliases: tuple[ShortText, ...] = ()
     description: LongText = ""
-    start: PartialDate
+    #: None: the source does not say when it began (an imported record; the curated dataset
+    #: always dates it). Such an incident is left out of every time-based figure.
+    start: PartialDate | None = None
     end: PartialDate | None = None
     #: Empty when the source's incident type has no Accord effect (e.g. EuRepoC's hijacking).
     effects: tuple[Effect, ...] = ()
@@ -250,7 +252,9 @@ class Incident(Payload):
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Incident:
-        if self.end is not None and self.end.earliest < self.start.earliest:
+        if self.end is None or self.start is None:
+            return self
+        if self.end.earliest < self.start.earliest:
             raise ValueError("end is before start")
         return self
 
@@ -272,7 +276,9 @@ class Claim(Payload):
     accused: RecordId
     stance: Stance
     kind: ClaimKind
-    date: PartialDate
+    #: When the claim was made; None: its source does not say (an imported record; the curated
+    #: dataset always dates it). Never a guessed day: the analyses never place it in time.
+    date: PartialDate | None = None
     confidence: int | None = Field(default=None, ge=0, le=100)
     confidence_words: ShortText | None = None
     evidence: Evidence = Evidence.NONE

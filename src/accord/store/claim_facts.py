@@ -5,8 +5,9 @@ The analyses read every visible claim; decoding a million JSON bodies (and readi
 ``records`` rows that hold them) dominated their time. Each claim therefore also keeps one narrow
 row keyed by ``records.pk``: claimant, incident or subject, accused, stance, kind, date,
 confidence, evidence, joint group, withdrawal date and level (migration 0015), exactly as its
-current payload states them. The row carries no sharing information: readers join it to
-``records`` and filter with :func:`accord.access.visible` like every other read.
+current payload states them (``date`` NULL when the claim has none, migration 0016). The row
+carries no sharing information: readers join it to ``records`` and filter with
+:func:`accord.access.visible` like every other read.
 
 The records a claim points to are kept twice: as their text ids, and as their ``records.pk``
 (``claimant_pk``, ``incident_pk``, ``subject_pk``, ``accused_pk``), which the analyses of every
@@ -48,7 +49,7 @@ def values(pk: int, claim: Claim) -> dict[str, Any]:
         "accused": claim.accused,
         "stance": claim.stance.value,
         "kind": claim.kind.value,
-        "date": claim.date.value,
+        "date": claim.date.value if claim.date is not None else None,
         "confidence": claim.confidence,
         "evidence": claim.evidence.value,
         "joint_group": claim.joint_group,
