@@ -1,0 +1,621 @@
+"""Coordination workspaces: the library API the CLI and the REST routes call.
+
+Each function loads what it needs through :meth:`KnowledgeBase.workspace_tables`, asks
+:mod:`accord.workspaces.rules` whether the caller may see or do it, then answers or writes.
+Every write is one transaction with one audited event per transition
+(:func:`accord.workspaces.store.record_event`). Times are exact UTC instants; answers show
+them in UTC and, given the reader's time zone, in that zone too
+(:func:`accord.workspaces.model.instant`).
+
+Silence at an answer deadline is read as a decline when the workspace is read
+(:meth:`Participant.effective`): no background job decides it. Publication at the embargo end
+is :func:`publish_due`, run by the operator (``accord workspace publish-due``, e.g. each minute
+from a timer); the owner's reviewers may also publish at once (:func:`publish`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from accord import access, accounts
+from accord.access import Viewer
+from accord.domain.vocab import Kind, Level, Marking
+from accord.errors import AccordError, BadRequest, Conflict, Forbidden, InvalidInput, NotFound
+from accord.kb import KnowledgeBase
+from accord.workspaces import claims, rules, store
+from accord.workspaces.model import (
+    JOINED_STATES,
+    Access,
+    Participant,
+    Position,
+    State,
+    Statement,
+    Status,
+    Wording,
+    Workspace,
+    content_hash,
+    instant,
+    parse_instant,
+)
+from accord.workspaces.views import envelope_view, full_view
+
+#: The markings a workspace may carry: it is confidential until it publishes.
+WORKSPACE_MARKINGS = (Marking.AMBER, Marking.AMBER_STRICT, Marking.RED)
+MAX_TEXT = 20_000
+#: The user recorded for publications the instance makes at the embargo end.
+SYSTEM_USER = "system"
+
+
+@dataclasses.dataclass(frozen=True)
+class Invitee:
+    """An organisation to invite (its id or name) and its answer deadline."""
+
+    org: str
+    deadline: str | dt.datetime
+
+
+@dataclasses.dataclass
+class _Loaded:
+    """A workspace as one caller may see it, read in the caller's transaction."""
+
+    ws: Workspace
+    own: Participant | None
+    access: Access
+
+
+def _load(conn: Connection, viewer: Viewer, workspace_id: str, *, lock: bool = False) -> _Loaded:
+    ws = store.load(conn, workspace_id, lock=lock)
+    own = store.participant(conn, workspace_id, viewer.org_id) if ws is not None else None
+    named = own is not None and viewer.user_id in own.members
+    found = rules.access_of(viewer, ws, own, named)
+    rules.require_access(found, workspace_id)
+    assert ws is not None  # require_access refused NONE, which a missing workspace is
+    return _Loaded(ws, own, found)
+
+
+def _text(text: str) -> str:
+    value = text.strip()
+    if not value or len(value) > MAX_TEXT:
+        raise InvalidInput(f"the text needs 1 to {MAX_TEXT} characters", field="text")
+    return value
+
+
+def _check_refs(kb: KnowledgeBase, viewer: Viewer, incident: str, accused: str) -> None:
+    """The incident and the accused must be records of those kinds the viewer sees (an unseen
+    one is reported as unknown, as every write does)."""
+    found = kb.get_many([incident, accused], viewer)
+    if incident not in found or found[incident].kind is not Kind.INCIDENT:
+        raise InvalidInput(f"unknown incident '{incident}'", field="incident")
+    if accused not in found or found[accused].kind is not Kind.ACTOR:
+        raise InvalidInput(f"unknown actor '{accused}'", field="accused")
+
+
+def _future(moment: str | dt.datetime, now: dt.datetime, field: str) -> dt.datetime:
+    value = parse_instant(moment, field)
+    if value <= now:
+        raise InvalidInput("the time must be in the future", field=field)
+    return value
+
+
+def _deadline(value: str | dt.datetime, now: dt.datetime, embargo_end: dt.datetime) -> dt.datetime:
+    deadline = _future(value, now, "deadline")
+    if deadline > embargo_end:
+        raise InvalidInput(
+            "an answer deadline must not fall after the embargo end", field="deadline"
+        )
+    return deadline
+
+
+def _event(conn: Connection, ws_id: str, at: dt.datetime, viewer: Viewer, **fields: Any) -> None:
+    store.record_event(conn, ws_id, at=at, user_id=viewer.user_id, **fields)
+
+
+# -- the owner ---------------------------------------------------------------------------------
+
+
+def create(
+    kb: KnowledgeBase,
+    viewer: Viewer,
+    *,
+    incident: str,
+    accused: str,
+    level: Level,
+    text: str,
+    embargo_end: str | dt.datetime,
+    title: str | None = None,
+    marking: Marking = Marking.AMBER_STRICT,
+    invitees: Sequence[Invitee] = (),
+    zone: ZoneInfo | None = None,
+) -> dict[str, Any]:
+    """Open a workspace owned by the viewer's organisation (its reviewers only), with
+    statement revision 1 and the invitations. Writes the workspace, one event per act."""
+    org = access.check_can_create(viewer)
+    if not access.is_reviewer_of(viewer, org):
+        raise Forbidden("only reviewers of an organisation may open a workspace")
+    if marking not in WORKSPACE_MARKINGS:
+        raise InvalidInput(
+            "a workspace is AMBER, AMBER+STRICT or RED until it publishes", field="marking"
+        )
+    now = kb.now()
+    end = _future(embargo_end, now, "embargo_end")
+    body = _text(text)
+    _check_refs(kb, viewer, incident, accused)
+    topic = (title or "").strip() or f"Joint attribution: {kb.get(incident, viewer).name}"
+    if len(topic) > 500:
+        raise InvalidInput("the title has at most 500 characters", field="title")
+    ws = Workspace(
+        id=f"ws-{uuid.uuid4().hex[:20]}",
+        owner=org,
+        incident=incident,
+        title=topic,
+        marking=marking,
+        embargo_end=end,
+        revision=1,
+        status=Status.OPEN,
+        created_at=now,
+        created_by=viewer.user_id,
+        published_at=None,
+    )
+    statement = Statement(
+        1, body, accused, level, end, content_hash(body, accused, level, end), now, viewer.user_id
+    )
+    owner_row = Participant(
+        org_id=org,
+        state=State.EMBARGO_ACCEPTED,
+        deadline=None,
+        invited_at=now,
+        invited_by=viewer.user_id,
+        embargo_accepted_at=now,
+        position_revision=None,
+        wording=Wording(),
+        changed_at=now,
+        changed_by=viewer.user_id,
+        changed_by_role=viewer.role.value if viewer.role else None,
+        claim_id=None,
+    )
+    with kb.workspace_tables(write=True) as conn:
+        store.insert_workspace(conn, ws)
+        store.insert_statement(conn, ws.id, statement)
+        store.insert_participant(conn, ws.id, owner_row)
+        _event(conn, ws.id, now, viewer, org_id=org, action="create", to_state="open", revision=1)
+        _event(
+            conn,
+            ws.id,
+            now,
+            viewer,
+            org_id=org,
+            action="accept_embargo",
+            to_state=State.EMBARGO_ACCEPTED.value,
+            revision=1,
+        )
+        for invitee in invitees:
+            _invite(kb, conn, viewer, ws, invitee, now)
+    return show(kb, viewer, ws.id, zone)
+
+
+def _invite(
+    kb: KnowledgeBase,
+    conn: Connection,
+    viewer: Viewer,
+    ws: Workspace,
+    invitee: Invitee,
+    now: dt.datetime,
+) -> None:
+    org = accounts.find_org(kb, invitee.org)
+    if org == ws.owner:
+        raise InvalidInput("the owner is a participant already", field="org")
+    deadline = _deadline(invitee.deadline, now, ws.embargo_end)
+    present = store.participant(conn, ws.id, org)
+    if present is None:
+        store.insert_participant(
+            conn,
+            ws.id,
+            Participant(
+                org_id=org,
+                state=State.INVITED,
+                deadline=deadline,
+                invited_at=now,
+                invited_by=viewer.user_id,
+                embargo_accepted_at=None,
+                position_revision=None,
+                wording=Wording(),
+                changed_at=now,
+                changed_by=viewer.user_id,
+                changed_by_role=None,
+                claim_id=None,
+            ),
+        )
+        _event(
+            conn,
+            ws.id,
+            now,
+            viewer,
+            org_id=org,
+            action="invite",
+            to_state=State.INVITED.value,
+            revision=ws.revision,
+        )
+        return
+    # Inviting again sets a new deadline (which also reopens a silent participant's answer).
+    old = present.deadline
+    store.save_participant(conn, ws.id, dataclasses.replace(present, deadline=deadline))
+    _event(
+        conn,
+        ws.id,
+        now,
+        viewer,
+        org_id=org,
+        action="deadline",
+        from_state=instant(old, None)["utc"] if old else None,  # type: ignore[index]
+        to_state=instant(deadline, None)["utc"],  # type: ignore[index]
+        revision=ws.revision,
+    )
+
+
+def invite(
+    kb: KnowledgeBase,
+    viewer: Viewer,
+    workspace_id: str,
+    invitee: Invitee,
+    zone: ZoneInfo | None = None,
+) -> dict[str, Any]:
+    """Invite an organisation, or give an invited one a new answer deadline (the owner's
+    reviewers). Writes one participant row and one event."""
+    now = kb.now()
+    with kb.workspace_tables(write=True) as conn:
+        found = _load(conn, viewer, workspace_id, lock=True)
+        rules.check_can_manage(found.access, found.ws)
+        rules.check_open(found.ws)
+        _invite(kb, conn, viewer, found.ws, invitee, now)
+    return show(kb, viewer, workspace_id, zone)
+
+
+def revise(
+    kb: KnowledgeBase,
+    viewer: Viewer,
+    workspace_id: str,
+    *,
+    text: str | None = None,
+    accused: str | None = None,
+    level: Level | None = None,
+    embargo_end: str | dt.datetime | None = None,
+    zone: ZoneInfo | None = None,
+) -> dict[str, Any]:
+    """Write a new statement revision (the owner's reviewers). A change of text, accused or
+    level lapses every join (back to ``embargo_accepted``: re-affirm); a change of the embargo
+    end invites again everyone who had accepted it (re-accept). Writes one revision and one
+    event per transition."""
+    now = kb.now()
+    with kb.workspace_tables(write=True) as conn:
+        found = _load(conn, viewer, workspace_id, lock=True)
+        ws = found.ws
+        rules.check_can_manage(found.access, ws)
+        rules.check_open(ws)
+        old = store.current_statement(conn, ws)
+        new_accused = accused if accused is not None else old.accused
+        if accused is not None:
+            _check_refs(kb, viewer, ws.incident, new_accused)
+        body = _text(text) if text is not None else old.text
+        new_level = level or old.level
+        end = (
+            _future(embargo_end, now, "embargo_end") if embargo_end is not None else old.embargo_end
+        )
+        new = Statement(
+            ws.revision + 1,
+            body,
+            new_accused,
+            new_level,
+            end,
+            content_hash(body, new_accused, new_level, end),
+            now,
+            viewer.user_id,
+        )
+        if new.content_hash == old.content_hash:
+            raise BadRequest("nothing changed: give a new text, accused, level or embargo end")
+        store.insert_statement(conn, ws.id, new)
+        _event(conn, ws.id, now, viewer, org_id=ws.owner, action="revise", revision=new.revision)
+        for p in store.participants(conn, ws.id):
+            after = p
+            if not new.same_terms(old) and (state := rules.lapsed_by_terms(p)) is not None:
+                after = dataclasses.replace(after, state=state)
+            if (
+                new.embargo_end != old.embargo_end
+                and (state := rules.lapsed_by_embargo(after, ws.owner)) is not None
+            ):
+                after = dataclasses.replace(after, state=state, embargo_accepted_at=None)
+            if after != p:
+                after = dataclasses.replace(after, changed_at=now, changed_by=viewer.user_id)
+                store.save_participant(conn, ws.id, after)
+                _event(
+                    conn,
+                    ws.id,
+                    now,
+                    viewer,
+                    org_id=p.org_id,
+                    action="lapse",
+                    from_state=p.state.value,
+                    to_state=after.state.value,
+                    revision=new.revision,
+                )
+    return show(kb, viewer, workspace_id, zone)
+
+
+def name_users(
+    kb: KnowledgeBase,
+    viewer: Viewer,
+    workspace_id: str,
+    emails: Sequence[str],
+    zone: ZoneInfo | None = None,
+) -> dict[str, Any]:
+    """Name users of the viewer's own organisation on the workspace (its reviewers): they
+    then see what their organisation sees. Emails of active members only, refused alike
+    otherwise (:func:`accord.accounts.named_readers`). Writes one event per user."""
+    if not emails or any("@" not in e for e in emails):
+        raise InvalidInput("name users by the email of members of your organisation", field="users")
+    now = kb.now()
+    with kb.workspace_tables(write=True) as conn:
+        found = _load(conn, viewer, workspace_id, lock=True)
+        if found.own is None or viewer.role is None or not viewer.role.can_review:
+            raise Forbidden(
+                "only reviewers of a participating organisation name its users", record=workspace_id
+            )
+        rules.check_open(found.ws)
+        ids = accounts.named_readers(kb, viewer, emails)
+        fresh = sorted(set(ids) - set(found.own.members))
+        store.add_members(conn, workspace_id, found.own.org_id, fresh)
+        for user in fresh:
+            _event(
+                conn,
+                workspace_id,
+                now,
+                viewer,
+                org_id=found.own.org_id,
+                action="name_user",
+                to_state=user[:24],
+                revision=found.ws.revision,
+            )
+    return show(kb, viewer, workspace_id, zone)
+
+
+# -- the participants --------------------------------------------------------------------------
+
+
+def accept_embargo(
+    kb: KnowledgeBase, viewer: Viewer, workspace_id: str, zone: ZoneInfo | None = None
+) -> dict[str, Any]:
+    """Accept the current embargo for the viewer's organisation: it then sees the statement.
+    Writes one event."""
+    now = kb.now()
+    with kb.workspace_tables(write=True) as conn:
+        found = _load(conn, viewer, workspace_id, lock=True)
+        own = rules.check_can_answer(viewer, found.access, found.ws, found.own, None, now)
+        after = dataclasses.replace(
+            own,
+            state=State.EMBARGO_ACCEPTED,
+            embargo_accepted_at=now,
+            changed_at=now,
+            changed_by=viewer.user_id,
+            changed_by_role=_role(viewer),
+        )
+        store.save_participant(conn, workspace_id, after)
+        _event(
+            conn,
+            workspace_id,
+            now,
+            viewer,
+            org_id=own.org_id,
+            action="accept_embargo",
+            from_state=own.state.value,
+            to_state=after.state.value,
+            revision=found.ws.revision,
+        )
+    return show(kb, viewer, workspace_id, zone)
+
+
+def answer(
+    kb: KnowledgeBase,
+    viewer: Viewer,
+    workspace_id: str,
+    position: Position,
+    wording: Wording = Wording(),
+    zone: ZoneInfo | None = None,
+) -> dict[str, Any]:
+    """Give the viewer's organisation's position: join (the shared text), join with its own
+    wording (its text and, if given, stance, level, kind, confidence words), abstain or
+    decline. A join is checked now as the claim it will publish. Writes one event."""
+    now = kb.now()
+    if position is Position.JOIN and (wording.text or wording.stance or wording.level):
+        raise InvalidInput(
+            "a join takes the shared text: use join_with_wording for your own", field="wording"
+        )
+    if position is Position.JOIN_WITH_WORDING and not (wording.text or "").strip():
+        raise InvalidInput("give your organisation's wording", field="wording")
+    if position.state not in JOINED_STATES:
+        wording = Wording()
+    elif wording.text is not None:
+        wording = dataclasses.replace(wording, text=_text(wording.text))
+    with kb.workspace_tables(write=True) as conn:
+        found = _load(conn, viewer, workspace_id, lock=True)
+        own = rules.check_can_answer(viewer, found.access, found.ws, found.own, position, now)
+        after = dataclasses.replace(
+            own,
+            state=position.state,
+            wording=wording,
+            position_revision=found.ws.revision,
+            changed_at=now,
+            changed_by=viewer.user_id,
+            changed_by_role=_role(viewer),
+        )
+        if position.state in JOINED_STATES:
+            statement = store.current_statement(conn, found.ws)
+            _check_joinable(kb, viewer, found.ws, statement, after, now)
+        store.save_participant(conn, workspace_id, after)
+        _event(
+            conn,
+            workspace_id,
+            now,
+            viewer,
+            org_id=own.org_id,
+            action="position",
+            from_state=own.state.value,
+            to_state=after.state.value,
+            revision=found.ws.revision,
+        )
+    return show(kb, viewer, workspace_id, zone)
+
+
+def _role(viewer: Viewer) -> str | None:
+    return viewer.role.value if viewer.role else None
+
+
+def _check_joinable(
+    kb: KnowledgeBase,
+    viewer: Viewer,
+    ws: Workspace,
+    st: Statement,
+    p: Participant,
+    now: dt.datetime,
+) -> None:
+    """The claim the join will publish must be valid, and its references visible to the
+    joining organisation (it publishes under its own rights)."""
+    claims.check_claim(claims.claim_input(ws, st, p, p.org_id, now.date()))
+    wanted = {ws.incident, st.accused, p.org_id}
+    if kb.visible_ids(wanted, viewer) != wanted:
+        raise InvalidInput(
+            "your organisation cannot see the incident, the accused or its own actor record, "
+            "so it cannot publish a claim about them",
+            field="position",
+        )
+
+
+# -- publication -------------------------------------------------------------------------------
+
+
+def publish(
+    kb: KnowledgeBase, viewer: Viewer, workspace_id: str, zone: ZoneInfo | None = None
+) -> dict[str, Any]:
+    """Publish now (the owner's reviewers; before the embargo end this ends it early): see
+    :func:`_publish`."""
+    with kb.transaction(), kb.workspace_tables(write=True) as conn:
+        found = _load(conn, viewer, workspace_id, lock=True)
+        rules.check_can_manage(found.access, found.ws)
+        _publish(kb, conn, viewer, found.ws)
+    return show(kb, viewer, workspace_id, zone)
+
+
+def publish_due(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """Publish every open workspace whose embargo has ended and that someone joined, each in
+    its own transaction; returns the ids ``published`` and, as "id: reason", those ``skipped``
+    (nobody joined, or a claim could not be written: they stay open, for the owner). Writes."""
+    system = Viewer(user_id=SYSTEM_USER)
+    done: dict[str, list[str]] = {"published": [], "skipped": []}
+    with kb.workspace_tables() as conn:
+        due = store.due_ids(conn, kb.now())
+    for workspace_id in due:
+        try:
+            with kb.transaction(), kb.workspace_tables(write=True) as conn:
+                ws = store.load(conn, workspace_id, lock=True)
+                if ws is None or ws.status is not Status.OPEN:
+                    continue
+                _publish(kb, conn, system, ws)
+            done["published"].append(workspace_id)
+        except AccordError as exc:
+            done["skipped"].append(f"{workspace_id}: {exc.message}")
+    return done
+
+
+def _publish(kb: KnowledgeBase, conn: Connection, viewer: Viewer, ws: Workspace) -> None:
+    """One claim per joined organisation, each that organisation's own (its wording, stance,
+    level), published CLEAR in one joint group, through the knowledge base's write path, in
+    the caller's transaction with the workspace's change of status: all or nothing.
+    Abstainers, decliners and the silent are named nowhere."""
+    rules.check_open(ws)
+    now = kb.now()
+    st = store.current_statement(conn, ws)
+    joined = [p for p in store.participants(conn, ws.id) if p.state in JOINED_STATES]
+    if not joined:
+        raise Conflict("no organisation has joined: nothing to publish", record=ws.id)
+    names = store.org_names(conn, [p.org_id for p in joined])
+    day = min(now, ws.embargo_end).date()
+    for p in joined:
+        raw = claims.claim_input(ws, st, p, names.get(p.org_id, p.org_id), day)
+        created = kb.bulk_create([raw], claims.acting_viewer(p)).created
+        store.save_participant(conn, ws.id, dataclasses.replace(p, claim_id=created[0]))
+        _event(
+            conn,
+            ws.id,
+            now,
+            viewer,
+            org_id=p.org_id,
+            action="publish_claim",
+            from_state=p.state.value,
+            to_state=p.state.value,
+            revision=st.revision,
+        )
+    store.mark_published(conn, ws.id, now)
+    _event(
+        conn,
+        ws.id,
+        now,
+        viewer,
+        org_id=ws.owner,
+        action="publish",
+        from_state="open",
+        to_state="published",
+        revision=st.revision,
+    )
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def show(
+    kb: KnowledgeBase, viewer: Viewer, workspace_id: str, zone: ZoneInfo | None = None
+) -> dict[str, Any]:
+    """The workspace as the viewer may see it: its envelope before the viewer's organisation
+    accepts the embargo; the statement and its revisions after; the participants, their
+    positions and the events for the owner. 404 for anyone else. Read-only."""
+    now = kb.now()
+    with kb.workspace_tables() as conn:
+        found = _load(conn, viewer, workspace_id)
+        names = store.org_names(conn, [found.ws.owner])
+        if found.access is Access.ENVELOPE:
+            return envelope_view(found.ws, found.own, names, now, zone)
+        statements = store.statements(conn, workspace_id)
+        owner_side = found.access in (Access.MANAGER, Access.OWNER_MEMBER)
+        everyone = store.participants(conn, workspace_id) if owner_side else []
+        events = store.events(conn, workspace_id) if owner_side else []
+        names |= store.org_names(conn, [p.org_id for p in everyone])
+    return full_view(
+        found.ws, found.access, found.own, statements, everyone, events, names, now, zone
+    )
+
+
+def list_for(
+    kb: KnowledgeBase, viewer: Viewer, zone: ZoneInfo | None = None
+) -> list[dict[str, Any]]:
+    """The workspaces the viewer sees, each as its envelope (with how much the viewer sees).
+    Read-only."""
+    if not viewer.authenticated or viewer.org_id is None or viewer.user_id is None:
+        return []
+    reviewer = viewer.role is not None and viewer.role.can_review
+    now = kb.now()
+    out = []
+    with kb.workspace_tables() as conn:
+        for workspace_id in store.visible_ids(conn, viewer.org_id, viewer.user_id, reviewer):
+            try:
+                found = _load(conn, viewer, workspace_id)
+            except NotFound:
+                continue
+            names = store.org_names(conn, [found.ws.owner])
+            item = envelope_view(found.ws, found.own, names, now, zone)
+            item["access"] = found.access.value
+            out.append(item)
+    return out
