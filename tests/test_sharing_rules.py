@@ -264,8 +264,26 @@ def test_history_shows_only_revisions_the_reader_was_entitled_to(
         people.ministry_reviewer,
     )
     kb.set_marking("ministry.x", people.ministry_reviewer, Marking.CLEAR)
-    assert [h.revision for h in kb.history("ministry.x", ANONYMOUS)] == [2]
+    assert [h.revision for h in kb.history("ministry.x", ANONYMOUS)] == [1]
     assert [h.revision for h in kb.history("ministry.x", people.ministry)] == [1, 2]
+
+
+def test_outsiders_count_only_the_revisions_they_may_see(kb: KnowledgeBase, people: People) -> None:
+    """Two draft revisions before publication and one after: the owner sees revisions 1-4,
+    anyone else two revisions, numbered 1 and 2, wherever a number is shown."""
+    kb.create(actor("ministry.x"), people.ministry)
+    kb.update("ministry.x", people.ministry, data={"name": "Second draft"})
+    kb.publish("ministry.x", people.ministry_reviewer)
+    kb.update("ministry.x", people.ministry_reviewer, data={"name": "Corrected"})
+    assert kb.get("ministry.x", people.ministry).revision == 4
+    assert [h.revision for h in kb.history("ministry.x", people.ministry)] == [1, 2, 3, 4]
+    for outsider in (ANONYMOUS, people.firm):
+        assert kb.get("ministry.x", outsider).revision == 2
+        assert kb.get_many(["ministry.x"], outsider)["ministry.x"].revision == 2
+        assert [h.revision for h in kb.history("ministry.x", outsider)] == [1, 2]
+        assert kb.get("ministry.x", outsider, revision=1).data.name == "Second draft"
+        with pytest.raises(NotFound):
+            kb.get("ministry.x", outsider, revision=3)
 
 
 def test_only_owner_reviewers_may_loosen_a_marking(kb: KnowledgeBase, people: People) -> None:
