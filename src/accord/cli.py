@@ -14,6 +14,7 @@ from accord import accounts, dataset, render
 from accord.cli_analyze import analyze_app
 from accord.cli_common import As, Db, Json, existing_folder, hint_missing, open_kb, viewer_for
 from accord.cli_import import import_app
+from accord.cli_workspace import workspace_app
 from accord.domain.vocab import Kind, Sector, UserRole
 from accord.errors import AccordError, BadRequest
 from accord.kb import KnowledgeBase
@@ -32,6 +33,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(import_app, name="import")
 app.add_typer(analyze_app, name="analyze")
+app.add_typer(workspace_app, name="workspace")
 
 
 def _print_version(wanted: bool) -> None:
