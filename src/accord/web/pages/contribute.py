@@ -1,27 +1,30 @@
-"""Signing in and contributing: new claims and disputes, edits, publishing, markings, sharing.
+"""Signing in and contributing: new records (claims and disputes, incidents, responses,
+participations), edits, publishing, markings, sharing.
 
-Thin: each POST parses the form (:mod:`forms`), calls the KnowledgeBase as the signed-in
-viewer (which checks every permission) and redirects, or re-renders the form with the library's
-error next to the field it names. Every POST passes the CSRF check of :func:`page_router`.
+Thin: each POST reads the form (:mod:`filing` for new records, :mod:`forms` for edits), calls
+the KnowledgeBase as the signed-in viewer (which checks every permission) and redirects, or
+shows the form again with what was typed and each error next to the field it names. Every POST
+passes the CSRF check of :func:`page_router`.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from accord import accounts
-from accord.access import Viewer
+from accord.access import Viewer, check_can_create
 from accord.domain.records import Record
 from accord.domain.vocab import ClaimKind, Evidence, Kind, Marking, Stance
-from accord.errors import AccordError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from accord.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from accord.kb import KnowledgeBase
 from accord.web.api.records import PLURALS
 from accord.web.deps import KB, CurrentViewer
-from accord.web.pages import forms
+from accord.web.pages import filing, forms
+from accord.web.pages.record_forms import FORMS, RecordForm
 from accord.web.pages.records import changes
 from accord.web.pages.related import drafts
 from accord.web.pages.routing import page_router
@@ -54,12 +57,79 @@ def _signed_in(request: Request, viewer: Viewer) -> None:
         )
 
 
-def _claim_options(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
-    """Visible incidents and actors to pick from (datalists)."""
-    return {
-        "incidents": list(kb.iter_records(viewer, kind=Kind.INCIDENT)),
-        "actors": list(kb.iter_records(viewer, kind=Kind.ACTOR)),
-    }
+def _suggestions(kb: KnowledgeBase, viewer: Viewer, form: RecordForm) -> dict[str, list[Any]]:
+    """For each list of names the form's reference fields suggest: (value, label) pairs of the
+    visible records of those kinds, by name; a name two records share is offered by id."""
+    lists: dict[str, list[Any]] = {}
+    for f in form.references:
+        if f.datalist is None or f.datalist in lists:
+            continue
+        found = [r for kind in f.kinds for r in kb.iter_records(viewer, kind=kind)]
+        shared = Counter(r.name.casefold() for r in found)
+        lists[f.datalist] = sorted(
+            ((r.id if shared[r.name.casefold()] > 1 else r.name, r.name) for r in found),
+            key=lambda pair: (pair[1].casefold(), pair[0]),
+        )
+    return lists
+
+
+def _blank(request: Request, kb: KnowledgeBase, viewer: Viewer, form: RecordForm) -> filing.Values:
+    """A new form's values: the viewer's organisation where the form says so, and what a link
+    filled in (``?incident=wannacry``), a visible record shown by its name."""
+    values: filing.Values = {f.name: [] if f.widget == "checkboxes" else "" for f in form.fields}
+    values["marking"] = Marking.AMBER.value
+    asked = {n: request.query_params.get(n, "").strip() for n in form.prefill}
+    own = {n: viewer.org_id or "" for n in form.own}
+    wanted = {n: v for n, v in {**own, **asked}.items() if v}
+    names = kb.get_many(wanted.values(), viewer)
+    for name, value in wanted.items():
+        found = names.get(value)
+        values[name] = found.name if found is not None else value
+    return values
+
+
+def _show(
+    request: Request,
+    kb: KnowledgeBase,
+    viewer: Viewer,
+    form: RecordForm,
+    values: filing.Values,
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    labels = {f.name: f.label for f in form.fields}
+    return page(
+        request,
+        "record_form.html",
+        viewer=viewer,
+        status_code=status_code,
+        form=form,
+        values=values,
+        errors=errors,
+        labels=labels,
+        lists=_suggestions(kb, viewer, form),
+    )
+
+
+def _register_form(router: APIRouter, form: RecordForm) -> None:
+    """GET and POST ``/contribute/{slug}`` for one kind of record."""
+
+    @router.get(form.path, response_class=HTMLResponse, name=f"new_{form.slug}")
+    def new(request: Request, kb: KB, viewer: CurrentViewer) -> Response:
+        _signed_in(request, viewer)
+        check_can_create(viewer)
+        return _show(request, kb, viewer, form, _blank(request, kb, viewer, form), {})
+
+    @router.post(form.path, response_class=HTMLResponse, name=f"create_{form.slug}")
+    async def create(request: Request, kb: KB, viewer: CurrentViewer) -> Response:
+        _signed_in(request, viewer)
+        check_can_create(viewer)
+        submitted = filing.submit(kb, viewer, form, await request.form())
+        if submitted.record is None:
+            return _show(
+                request, kb, viewer, form, submitted.values, submitted.errors, submitted.status
+            )
+        return RedirectResponse(record_url(submitted.record), status_code=303)
 
 
 def build_router() -> APIRouter:
@@ -97,56 +167,15 @@ def build_router() -> APIRouter:
     @router.get("/contribute", response_class=HTMLResponse)
     def contribute(request: Request, kb: KB, viewer: CurrentViewer) -> Response:
         _signed_in(request, viewer)
-        return page(request, "contribute.html", viewer=viewer, drafts=drafts(kb, viewer))
-
-    @router.get("/contribute/claim", response_class=HTMLResponse)
-    def claim_form(request: Request, kb: KB, viewer: CurrentViewer, incident: str = "") -> Response:
-        _signed_in(request, viewer)
-        values = {"incident": incident, "claimant": viewer.org_id or "", "marking": "AMBER"}
         return page(
-            request,
-            "claim_form.html",
-            viewer=viewer,
-            values=values,
-            errors={},
-            choices=CHOICES,
-            **_claim_options(kb, viewer),
+            request, "contribute.html", viewer=viewer, drafts=drafts(kb, viewer), forms=FORMS
         )
 
-    @router.post("/contribute/claim", response_class=HTMLResponse)
-    async def claim_create(request: Request, kb: KB, viewer: CurrentViewer) -> Response:
-        _signed_in(request, viewer)
-        form = await request.form()
-        try:
-            raw = forms.claim_input(
-                form,
-                accounts.named_readers(kb, viewer, forms.id_list(forms.text(form, "readers"))),
-                forms.id_list(forms.text(form, "shares")),
-            )
-            record = kb.create(raw, viewer)
-        except (InvalidInput, Forbidden, NotFound) as exc:
-            return _form_error(request, kb, viewer, form, exc)
-        return RedirectResponse(record_url(record), status_code=303)
-
+    for form in FORMS.values():
+        _register_form(router, form)
     for kind, plural in PLURALS.items():
         _register_edit(router, kind, plural)
     return router
-
-
-def _form_error(
-    request: Request, kb: KnowledgeBase, viewer: Viewer, form: FormData, exc: AccordError
-) -> Response:
-    values = {k: v for k, v in form.items() if isinstance(v, str)}
-    return page(
-        request,
-        "claim_form.html",
-        viewer=viewer,
-        status_code=exc.status,
-        values=values,
-        errors={forms.field_of(exc): exc.message},
-        choices=CHOICES,
-        **_claim_options(kb, viewer),
-    )
 
 
 def _edit_values(record: Record) -> dict[str, Any]:
