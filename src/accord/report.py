@@ -41,8 +41,9 @@ class NormSetter:
 
     @property
     def name(self) -> str:
-        """The initiative's name (its id when the initiative is hidden)."""
-        return self.initiative.name if self.initiative else self.id
+        """The initiative's name (never its id: a norm is visible only with its initiative,
+        so a missing one is said so in words)."""
+        return self.initiative.name if self.initiative else "an initiative not shown"
 
 
 @dataclass(frozen=True)
@@ -91,12 +92,12 @@ def _contested(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
     for summary in overview.incidents:
         if not summary.claims:
             continue
-        detail = consensus_analysis.for_incident(kb, viewer, summary.incident)
+        detail = analyses.consensus(kb, viewer, summary.incident)  # reasons name, not ids
         disputed = any(p.dissent or p.denials for p in detail.profiles) or bool(detail.denials)
         if summary.divergent or disputed:
             details.append((summary, detail))
     chart = charts.hbar(
-        [(s.name, len(d.accused)) for s, d in details[:TOP]],
+        charts.ranked((s.name, len(d.accused)) for s, d in details)[:TOP],
         title="Contested incidents: number of actors accused",
     )
     return {
@@ -193,11 +194,19 @@ def _bibliography(records: list[Record]) -> list[Cited]:
     ]
 
 
+def _audience(kb: KnowledgeBase, viewer: Viewer) -> str:
+    """Whom the briefing is for, by name: the public, or the viewer's organisation. Read-only."""
+    if not viewer.authenticated:
+        return "public (TLP:CLEAR)"
+    own = kb.get_many([viewer.org_id or ""], viewer).get(viewer.org_id or "")
+    return own.name if own is not None else "your organisation"
+
+
 def build(kb: KnowledgeBase, viewer: Viewer = ANONYMOUS) -> str:
     """The briefing as one HTML document (inline CSS and SVG, no external assets). Read-only."""
     context: dict[str, Any] = {
         "generated": kb.now().date().isoformat(),
-        "audience": "public (TLP:CLEAR)" if not viewer.authenticated else f"{viewer.org_id}",
+        "audience": _audience(kb, viewer),
         "counts": kb.count(viewer),
         **analyses.landscape(kb, viewer),
         **_norm_rows(kb, viewer),

@@ -186,11 +186,11 @@ def network(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
     return {
         "metrics": metrics,
         "pair_chart": charts.hbar(
-            [
+            charts.ranked(
                 (f"{words(p.a)} + {words(p.b)}", round(p.index, 2))
                 for p in metrics.sector_pairs
                 if p.index is not None
-            ],
+            ),
             title="How often two sectors share an initiative, against chance (1 = chance)",
         ),
     }

@@ -9,7 +9,7 @@ Okabe-Ito palette (distinguishable with colour-vision deficiencies); each chart 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -113,6 +113,12 @@ def _label(label: str, right: float, middle: float, room: float) -> tuple[str, i
     )
     title = f"<title>{escape(label)}</title>" if " ".join(lines) != label else ""
     return f'<text text-anchor="end" class="lbl">{title}{spans}</text>', len(lines)
+
+
+def ranked(rows: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Bar rows sorted by value, the largest first (ties by label), for a chart whose rows
+    have no order of their own. Pure."""
+    return sorted(rows, key=lambda row: (-row[1], row[0].casefold()))
 
 
 def hbar(
