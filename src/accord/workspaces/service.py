@@ -27,12 +27,12 @@ from sqlalchemy import Connection
 from accord import access, accounts
 from accord.access import Viewer
 from accord.domain.vocab import Kind, Level, Marking
-from accord.errors import AccordError, BadRequest, Conflict, Forbidden, InvalidInput, NotFound
+from accord.errors import BadRequest, Forbidden, InvalidInput
 from accord.kb import KnowledgeBase
 from accord.workspaces import claims, rules, store
+from accord.workspaces.loading import event, load
 from accord.workspaces.model import (
     JOINED_STATES,
-    Access,
     Participant,
     Position,
     State,
@@ -41,16 +41,29 @@ from accord.workspaces.model import (
     Wording,
     Workspace,
     content_hash,
-    instant,
     parse_instant,
+    utc_text,
 )
-from accord.workspaces.views import envelope_view, full_view
+from accord.workspaces.publication import publish, publish_due
+from accord.workspaces.reading import list_for, show
+
+__all__ = [
+    "Invitee",
+    "accept_embargo",
+    "answer",
+    "create",
+    "invite",
+    "list_for",
+    "name_users",
+    "publish",
+    "publish_due",
+    "revise",
+    "show",
+]
 
 #: The markings a workspace may carry: it is confidential until it publishes.
 WORKSPACE_MARKINGS = (Marking.AMBER, Marking.AMBER_STRICT, Marking.RED)
 MAX_TEXT = 20_000
-#: The user recorded for publications the instance makes at the embargo end.
-SYSTEM_USER = "system"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,25 +72,6 @@ class Invitee:
 
     org: str
     deadline: str | dt.datetime
-
-
-@dataclasses.dataclass
-class _Loaded:
-    """A workspace as one caller may see it, read in the caller's transaction."""
-
-    ws: Workspace
-    own: Participant | None
-    access: Access
-
-
-def _load(conn: Connection, viewer: Viewer, workspace_id: str, *, lock: bool = False) -> _Loaded:
-    ws = store.load(conn, workspace_id, lock=lock)
-    own = store.participant(conn, workspace_id, viewer.org_id) if ws is not None else None
-    named = own is not None and viewer.user_id in own.members
-    found = rules.access_of(viewer, ws, own, named)
-    rules.require_access(found, workspace_id)
-    assert ws is not None  # require_access refused NONE, which a missing workspace is
-    return _Loaded(ws, own, found)
 
 
 def _text(text: str) -> str:
@@ -111,10 +105,6 @@ def _deadline(value: str | dt.datetime, now: dt.datetime, embargo_end: dt.dateti
             "an answer deadline must not fall after the embargo end", field="deadline"
         )
     return deadline
-
-
-def _event(conn: Connection, ws_id: str, at: dt.datetime, viewer: Viewer, **fields: Any) -> None:
-    store.record_event(conn, ws_id, at=at, user_id=viewer.user_id, **fields)
 
 
 # -- the owner ---------------------------------------------------------------------------------
@@ -184,8 +174,8 @@ def create(
         store.insert_workspace(conn, ws)
         store.insert_statement(conn, ws.id, statement)
         store.insert_participant(conn, ws.id, owner_row)
-        _event(conn, ws.id, now, viewer, org_id=org, action="create", to_state="open", revision=1)
-        _event(
+        event(conn, ws.id, now, viewer, org_id=org, action="create", to_state="open", revision=1)
+        event(
             conn,
             ws.id,
             now,
@@ -232,7 +222,7 @@ def _invite(
                 claim_id=None,
             ),
         )
-        _event(
+        event(
             conn,
             ws.id,
             now,
@@ -246,15 +236,15 @@ def _invite(
     # Inviting again sets a new deadline (which also reopens a silent participant's answer).
     old = present.deadline
     store.save_participant(conn, ws.id, dataclasses.replace(present, deadline=deadline))
-    _event(
+    event(
         conn,
         ws.id,
         now,
         viewer,
         org_id=org,
         action="deadline",
-        from_state=instant(old, None)["utc"] if old else None,  # type: ignore[index]
-        to_state=instant(deadline, None)["utc"],  # type: ignore[index]
+        from_state=utc_text(old) if old else None,
+        to_state=utc_text(deadline),
         revision=ws.revision,
     )
 
@@ -270,7 +260,7 @@ def invite(
     reviewers). Writes one participant row and one event."""
     now = kb.now()
     with kb.workspace_tables(write=True) as conn:
-        found = _load(conn, viewer, workspace_id, lock=True)
+        found = load(conn, viewer, workspace_id, lock=True)
         rules.check_can_manage(found.access, found.ws)
         rules.check_open(found.ws)
         _invite(kb, conn, viewer, found.ws, invitee, now)
@@ -294,7 +284,7 @@ def revise(
     event per transition."""
     now = kb.now()
     with kb.workspace_tables(write=True) as conn:
-        found = _load(conn, viewer, workspace_id, lock=True)
+        found = load(conn, viewer, workspace_id, lock=True)
         ws = found.ws
         rules.check_can_manage(found.access, ws)
         rules.check_open(ws)
@@ -320,7 +310,7 @@ def revise(
         if new.content_hash == old.content_hash:
             raise BadRequest("nothing changed: give a new text, accused, level or embargo end")
         store.insert_statement(conn, ws.id, new)
-        _event(conn, ws.id, now, viewer, org_id=ws.owner, action="revise", revision=new.revision)
+        event(conn, ws.id, now, viewer, org_id=ws.owner, action="revise", revision=new.revision)
         for p in store.participants(conn, ws.id):
             after = p
             if not new.same_terms(old) and (state := rules.lapsed_by_terms(p)) is not None:
@@ -333,7 +323,7 @@ def revise(
             if after != p:
                 after = dataclasses.replace(after, changed_at=now, changed_by=viewer.user_id)
                 store.save_participant(conn, ws.id, after)
-                _event(
+                event(
                     conn,
                     ws.id,
                     now,
@@ -361,7 +351,7 @@ def name_users(
         raise InvalidInput("name users by the email of members of your organisation", field="users")
     now = kb.now()
     with kb.workspace_tables(write=True) as conn:
-        found = _load(conn, viewer, workspace_id, lock=True)
+        found = load(conn, viewer, workspace_id, lock=True)
         if found.own is None or viewer.role is None or not viewer.role.can_review:
             raise Forbidden(
                 "only reviewers of a participating organisation name its users", record=workspace_id
@@ -371,7 +361,7 @@ def name_users(
         fresh = sorted(set(ids) - set(found.own.members))
         store.add_members(conn, workspace_id, found.own.org_id, fresh)
         for user in fresh:
-            _event(
+            event(
                 conn,
                 workspace_id,
                 now,
@@ -394,7 +384,7 @@ def accept_embargo(
     Writes one event."""
     now = kb.now()
     with kb.workspace_tables(write=True) as conn:
-        found = _load(conn, viewer, workspace_id, lock=True)
+        found = load(conn, viewer, workspace_id, lock=True)
         own = rules.check_can_answer(viewer, found.access, found.ws, found.own, None, now)
         after = dataclasses.replace(
             own,
@@ -405,7 +395,7 @@ def accept_embargo(
             changed_by_role=_role(viewer),
         )
         store.save_participant(conn, workspace_id, after)
-        _event(
+        event(
             conn,
             workspace_id,
             now,
@@ -442,7 +432,7 @@ def answer(
     elif wording.text is not None:
         wording = dataclasses.replace(wording, text=_text(wording.text))
     with kb.workspace_tables(write=True) as conn:
-        found = _load(conn, viewer, workspace_id, lock=True)
+        found = load(conn, viewer, workspace_id, lock=True)
         own = rules.check_can_answer(viewer, found.access, found.ws, found.own, position, now)
         after = dataclasses.replace(
             own,
@@ -457,7 +447,7 @@ def answer(
             statement = store.current_statement(conn, found.ws)
             _check_joinable(kb, viewer, found.ws, statement, after, now)
         store.save_participant(conn, workspace_id, after)
-        _event(
+        event(
             conn,
             workspace_id,
             now,
@@ -493,129 +483,3 @@ def _check_joinable(
             "so it cannot publish a claim about them",
             field="position",
         )
-
-
-# -- publication -------------------------------------------------------------------------------
-
-
-def publish(
-    kb: KnowledgeBase, viewer: Viewer, workspace_id: str, zone: ZoneInfo | None = None
-) -> dict[str, Any]:
-    """Publish now (the owner's reviewers; before the embargo end this ends it early): see
-    :func:`_publish`."""
-    with kb.transaction(), kb.workspace_tables(write=True) as conn:
-        found = _load(conn, viewer, workspace_id, lock=True)
-        rules.check_can_manage(found.access, found.ws)
-        _publish(kb, conn, viewer, found.ws)
-    return show(kb, viewer, workspace_id, zone)
-
-
-def publish_due(kb: KnowledgeBase) -> dict[str, list[str]]:
-    """Publish every open workspace whose embargo has ended and that someone joined, each in
-    its own transaction; returns the ids ``published`` and, as "id: reason", those ``skipped``
-    (nobody joined, or a claim could not be written: they stay open, for the owner). Writes."""
-    system = Viewer(user_id=SYSTEM_USER)
-    done: dict[str, list[str]] = {"published": [], "skipped": []}
-    with kb.workspace_tables() as conn:
-        due = store.due_ids(conn, kb.now())
-    for workspace_id in due:
-        try:
-            with kb.transaction(), kb.workspace_tables(write=True) as conn:
-                ws = store.load(conn, workspace_id, lock=True)
-                if ws is None or ws.status is not Status.OPEN:
-                    continue
-                _publish(kb, conn, system, ws)
-            done["published"].append(workspace_id)
-        except AccordError as exc:
-            done["skipped"].append(f"{workspace_id}: {exc.message}")
-    return done
-
-
-def _publish(kb: KnowledgeBase, conn: Connection, viewer: Viewer, ws: Workspace) -> None:
-    """One claim per joined organisation, each that organisation's own (its wording, stance,
-    level), published CLEAR in one joint group, through the knowledge base's write path, in
-    the caller's transaction with the workspace's change of status: all or nothing.
-    Abstainers, decliners and the silent are named nowhere."""
-    rules.check_open(ws)
-    now = kb.now()
-    st = store.current_statement(conn, ws)
-    joined = [p for p in store.participants(conn, ws.id) if p.state in JOINED_STATES]
-    if not joined:
-        raise Conflict("no organisation has joined: nothing to publish", record=ws.id)
-    names = store.org_names(conn, [p.org_id for p in joined])
-    day = min(now, ws.embargo_end).date()
-    for p in joined:
-        raw = claims.claim_input(ws, st, p, names.get(p.org_id, p.org_id), day)
-        created = kb.bulk_create([raw], claims.acting_viewer(p)).created
-        store.save_participant(conn, ws.id, dataclasses.replace(p, claim_id=created[0]))
-        _event(
-            conn,
-            ws.id,
-            now,
-            viewer,
-            org_id=p.org_id,
-            action="publish_claim",
-            from_state=p.state.value,
-            to_state=p.state.value,
-            revision=st.revision,
-        )
-    store.mark_published(conn, ws.id, now)
-    _event(
-        conn,
-        ws.id,
-        now,
-        viewer,
-        org_id=ws.owner,
-        action="publish",
-        from_state="open",
-        to_state="published",
-        revision=st.revision,
-    )
-
-
-# -- reading -----------------------------------------------------------------------------------
-
-
-def show(
-    kb: KnowledgeBase, viewer: Viewer, workspace_id: str, zone: ZoneInfo | None = None
-) -> dict[str, Any]:
-    """The workspace as the viewer may see it: its envelope before the viewer's organisation
-    accepts the embargo; the statement and its revisions after; the participants, their
-    positions and the events for the owner. 404 for anyone else. Read-only."""
-    now = kb.now()
-    with kb.workspace_tables() as conn:
-        found = _load(conn, viewer, workspace_id)
-        names = store.org_names(conn, [found.ws.owner])
-        if found.access is Access.ENVELOPE:
-            return envelope_view(found.ws, found.own, names, now, zone)
-        statements = store.statements(conn, workspace_id)
-        owner_side = found.access in (Access.MANAGER, Access.OWNER_MEMBER)
-        everyone = store.participants(conn, workspace_id) if owner_side else []
-        events = store.events(conn, workspace_id) if owner_side else []
-        names |= store.org_names(conn, [p.org_id for p in everyone])
-    return full_view(
-        found.ws, found.access, found.own, statements, everyone, events, names, now, zone
-    )
-
-
-def list_for(
-    kb: KnowledgeBase, viewer: Viewer, zone: ZoneInfo | None = None
-) -> list[dict[str, Any]]:
-    """The workspaces the viewer sees, each as its envelope (with how much the viewer sees).
-    Read-only."""
-    if not viewer.authenticated or viewer.org_id is None or viewer.user_id is None:
-        return []
-    reviewer = viewer.role is not None and viewer.role.can_review
-    now = kb.now()
-    out = []
-    with kb.workspace_tables() as conn:
-        for workspace_id in store.visible_ids(conn, viewer.org_id, viewer.user_id, reviewer):
-            try:
-                found = _load(conn, viewer, workspace_id)
-            except NotFound:
-                continue
-            names = store.org_names(conn, [found.ws.owner])
-            item = envelope_view(found.ws, found.own, names, now, zone)
-            item["access"] = found.access.value
-            out.append(item)
-    return out

@@ -1,0 +1,96 @@
+"""Publication: each joined organisation's own claim, all in one joint group, written through
+the knowledge base's write path in one transaction with the workspace's change of status."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from accord.access import Viewer
+from accord.errors import AccordError, Conflict
+from accord.kb import KnowledgeBase
+from accord.workspaces import claims, rules, store
+from accord.workspaces.loading import event, load
+from accord.workspaces.model import JOINED_STATES, Status, Workspace
+from accord.workspaces.reading import show
+
+#: The user recorded for publications the instance makes at the embargo end.
+SYSTEM_USER = "system"
+
+
+def publish(
+    kb: KnowledgeBase, viewer: Viewer, workspace_id: str, zone: ZoneInfo | None = None
+) -> dict[str, Any]:
+    """Publish now (the owner's reviewers; before the embargo end this ends it early): see
+    :func:`_publish`."""
+    with kb.transaction(), kb.workspace_tables(write=True) as conn:
+        found = load(conn, viewer, workspace_id, lock=True)
+        rules.check_can_manage(found.access, found.ws)
+        _publish(kb, conn, viewer, found.ws)
+    return show(kb, viewer, workspace_id, zone)
+
+
+def publish_due(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """Publish every open workspace whose embargo has ended and that someone joined, each in
+    its own transaction; returns the ids ``published`` and, as "id: reason", those ``skipped``
+    (nobody joined, or a claim could not be written: they stay open, for the owner). Writes."""
+    system = Viewer(user_id=SYSTEM_USER)
+    done: dict[str, list[str]] = {"published": [], "skipped": []}
+    with kb.workspace_tables() as conn:
+        due = store.due_ids(conn, kb.now())
+    for workspace_id in due:
+        try:
+            with kb.transaction(), kb.workspace_tables(write=True) as conn:
+                ws = store.load(conn, workspace_id, lock=True)
+                if ws is None or ws.status is not Status.OPEN:
+                    continue
+                _publish(kb, conn, system, ws)
+            done["published"].append(workspace_id)
+        except AccordError as exc:
+            done["skipped"].append(f"{workspace_id}: {exc.message}")
+    return done
+
+
+def _publish(kb: KnowledgeBase, conn: Connection, viewer: Viewer, ws: Workspace) -> None:
+    """One claim per joined organisation, each that organisation's own (its wording, stance,
+    level), published CLEAR in one joint group, through the knowledge base's write path, in
+    the caller's transaction with the workspace's change of status: all or nothing.
+    Abstainers, decliners and the silent are named nowhere."""
+    rules.check_open(ws)
+    now = kb.now()
+    st = store.current_statement(conn, ws)
+    joined = [p for p in store.participants(conn, ws.id) if p.state in JOINED_STATES]
+    if not joined:
+        raise Conflict("no organisation has joined: nothing to publish", record=ws.id)
+    names = store.org_names(conn, [p.org_id for p in joined])
+    day = min(now, ws.embargo_end).date()
+    for p in joined:
+        raw = claims.claim_input(ws, st, p, names.get(p.org_id, p.org_id), day)
+        created = kb.bulk_create([raw], claims.acting_viewer(p)).created
+        store.save_participant(conn, ws.id, dataclasses.replace(p, claim_id=created[0]))
+        event(
+            conn,
+            ws.id,
+            now,
+            viewer,
+            org_id=p.org_id,
+            action="publish_claim",
+            from_state=p.state.value,
+            to_state=p.state.value,
+            revision=st.revision,
+        )
+    store.mark_published(conn, ws.id, now)
+    event(
+        conn,
+        ws.id,
+        now,
+        viewer,
+        org_id=ws.owner,
+        action="publish",
+        from_state="open",
+        to_state="published",
+        revision=st.revision,
+    )
