@@ -1,7 +1,7 @@
 """EuRepoC import on fixtures written in EuRepoC's published column layout (v1.1), with each
 case of the real files: incidents without a start date, `;`-separated types including
 hijacking, attribution rows sharing an id, empty ids and dates, self-attribution, unnamed
-claimants, packed aliases."""
+media and third-party claimants, packed aliases."""
 
 from __future__ import annotations
 
@@ -12,10 +12,18 @@ import pytest
 
 from accord import accounts
 from accord.access import SYSTEM
+from accord.analysis import consensus
 from accord.domain.inputs import RecordInput
 from accord.domain.vocab import Kind, Sector, UserRole
 from accord.errors import BadRequest
-from accord.interop.eurepoc import UNNAMED_MEDIA, cells, eurepoc_date, import_eurepoc, unpack
+from accord.interop.eurepoc import (
+    UNNAMED_MEDIA,
+    UNNAMED_THIRD_PARTY,
+    cells,
+    eurepoc_date,
+    import_eurepoc,
+    unpack,
+)
 from accord.interop.importing import ImportInvalid, ImportReport
 from accord.kb import KnowledgeBase
 from tests.conftest import source
@@ -80,12 +88,51 @@ def test_hijacking_incident_is_kept_with_the_type_as_written(kb: KnowledgeBase) 
     assert mixed.extra["eurepoc"]["incident_type"] == "Data theft; Hijacking with Misuse"
 
 
-def test_incident_without_start_date_is_reported_never_dated(kb: KnowledgeBase) -> None:
+def test_incident_without_start_date_is_kept_without_a_start(kb: KnowledgeBase) -> None:
     report = _import(kb)
-    assert "eurepoc-104" not in {r.id for r in kb.iter_records(SYSTEM, kind=Kind.INCIDENT)}
-    assert "needs a start date" in _skipped(report, "(ID 104)")
-    # its attribution says why it is not imported
-    assert "no start_date" in _skipped(report, "(attribution 12.0)")
+    leak = kb.get("eurepoc-104", SYSTEM).data
+    assert leak.start is None  # type: ignore[attr-defined]
+    assert leak.effects == ("data_breach",)  # type: ignore[attr-defined]
+    # what EuRepoC knows is kept: here the end of an incident whose start is unknown
+    outage = kb.get("eurepoc-106", SYSTEM).data
+    assert (outage.start, str(outage.end)) == (None, "2020-03-14")  # type: ignore[attr-defined]
+    assert any("(ID 104): no start_date, kept without a start" in n for n in report.notes)
+    assert not [p for p in report.skipped if "(ID 10" in p.where]
+    # its attributions are claims like any other
+    assert _claims(kb)["claim-eurepoc-12-eurepoc-sandworm"].incident == "eurepoc-104"  # type: ignore[attr-defined]
+
+
+def test_undated_attribution_is_a_claim_without_a_date(kb: KnowledgeBase) -> None:
+    _import(kb)
+    claims = _claims(kb)
+    kaspersky = claims["claim-eurepoc-8-eurepoc-lazarus-group"]
+    assert kaspersky.date is None  # type: ignore[attr-defined]
+    assert kaspersky.claimant == "eurepoc-kaspersky"  # type: ignore[attr-defined]
+    assert "no attribution date" in kaspersky.summary  # type: ignore[attr-defined]
+    # dated rows keep their date, read at EuRepoC's precision
+    assert str(claims["claim-eurepoc-14-state-ru"].date) == "2020-04-02"  # type: ignore[attr-defined]
+
+
+def test_undated_government_claim_is_never_the_first_attribution(kb: KnowledgeBase) -> None:
+    _import(kb)
+    # Iran's undated claim 15 and its claim 3 of July 2021 both accuse Pakistan
+    assert _claims(kb)["claim-eurepoc-15-state-pk"].date is None  # type: ignore[attr-defined]
+    detail = consensus.for_incident(kb, SYSTEM, "eurepoc-102")
+    first = next(p for p in detail.profiles if p.state == "state-pk").first_government_attribution
+    assert first is not None
+    assert (first.claim, first.date, first.days, first.days_max) == (
+        "claim-eurepoc-3-state-pk", "2021-07", 52, 82,
+    )  # fmt: skip
+    assert first.undated == 1
+    overview = consensus.all_incidents(kb, SYSTEM)
+    timing = next(s for s in overview.incidents if s.incident == "eurepoc-102").time_to_attribution
+    assert timing == detail.time_to_attribution
+    # incidents 104 and 106 have no start: never timed, and counted as left out
+    assert overview.undated_incidents == 2
+    undated = [s for s in overview.incidents if s.start is None]
+    assert sorted(s.incident for s in undated) == ["eurepoc-104", "eurepoc-106"]
+    assert all(s.time_to_attribution is None for s in undated)
+    assert next(s for s in undated if s.incident == "eurepoc-106").governments == 1
 
 
 def test_rows_sharing_an_attribution_id_become_one_claim_per_accused(kb: KnowledgeBase) -> None:
@@ -154,6 +201,32 @@ def test_unnamed_media_source_is_an_explicit_claimant_and_empty_id_is_kept(
     assert kb.get(UNNAMED_MEDIA, SYSTEM).data.kind.value == "media"  # type: ignore[attr-defined]
 
 
+def test_unnamed_third_party_is_an_explicit_claimant_without_a_sector(kb: KnowledgeBase) -> None:
+    _import(kb)
+    claims = _claims(kb)
+    claim = claims["claim-eurepoc-9-eurepoc-lazarus-group"]
+    assert claim.claimant == UNNAMED_THIRD_PARTY  # type: ignore[attr-defined]
+    assert claim.kind.value == "official_statement"  # type: ignore[attr-defined]
+    third = kb.get(UNNAMED_THIRD_PARTY, SYSTEM).data
+    assert third.kind.value == "organisation"  # type: ignore[attr-defined]
+    assert third.sector is None  # type: ignore[attr-defined]
+    # a third party that is named becomes an organisation of its own name
+    named = claims["claim-eurepoc-16-eurepoc-lazarus-group"]
+    assert named.claimant == "eurepoc-fixture-research-collective"  # type: ignore[attr-defined]
+    assert kb.get(named.claimant, SYSTEM).data.kind.value == "organisation"  # type: ignore[attr-defined]
+
+
+def test_unnamed_media_rows_of_one_incident_are_one_voice(kb: KnowledgeBase) -> None:
+    _import(kb)
+    claims = _claims(kb)
+    media = [c for c in claims.values() if c.claimant == UNNAMED_MEDIA]  # type: ignore[attr-defined]
+    assert len(media) == 2  # the row with an empty id and attribution 17, both on incident 105
+    detail = consensus.for_incident(kb, SYSTEM, "eurepoc-105")
+    lazarus = next(p for p in detail.profiles if p.state == "eurepoc-lazarus-group")
+    assert lazarus.others["media"] == (UNNAMED_MEDIA,)
+    assert lazarus.others["none"] == ("eurepoc-fixture-research-collective", UNNAMED_THIRD_PARTY)
+
+
 def test_type_not_available_takes_the_kind_its_basis_implies(kb: KnowledgeBase) -> None:
     _import(kb)
     claim = _claims(kb)["claim-eurepoc-10-eurepoc-ghost-fixture-crew"]
@@ -162,8 +235,7 @@ def test_type_not_available_takes_the_kind_its_basis_implies(kb: KnowledgeBase) 
 
 def test_every_row_not_imported_is_reported_with_its_modelling_gap(kb: KnowledgeBase) -> None:
     report = _import(kb)
-    assert "unknown one is not guessed" in _skipped(report, "(attribution 8.0)")
-    assert "unnamed third party" in _skipped(report, "(attribution 9.0)")
+    assert "its basis does not say what kind of source" in _skipped(report, "(attribution 18.0)")
     assert "no initiator is named" in _skipped(report, "(attribution 5.0)")
     assert "no initiator is named" in _skipped(report, "(attribution 13.0)")
     assert "not in the Global Database" in _skipped(report, "(attribution 6.0)")
@@ -175,15 +247,17 @@ def test_every_row_not_imported_is_reported_with_its_modelling_gap(kb: Knowledge
         "claim-eurepoc-7-eurepoc-apt1"
     ]
     assert len(_claims(kb)) + len(reported) + len(merged) == rows
-    assert report.by_kind()["claim"]["skipped"] == len(reported) == 6
+    assert report.by_kind()["claim"]["skipped"] == len(reported) == 4
+    # neither an undated row nor an unnamed claimant is a reason any more
+    assert not [p for p in reported if "date" in p.reason or "third party" in p.reason]
 
 
 def test_report_counts_per_kind_in_json(kb: KnowledgeBase) -> None:
     body = _import(kb).to_json()
     assert body["by_kind"]["incident"] == {
-        "created": 4, "updated": 0, "unchanged": 0, "kept": 0, "skipped": 1, "invalid": 0,
+        "created": 6, "updated": 0, "unchanged": 0, "kept": 0, "skipped": 0, "invalid": 0,
     }  # fmt: skip
-    assert body["by_kind"]["claim"]["created"] == 9
+    assert body["by_kind"]["claim"]["created"] == 16
     reasons = {(r["kind"], r["reason"]): r["rows"] for r in body["skipped_reasons"]}
     assert reasons[("claim", "no initiator is named: a claim needs an accused")] == 2
     assert all(p["kind"] for p in body["skipped"])
@@ -211,7 +285,7 @@ def test_unknown_attribution_type_is_invalid(kb: KnowledgeBase, tmp_path: Path) 
             "102,70.0,2021-08-01,Carrier pigeon,Attacker confirms,,,,X,Unknown,Non-state-group\n"
         )
     before = kb.count(SYSTEM)
-    with pytest.raises(ImportInvalid, match=r"attributions\.csv line 18"):
+    with pytest.raises(ImportInvalid, match=r"attributions\.csv line 23"):
         import_eurepoc(kb, SYSTEM, GLOBAL, attributions=bad)
     assert kb.count(SYSTEM) == before
 
@@ -323,7 +397,14 @@ def test_full_size_files_import_whole_and_once(kb: KnowledgeBase, tmp_path: Path
     report = import_eurepoc(kb, SYSTEM, global_csv, attributions=attributions)
     assert report.invalid == []
     counts = report.by_kind()
-    assert counts["incident"]["created"] + counts["incident"]["skipped"] == 1643
+    # every incident is kept, the 16 without a start among them
+    assert (counts["incident"]["created"], counts["incident"]["skipped"]) == (1643, 0)
+    incidents = kb.iter_records(SYSTEM, kind=Kind.INCIDENT)
+    assert len([r for r in incidents if getattr(r.data, "start", "") is None]) == 16
+    # rows without attribution_date are claims without a date, never a skip reason
+    claims = kb.iter_records(SYSTEM, kind=Kind.CLAIM)
+    assert any(getattr(r.data, "date", "") is None for r in claims)
+    assert not [p for p in report.skipped if "date" in p.reason]
     # one claimant per row here: each row is a claim, part of an earlier one, or reported
     merged = [n for n in report.notes if "the same claim as an earlier row" in n]
     assert counts["claim"]["created"] + counts["claim"]["skipped"] + len(merged) == 2643

@@ -8,14 +8,15 @@
   ``attribution_ID`` are one attribution naming several initiators). The claimant is the
   attacker itself ("Attacker confirms"), the company in ``attribution_it_company``, the named
   ``attributing_actor``, the attributing state (a receiver government), or an unnamed media
-  source; the accused is the named initiator (packed aliases ``A/B/G0006 (Parent)`` → one actor
-  with aliases, matched to a visible actor with the same ATT&CK id, else the same name) or, for
-  category "State", the state.
+  source or third party (one explicit actor each); the accused is the named initiator (packed
+  aliases ``A/B/G0006 (Parent)`` → one actor with aliases, matched to a visible actor with the
+  same ATT&CK id, else the same name) or, for category "State", the state.
 
 EuRepoC writes an unknown day or month as 01: ``2013-01-01`` is read as the year 2013 and
-``2013-05-01`` as May 2013 (a real 1st loses its day; none is invented). A row Accord cannot
-represent is skipped with the modelling gap as its reason; a value EuRepoC does not use is an
-invalid row.
+``2013-05-01`` as May 2013 (a real 1st loses its day; none is invented). An empty date stays
+unknown: an incident without ``start_date`` has no start, an attribution without
+``attribution_date`` is a claim with no date. A row Accord cannot represent is skipped with the
+modelling gap as its reason; a value EuRepoC does not use is an invalid row.
 """
 
 from __future__ import annotations
@@ -90,13 +91,16 @@ CLAIM_KINDS: dict[str, ClaimKind | None] = {
 
 @dataclass(frozen=True)
 class Basis:
-    """What an ``attribution_basis`` says: the claimant's actor kind when named, the claim's
-    kind when ``attribution_type`` does not say, and whether a named attributing country is
-    the claimant (a government's own attribution)."""
+    """What an ``attribution_basis`` says: the claimant's actor kind when named (None: the
+    basis does not say, and a named claimant is an ``organisation``, a kind without a sector),
+    the claim's kind when ``attribution_type`` does not say, whether a named attributing
+    country is the claimant (a government's own attribution), and the explicit actor standing
+    for a claimant EuRepoC does not name (:data:`UNNAMED`)."""
 
     claimant: ActorKind | None
     claim: ClaimKind | None
     state: bool = False
+    unnamed: str | None = None
 
 
 #: attribution_basis, normalised → what it says (see :class:`Basis`).
@@ -108,16 +112,34 @@ BASES: dict[str, Basis] = {
     "it-security community attributes attacker": Basis(
         ActorKind.SECURITY_FIRM, ClaimKind.TECHNICAL_REPORT
     ),
-    "media-based attribution": Basis(ActorKind.MEDIA, ClaimKind.ANONYMOUS_MEDIA),
-    "attribution by third-party": Basis(None, None),
+    "media-based attribution": Basis(
+        ActorKind.MEDIA, ClaimKind.ANONYMOUS_MEDIA, unnamed="eurepoc-unnamed-media"
+    ),
+    "attribution by third-party": Basis(None, None, unnamed="eurepoc-unnamed-third-party"),
     "attacker confirms": Basis(None, ClaimKind.OFFICIAL_STATEMENT),
     "contested attribution": Basis(None, None, state=True),
     "attribution given, type unclear": Basis(None, None),
     "not available": Basis(None, None),
 }
-#: The claimant of a media-based attribution whose outlet EuRepoC does not name: one actor of
-#: kind media, so the claim is kept and counted once per incident, never as several sources.
-UNNAMED_MEDIA = "eurepoc-unnamed-media"
+#: The claimants EuRepoC does not name, one explicit actor per kind of source: a media report
+#: whose outlet is not named (kind media) and a third party that is not named (kind
+#: organisation: EuRepoC does not say whether it is a government, a firm or a researcher, so
+#: it has no sector). One actor each, so their claims about an incident count as one voice,
+#: never as several independent sources.
+UNNAMED: dict[str, tuple[str, ActorKind, str]] = {
+    "eurepoc-unnamed-media": (
+        "Unnamed media source (EuRepoC)",
+        ActorKind.MEDIA,
+        "Stands for media reports whose outlet EuRepoC does not name.",
+    ),
+    "eurepoc-unnamed-third-party": (
+        "Unnamed third party (EuRepoC)",
+        ActorKind.ORGANISATION,
+        "Stands for third parties whose attribution EuRepoC records without naming them "
+        "(basis 'Attribution by third-party'); their kind and sector are unknown.",
+    ),
+}
+UNNAMED_MEDIA, UNNAMED_THIRD_PARTY = UNNAMED
 #: Words in a response type/subcode → response kind (first match wins).
 RESPONSE_WORDS: tuple[tuple[str, ResponseKind], ...] = (
     (r"sanction", ResponseKind.SANCTION),
@@ -262,18 +284,12 @@ class _Planner:
             planned["aliases"] = aliases
         return rid
 
-    def unnamed_media(self) -> str:
-        """The one actor standing for media outlets EuRepoC does not name."""
-        self.plan.anchor(
-            UNNAMED_MEDIA,
-            Kind.ACTOR,
-            {
-                "name": "Unnamed media source (EuRepoC)",
-                "kind": ActorKind.MEDIA.value,
-                "description": "Stands for media reports whose outlet EuRepoC does not name.",
-            },
-        )
-        return UNNAMED_MEDIA
+    def unnamed(self, rid: str) -> str:
+        """The one actor standing for claimants of one kind EuRepoC does not name."""
+        name, kind, description = UNNAMED[rid]
+        data = {"name": name, "kind": kind.value, "description": description}
+        self.plan.anchor(rid, Kind.ACTOR, data)
+        return rid
 
     def _date(
         self, where: str, row: dict[str, str], column: str, kind: Kind
@@ -294,13 +310,9 @@ class _Planner:
         if not re.fullmatch(r"\d+", ident) or not row["name"]:
             self.plan.invalid(where, "an incident needs a numeric ID and a name", Kind.INCIDENT)
             return
+        self.why_not[ident] = "its Global Database row is invalid"
         valid, start = self._date(where, row, "start_date", Kind.INCIDENT)
         if not valid:
-            return
-        if start is None:
-            reason = "no start_date: Accord's incident needs a start date (none is guessed)"
-            self.plan.skip(where, reason, Kind.INCIDENT)
-            self.why_not[ident] = "it has no start_date"
             return
         effects: list[str] = []
         for kind in cells(row["incident_type"]):
@@ -315,17 +327,21 @@ class _Planner:
         data: dict[str, Any] = {
             "name": row["name"][:500],
             "description": row["description"][:20_000],
-            "start": start,
             "effects": effects,
             "target_countries": self._targets(where, row),
             "target_sectors": [s[:500] for s in dict.fromkeys(cells(row["receiver_category"]))],
             "extra": {"eurepoc": {"incident_type": row["incident_type"]}},
         }
         end = eurepoc_date(row["end_date"])
-        if end is not None and end >= start:
+        if start is None:
+            self.plan.note(f"{where}: no start_date, kept without a start (none is guessed)")
+        else:
+            data["start"] = start
+        if end is not None and (start is None or end >= start):
             data["end"] = end
         self.plan.add(rid, Kind.INCIDENT, data, where)
         self.incidents[ident] = rid
+        del self.why_not[ident]
         for prefix in ("political", "legal"):
             self._responses(where, row, prefix, rid)
 
@@ -410,12 +426,6 @@ class _Planner:
         valid, date = self._date(where, row, "attribution_date", Kind.CLAIM)
         if not valid:
             return
-        if date is None:
-            reason = (
-                "no attribution_date: Accord's claim needs a date and an unknown one is not guessed"
-            )
-            self.plan.skip(where, reason, Kind.CLAIM)
-            return
         accused = self._accused(row)
         contested = "contested attribution" in (type_key, basis_key)
         stance = Stance.DISPUTES if contested else Stance.ATTRIBUTES
@@ -428,6 +438,8 @@ class _Planner:
             self.plan.skip(where, claimants, Kind.CLAIM)
             return
         summary = f"EuRepoC: {row['attribution_type']} ({row['attribution_basis']})."
+        if date is None:
+            summary += " EuRepoC gives no attribution date."
         for claimant in claimants:
             own = stance
             if claimant == accused and stance is Stance.DISPUTES:
@@ -442,9 +454,10 @@ class _Planner:
                 "accused": accused,
                 "stance": own.value,
                 "kind": kind.value,
-                "date": date,
                 "summary": summary[:20_000],
             }
+            if date is not None:
+                data["date"] = date
             self._add_claim(where, row, data)
 
     def _add_claim(self, where: str, row: dict[str, str], data: dict[str, Any]) -> None:
@@ -493,19 +506,14 @@ class _Planner:
             named = countries.resolve(actor)
             if named is not None:
                 return [self.plan.state(named)]
-            if basis.claimant is not None:
-                return [self.actor(actor, basis.claimant, code)]
-            return (
-                "the attributing actor is named, but its basis gives no kind of actor and "
-                "Accord's actor needs one"
-            )
+            return [self.actor(actor, basis.claimant or ActorKind.ORGANISATION, code)]
         if code is not None and basis.state:
             return [self.plan.state(code)]
-        if basis.claimant is ActorKind.MEDIA:
-            return [self.unnamed_media()]
+        if basis.unnamed is not None:
+            return [self.unnamed(basis.unnamed)]
         return (
             "the claimant is not named (no attributing_actor, company or attributing "
-            "government) and Accord has no kind for an unnamed third party"
+            "government) and its basis does not say what kind of source attributed it"
         )
 
 
