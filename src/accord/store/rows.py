@@ -190,9 +190,12 @@ def load_records(conn: Connection, rows: Sequence[Row[Any]]) -> list[Record]:
 
 
 def insert_records(conn: Connection, batch: Sequence[Record], changed_by: str | None) -> None:
-    """Insert new records with their refs, sharing and first revision (executemany batches)."""
+    """Insert new records with their refs, sharing and first revision (executemany batches).
+    Every record row goes in before any link, so a record may refer to one that comes later in
+    the batch, past a chunk boundary."""
     for chunk in _chunks(batch):
         insert_many(conn, records, [row_values(r) for r in chunk])
+    for chunk in _chunks(batch):
         _insert_links(conn, chunk)
         insert_many(
             conn,
