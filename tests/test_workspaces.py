@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -145,7 +147,7 @@ def test_naming_a_user_of_another_organisation_is_refused(world: World) -> None:
 
 def _attempts(w: World, viewer: Viewer, ws: str) -> list[str]:
     """Every act on a workspace, each answer as (type, message, record field)."""
-    acts = [
+    acts: list[Callable[[], object]] = [
         lambda: service.show(w.kb, viewer, ws),
         lambda: service.accept_embargo(w.kb, viewer, ws),
         lambda: service.answer(w.kb, viewer, ws, Position.DECLINE),
@@ -338,7 +340,7 @@ def test_instants_are_exact_across_time_zones(world: World) -> None:
 # -- publication ----------------------------------------------------------------------------------
 
 
-def _claims(w: World) -> list[dict[str, object]]:
+def _claims(w: World) -> list[dict[str, Any]]:
     found = w.kb.list_records(w["outsider/reviewer"], kind=Kind.CLAIM, limit=100).items
     return [r.to_json() for r in found]
 
@@ -424,7 +426,7 @@ def test_publish_due_publishes_at_the_embargo_end_and_skips_what_nobody_joined(
     assert done["published"] == [joined]
     assert [s.split(":")[0] for s in done["skipped"]] == [empty]
     claim = _claims(world)[0]
-    assert claim["data"]["date"] == {"value": "2026-01-20", "precision": "day"}  # type: ignore[index]
+    assert claim["data"]["date"] == {"value": "2026-01-20", "precision": "day"}
 
 
 # -- the audit ----------------------------------------------------------------------------------
