@@ -305,6 +305,15 @@ def test_silence_at_the_deadline_reads_as_a_decline(world: World) -> None:
     service.accept_embargo(world.kb, gov, ws)
 
 
+def test_positions_are_final_at_the_embargo_end(world: World) -> None:
+    ws = _open(world)
+    service.answer(world.kb, world["ministry/reviewer"], ws, Position.JOIN)
+    _at(world, EMBARGO)
+    with pytest.raises(Conflict, match="embargo has ended"):
+        service.answer(world.kb, world["ministry/reviewer"], ws, Position.DECLINE)
+    assert _state(world, ws, "ministry") == "joined"
+
+
 def test_instants_are_exact_across_time_zones(world: World) -> None:
     ws = service.create(
         world.kb,

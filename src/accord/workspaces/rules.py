@@ -21,8 +21,8 @@ Doing:
   above) among those who see it for that organisation; join, with or without its own wording:
   the organisation's reviewers and administrators only, since a join publishes a claim in the
   organisation's name (:func:`check_can_answer`);
-- nothing is answered after the answer deadline (silence there reads as a decline) or after
-  publication.
+- nothing is answered after the answer deadline (silence there reads as a decline), after
+  the embargo end (positions are then final) or after publication.
 """
 
 from __future__ import annotations
@@ -114,6 +114,10 @@ def check_can_answer(
         raise Forbidden(
             "only reviewers of your organisation may join: a join publishes a claim in its name",
             record=ws.id,
+        )
+    if now >= ws.embargo_end:
+        raise Conflict(
+            "the embargo has ended: positions are final and publication is due", record=ws.id
         )
     if own.silent(now):
         raise Conflict(
