@@ -36,12 +36,49 @@ def test_every_record_cites_a_real_url(curated: dataset.Dataset) -> None:
 def test_minimum_coverage(curated: dataset.Dataset) -> None:
     counts = Counter(e.record.kind for e in curated.entries)
     assert counts[Kind.ACTOR] >= 80
-    assert counts[Kind.INCIDENT] >= 30
-    assert counts[Kind.CLAIM] >= 100
-    assert counts[Kind.RESPONSE] >= 25
+    assert counts[Kind.INCIDENT] >= 100
+    assert counts[Kind.CLAIM] >= 400
+    assert counts[Kind.RESPONSE] >= 50
     assert counts[Kind.INITIATIVE] >= 50
     assert counts[Kind.PARTICIPATION] >= 200
     assert counts[Kind.ASSESSMENT] >= 25
+
+
+SPONSORED_GROUPS = [
+    "turla",
+    "kimsuky",
+    "andariel",
+    "gamaredon",
+    "star-blizzard",
+    "dragonfly",
+    "ember-bear",
+    "temp-veles",
+    "muddywater",
+    "apt39",
+    "cyberav3ngers",
+    "apt3",
+    "sandworm",
+]
+
+
+def test_every_listed_threat_group_has_a_sponsor_claim(curated: dataset.Dataset) -> None:
+    """The groups issue 14 found without one: `analyze consensus --group` has an answer."""
+    claims = [e.payload for e in _of(curated, Kind.CLAIM)]
+    sponsored = {c.subject for c in claims if c.subject and c.stance is Stance.ATTRIBUTES}  # type: ignore[attr-defined]
+    assert set(SPONSORED_GROUPS) <= sponsored, set(SPONSORED_GROUPS) - sponsored
+
+
+def test_victim_states_speak_for_themselves(curated: dataset.Dataset) -> None:
+    claims = [e.payload for e in _of(curated, Kind.CLAIM)]
+    said = {(c.claimant, c.incident) for c in claims}  # type: ignore[attr-defined]
+    for victim, incident in (
+        ("state-ua", "notpetya"),
+        ("state-ua", "ukraine-power-grid-2015"),
+        ("state-ua", "ukraine-power-grid-2016"),
+        ("state-dk", "notpetya"),
+        ("state-de", "bundestag-hack-2015"),
+    ):
+        assert (victim, incident) in said, (victim, incident)
 
 
 def test_claims_cover_joint_statements_and_disputes(curated: dataset.Dataset) -> None:
