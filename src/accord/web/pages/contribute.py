@@ -97,7 +97,6 @@ def _show(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
-    labels = {f.name: f.label for f in form.fields}
     return page(
         request,
         "record_form.html",
@@ -106,7 +105,6 @@ def _show(
         form=form,
         values=values,
         errors=errors,
-        labels=labels,
         lists=_suggestions(kb, viewer, form),
     )
 

@@ -11,7 +11,7 @@ and any error they raise is shown next to its field too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +36,12 @@ _UNRESOLVED = "unresolved"
 _SUGGESTIONS = 3
 
 Values = dict[str, str | list[str]]
+#: Plainer words for pydantic's messages a form meets most.
+_MESSAGES = {
+    "missing": "required",
+    "url_parsing": "not a web address: give it in full, starting with https://",
+    "url_scheme": "not a web address: give it in full, starting with https://",
+}
 
 
 @dataclass
@@ -75,8 +81,9 @@ def _items(f: Field, value: str | list[str]) -> list[str]:
     return [line.strip() for line in value.splitlines() if line.strip()]
 
 
-def _kinds_words(kinds: Iterable[Kind]) -> str:
-    return " or ".join(k.value for k in kinds)
+def _a(word: str) -> str:
+    """The word with its indefinite article: "an actor", "a claim"."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def resolve(kb: KnowledgeBase, viewer: Viewer, text: str, kinds: tuple[Kind, ...]) -> str:
@@ -84,12 +91,12 @@ def resolve(kb: KnowledgeBase, viewer: Viewer, text: str, kinds: tuple[Kind, ...
     (ignoring case), else one of its aliases. Looks only at records the viewer may see, so the
     answer never depends on a hidden one. Raises InvalidInput for no match or several, with
     suggestions. Read-only."""
-    what = _kinds_words(kinds)
+    what = " or ".join(k.value for k in kinds)
     by_id = kb.get_many([text], viewer).get(text)
     if by_id is not None:
         if by_id.kind in kinds:
             return by_id.id
-        raise InvalidInput(f"“{by_id.name}” ({text}) is a {by_id.kind.value}, not a {what}")
+        raise InvalidInput(f"“{by_id.name}” ({text}) is {_a(by_id.kind.value)}, not {_a(what)}")
     named, _ = kb.find(
         viewer,
         [records.c.kind.in_([k.value for k in kinds]), func.lower(records.c.name) == text.lower()],
@@ -125,7 +132,7 @@ def _validate(
     except ValidationError as exc:
         for error in exc.errors():
             loc = error.get("loc", ())
-            message = "required" if error.get("type") == "missing" else message_of(error)
+            message = _MESSAGES.get(str(error.get("type"))) or message_of(error)
             if loc:
                 filing.fail(f"{prefix}{loc[0]}", message)
             else:
@@ -205,7 +212,9 @@ def _sharing(kb: KnowledgeBase, viewer: Viewer, filing: Filing) -> tuple[str, li
         except NotFound:
             unknown.append(ref.strip())
     if unknown:
-        filing.fail("shares", f"no organisation named or with the id {', '.join(unknown)}")
+        filing.fail(
+            "shares", "no organisation has the name or id " + ", ".join(f"“{u}”" for u in unknown)
+        )
     readers: list[str] = []
     try:
         names = forms.id_list(str(filing.values.get("readers") or ""))
@@ -237,6 +246,7 @@ def submit(kb: KnowledgeBase, viewer: Viewer, form: RecordForm, submitted: Any) 
     try:
         filing.record = kb.create(raw, viewer)
     except (InvalidInput, Forbidden, NotFound, Conflict) as exc:
-        filing.fail(forms.field_of(exc), exc.message)
+        name = forms.field_of(exc)
+        filing.fail(name if name in filing.values else "form", exc.message)
         filing.status = exc.status
     return filing
