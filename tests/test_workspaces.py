@@ -230,6 +230,8 @@ def test_positions_follow_the_state_machine(world: World) -> None:
     service.answer(world.kb, world["security-firm/reviewer"], ws, Position.DECLINE)
     assert _state(world, ws, "security-firm") == "declined"
     assert service.show(world.kb, world["security-firm/reviewer"], ws)["access"] == "envelope"
+    service.accept_embargo(world.kb, world["security-firm/reviewer"], ws)  # a change of mind
+    assert _state(world, ws, "security-firm") == "embargo_accepted"
 
 
 def test_a_join_is_checked_as_the_claim_it_will_publish(world: World) -> None:
@@ -287,7 +289,8 @@ def test_a_new_embargo_end_must_be_accepted_again(world: World) -> None:
 
 def test_silence_at_the_deadline_reads_as_a_decline(world: World) -> None:
     ws = _open(world)
-    gov = world["second-government/reviewer"]
+    gov, firm = world["second-government/reviewer"], world["security-firm/reviewer"]
+    service.answer(world.kb, firm, ws, Position.DECLINE)
     _at(world, "2026-01-18T11:59:59Z")
     assert _state(world, ws, "second-government") == "invited"
     _at(world, DEADLINE)
@@ -297,6 +300,9 @@ def test_silence_at_the_deadline_reads_as_a_decline(world: World) -> None:
     assert service.show(world.kb, gov, ws)["state"] == "declined"
     with pytest.raises(Conflict, match="deadline has passed"):
         service.accept_embargo(world.kb, gov, ws)
+    with pytest.raises(Conflict, match="deadline has passed"):  # answers are final too
+        service.accept_embargo(world.kb, firm, ws)
+    assert _state(world, ws, "security-firm") == "declined"
     # A new deadline from the owner reopens the answer.
     service.invite(
         world.kb, world["ministry/reviewer"], ws, service.Invitee("second-government", EMBARGO)

@@ -119,14 +119,14 @@ def check_can_answer(
         raise Conflict(
             "the embargo has ended: positions are final and publication is due", record=ws.id
         )
-    if own.silent(now):
+    if own.deadline is not None and now >= own.deadline:
         raise Conflict(
-            "the answer deadline has passed (silence reads as a decline): ask the owner "
+            "the answer deadline has passed (silence there reads as a decline): ask the owner "
             "for a new deadline",
             record=ws.id,
         )
-    if answer is None:
-        if own.state is not State.INVITED:
+    if answer is None:  # also after declining without having accepted: a change of mind
+        if own.accepted:
             raise Conflict("the embargo is already accepted", record=ws.id)
     elif answer is not Position.DECLINE and not own.accepted:
         raise Conflict("accept the embargo first", record=ws.id)
