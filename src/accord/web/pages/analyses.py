@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import re
 import threading
 from collections import Counter, OrderedDict, defaultdict
@@ -162,10 +163,7 @@ def _layout(g: nx.Graph) -> dict[str, tuple[float, float]]:
         if signature in _LAYOUTS:
             _LAYOUTS.move_to_end(signature)
             return _LAYOUTS[signature]
-    size = max(g.number_of_nodes(), 1)
-    raw = (
-        nx.spring_layout(g, seed=7, iterations=80, k=2.5 / size**0.5) if g.number_of_nodes() else {}
-    )
+    raw = _spring_with_leaves(g)
     xs = [float(p[0]) for p in raw.values()] or [0.0]
     ys = [float(p[1]) for p in raw.values()] or [0.0]
     span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
@@ -178,6 +176,37 @@ def _layout(g: nx.Graph) -> dict[str, tuple[float, float]]:
         if len(_LAYOUTS) > _LAYOUT_CACHE_SIZE:
             _LAYOUTS.popitem(last=False)
     return scaled
+
+
+#: networkx's spring layout switches to a solver that needs SciPy (not a dependency) at 500 nodes.
+_SPRING_LIMIT = 500
+
+
+def _spring_with_leaves(g: nx.Graph) -> dict[Any, tuple[float, float]]:
+    """A spring layout of the graph's core, with each node that has a single neighbour (most of
+    a large initiative's supporters: the Paris Call's 1,100) on a ring around that neighbour.
+    The solver then sees a few hundred nodes, not thousands; a core too large for it is laid on
+    a circle."""
+    leaves = {n for n, d in g.degree() if d == 1 and g.degree(next(iter(g[n]))) > 1}
+    core = g.subgraph([n for n in g if n not in leaves])
+    size = max(core.number_of_nodes(), 1)
+    if not core.number_of_nodes():
+        found: dict[Any, Any] = {}
+    elif size < _SPRING_LIMIT:
+        found = nx.spring_layout(core, seed=7, iterations=80, k=2.5 / size**0.5)
+    else:
+        found = nx.circular_layout(core)
+    pos = {n: (float(p[0]), float(p[1])) for n, p in found.items()}
+    around: dict[Any, list[Any]] = defaultdict(list)
+    for leaf in sorted(leaves, key=str):
+        around[next(iter(g[leaf]))].append(leaf)
+    for hub, ring in around.items():
+        hx, hy = pos[hub]
+        radius = 0.04 + 0.15 * min(1.0, len(ring) / 200)
+        for i, leaf in enumerate(ring):
+            angle = 2 * math.pi * i / len(ring)
+            pos[leaf] = (hx + radius * math.cos(angle), hy + radius * math.sin(angle))
+    return pos
 
 
 def network(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
