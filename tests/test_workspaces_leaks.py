@@ -1,0 +1,185 @@
+"""The leak property for workspaces, over random runs: whatever the organisations do, after each
+step no one outside a workspace learns it exists, an invitee sees only the envelope until its
+organisation accepts the embargo, no participant sees another, and publication names only
+the organisations that joined."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from typing import Any
+
+import hypothesis
+import hypothesis.strategies as st
+import pytest
+
+from accord import accounts
+from accord.access import ANONYMOUS, SYSTEM, Viewer
+from accord.domain.vocab import Kind, Level, Sector, Stance, UserRole
+from accord.errors import AccordError, NotFound
+from accord.kb import KnowledgeBase
+from accord.workspaces import service
+from accord.workspaces.model import Position, Wording
+from tests.conftest import FrozenClock, actor, incident
+
+ORGS = ("ministry", "second-government", "security-firm", "outsider")
+INVITED = ("second-government", "security-firm")
+ROLES = (UserRole.REVIEWER, UserRole.CONTRIBUTOR, UserRole.READER)
+USERS = tuple(f"{role.value}@{org}.example" for org in ORGS for role in ROLES)
+REVIEWERS = tuple(u for u in USERS if u.startswith("reviewer@"))
+START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+ENVELOPE_KEYS = {
+    "id",
+    "access",
+    "inviter",
+    "topic",
+    "marking",
+    "embargo_end",
+    "deadline",
+    "state",
+    "status",
+}
+MISSING = "ws-00000000000000000000"
+
+#: One step: (act, acting user, a number picking a variant).
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            (
+                "accept",
+                "join",
+                "join_with_wording",
+                "abstain",
+                "decline",
+                "revise_text",
+                "revise_embargo",
+                "name",
+                "invite",
+                "wait",
+                "publish",
+            )
+        ),
+        # Half the steps by a reviewer: most acts need one, and refusals alone prove little.
+        st.one_of(st.sampled_from(USERS), st.sampled_from(REVIEWERS)),
+        st.integers(0, 11),
+    ),
+    min_size=3,
+    max_size=14,
+)
+
+
+@pytest.fixture
+def viewers(kb: KnowledgeBase) -> dict[str, Viewer]:
+    kb.bulk_create([incident("notpetya", "NotPetya"), actor("state-ru", "Russia")], SYSTEM)
+    found = {}
+    for name in ORGS:
+        org = accounts.create_org(kb, name.replace("-", " ").title(), Sector.GOVERNMENT)
+        for role in ROLES:
+            user = accounts.create_user(kb, f"{role.value}@{org}.example", org, role)
+            found[user.email] = user.viewer
+    return found
+
+
+def _act(kb: KnowledgeBase, viewer: Viewer, ws: str, act: str, n: int, clock: FrozenClock) -> None:
+    if act == "accept":
+        service.accept_embargo(kb, viewer, ws)
+    elif act in ("join", "abstain", "decline"):
+        service.answer(kb, viewer, ws, Position(act))
+    elif act == "join_with_wording":
+        own = Wording(text=f"Own wording {n}.", stance=Stance.LOCATES, level=Level.TERRITORY)
+        service.answer(kb, viewer, ws, Position.JOIN_WITH_WORDING, own)
+    elif act == "revise_text":
+        service.revise(kb, viewer, ws, text=f"SECRET-{ws} revised {n}")
+    elif act == "revise_embargo":
+        service.revise(kb, viewer, ws, embargo_end=START + dt.timedelta(days=5, hours=n + 1))
+    elif act == "name":
+        service.name_users(kb, viewer, ws, [USERS[n]])
+    elif act == "invite":
+        deadline = START + dt.timedelta(days=3, hours=n)
+        service.invite(kb, viewer, ws, service.Invitee(ORGS[n % len(ORGS)], deadline))
+    elif act == "wait":
+        clock.now += dt.timedelta(hours=12 * (n + 1))
+    else:
+        service.publish(kb, viewer, ws)
+
+
+def _refusal(kb: KnowledgeBase, viewer: Viewer, ws: str) -> str | None:
+    try:
+        service.show(kb, viewer, ws)
+    except NotFound as exc:
+        return exc.message
+    return None
+
+
+def _check(kb: KnowledgeBase, viewers: dict[str, Viewer], ws: str) -> dict[str, Any]:
+    """Every user's view of the workspace holds the invariants; returns the owner's view."""
+    owner = service.show(kb, viewers["reviewer@ministry.example"], ws)
+    rows = {p["org"]: p for p in owner["participants"]}
+    missing = _refusal(kb, ANONYMOUS, MISSING)
+    assert missing == "no such workspace"
+    assert _refusal(kb, ANONYMOUS, ws) == missing
+    for email, viewer in viewers.items():
+        org = str(viewer.org_id)
+        refused = _refusal(kb, viewer, ws)
+        if refused is not None:
+            assert refused == missing
+            assert _refusal(kb, viewer, MISSING) == missing
+            continue
+        view = service.show(kb, viewer, ws)
+        assert org in rows, f"{email} sees a workspace its organisation is not in"
+        shown = json.dumps(view)
+        if org == "ministry":
+            continue
+        others = [o for o in rows if o not in (org, "ministry")]
+        assert not [o for o in others if o in shown], f"{email} sees another participant"
+        if view["access"] == "envelope":
+            assert set(view) == ENVELOPE_KEYS
+            assert "SECRET" not in shown
+            assert not rows[org]["embargo_accepted"]
+        else:
+            assert view["access"] == "participant"
+            assert rows[org]["embargo_accepted"]
+            assert "participants" not in view
+    return owner
+
+
+@hypothesis.settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
+)
+@hypothesis.given(steps=STEPS)
+def test_nothing_of_a_workspace_reaches_anyone_it_should_not(
+    kb: KnowledgeBase, clock: FrozenClock, viewers: dict[str, Viewer], steps: list[Any]
+) -> None:
+    clock.now = START
+    ws = service.create(
+        kb,
+        viewers["reviewer@ministry.example"],
+        incident="notpetya",
+        accused="state-ru",
+        level=Level.STATE,
+        text="SECRET draft",
+        embargo_end=START + dt.timedelta(days=5),
+        invitees=[service.Invitee(org, START + dt.timedelta(days=3)) for org in INVITED],
+    )["id"]
+    owner = _check(kb, viewers, ws)
+    # Every run ends with the owner publishing (refused when nobody joined, or done already).
+    for act, email, n in [*steps, ("publish", "reviewer@ministry.example", 0)]:
+        before = owner
+        with contextlib.suppress(AccordError):  # a refusal: the invariants hold all the same
+            _act(kb, viewers[email], ws, act, n, clock)
+        owner = _check(kb, viewers, ws)
+        if owner["status"] == "published" and before["status"] == "open":
+            joined = {p["org"] for p in before["participants"] if p["state"].startswith("joined")}
+            claims = [
+                c.to_json()
+                for c in kb.iter_records(viewers["reviewer@outsider.example"], kind=Kind.CLAIM)
+                if c.data.joint_group and ws in c.data.joint_group  # type: ignore[attr-defined]
+            ]
+            assert {c["owner"] for c in claims} == joined
+            unnamed = {p["org"] for p in before["participants"]} - joined
+            assert not [o for o in unnamed if o in json.dumps(claims)]
