@@ -405,6 +405,26 @@ def test_publication_makes_each_joined_organisation_its_own_claim(world: World) 
         service.show(world.kb, world["outsider/reviewer"], ws)
 
 
+def test_a_late_join_lands_in_the_same_group_with_its_own_date(world: World) -> None:
+    ws = _open(world)
+    _three_positions(world, ws)  # the firm accepted the embargo, then declined
+    service.publish(world.kb, world["ministry/reviewer"], ws)
+    _at(world, "2026-01-22T09:00:00Z")
+    firm = world["security-firm/reviewer"]
+    with pytest.raises(Conflict, match="only a late join"):
+        service.answer(world.kb, firm, ws, Position.ABSTAIN)
+    view = service.answer(world.kb, firm, ws, Position.JOIN)
+    assert view["position"]["claim"]
+    claims = {c["owner"]: c["data"] for c in _claims(world)}
+    assert claims["security-firm"]["joint_group"] == claims["ministry"]["joint_group"]
+    assert claims["security-firm"]["date"] == {"value": "2026-01-22", "precision": "day"}
+    assert claims["ministry"]["date"] == {"value": "2026-01-15", "precision": "day"}
+    with pytest.raises(Conflict, match="already"):
+        service.answer(world.kb, firm, ws, Position.JOIN)
+    events = service.show(world.kb, world["ministry/reviewer"], ws)["events"]
+    assert [e["action"] for e in events][-2:] == ["position", "late_claim"]
+
+
 def test_publication_is_all_or_nothing(world: World) -> None:
     kb = world.kb
     ministry = world["ministry/reviewer"]

@@ -4,6 +4,7 @@ the knowledge base's write path in one transaction with the workspace's change o
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ from accord.errors import AccordError, Conflict
 from accord.kb import KnowledgeBase
 from accord.workspaces import claims, rules, store
 from accord.workspaces.loading import event, load
-from accord.workspaces.model import JOINED_STATES, Status, Workspace
+from accord.workspaces.model import JOINED_STATES, Participant, Statement, Status, Workspace
 from accord.workspaces.reading import show
 
 #: The user recorded for publications the instance makes at the embargo end.
@@ -68,20 +69,7 @@ def _publish(kb: KnowledgeBase, conn: Connection, viewer: Viewer, ws: Workspace)
     names = store.org_names(conn, [p.org_id for p in joined])
     day = min(now, ws.embargo_end).date()
     for p in joined:
-        raw = claims.claim_input(ws, st, p, names.get(p.org_id, p.org_id), day)
-        created = kb.bulk_create([raw], claims.acting_viewer(p)).created
-        store.save_participant(conn, ws.id, dataclasses.replace(p, claim_id=created[0]))
-        event(
-            conn,
-            ws.id,
-            now,
-            viewer,
-            org_id=p.org_id,
-            action="publish_claim",
-            from_state=p.state.value,
-            to_state=p.state.value,
-            revision=st.revision,
-        )
+        publish_claim(kb, conn, viewer, ws, st, p, names.get(p.org_id, p.org_id), day)
     store.mark_published(conn, ws.id, now)
     event(
         conn,
@@ -94,3 +82,34 @@ def _publish(kb: KnowledgeBase, conn: Connection, viewer: Viewer, ws: Workspace)
         to_state="published",
         revision=st.revision,
     )
+
+
+def publish_claim(
+    kb: KnowledgeBase,
+    conn: Connection,
+    viewer: Viewer,
+    ws: Workspace,
+    st: Statement,
+    p: Participant,
+    org_name: str,
+    day: dt.date,
+    action: str = "publish_claim",
+) -> Participant:
+    """Write ``p``'s claim (as the reviewer who affirmed its join) in the caller's
+    transaction, record it on the participation, and the event. Returns the participation."""
+    raw = claims.claim_input(ws, st, p, org_name, day)
+    created = kb.bulk_create([raw], claims.acting_viewer(p)).created
+    done = dataclasses.replace(p, claim_id=created[0])
+    store.save_participant(conn, ws.id, done)
+    event(
+        conn,
+        ws.id,
+        kb.now(),
+        viewer,
+        org_id=p.org_id,
+        action=action,
+        from_state=p.state.value,
+        to_state=p.state.value,
+        revision=st.revision,
+    )
+    return done

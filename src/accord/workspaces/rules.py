@@ -22,7 +22,9 @@ Doing:
   the organisation's reviewers and administrators only, since a join publishes a claim in the
   organisation's name (:func:`check_can_answer`);
 - nothing is answered after the answer deadline (silence there reads as a decline), after
-  the embargo end (positions are then final) or after publication.
+  the embargo end (positions are then final) or after publication — except a **late join**:
+  after publication, an organisation that had accepted the embargo and published nothing may
+  still join, and its claim is published at once in the same joint group, with its own date.
 """
 
 from __future__ import annotations
@@ -101,11 +103,11 @@ def check_can_answer(
     """Check that the viewer may give this answer for its organisation now (``None``: accept
     the embargo); returns the organisation's participation. 404 for those who do not see the
     workspace; 403 for a role that may not give it; 409 for an answer the state does not
-    allow (after the deadline, before accepting the embargo, after publication)."""
+    allow (after the deadline, before accepting the embargo, after publication but for a
+    late join)."""
     require_access(access, ws.id)
     if own is None:  # the owner's users who see it but are not a participant: never
         raise Forbidden("your organisation is not a participant", record=ws.id)
-    check_open(ws)
     role = viewer.role
     if role is None or not role.can_write:
         raise Forbidden("readers may not answer for their organisation", record=ws.id)
@@ -115,6 +117,8 @@ def check_can_answer(
             "only reviewers of your organisation may join: a join publishes a claim in its name",
             record=ws.id,
         )
+    if ws.status is Status.PUBLISHED:
+        return _late_join(ws, own, joining)
     if now >= ws.embargo_end:
         raise Conflict(
             "the embargo has ended: positions are final and publication is due", record=ws.id
@@ -129,6 +133,18 @@ def check_can_answer(
         if own.accepted:
             raise Conflict("the embargo is already accepted", record=ws.id)
     elif answer is not Position.DECLINE and not own.accepted:
+        raise Conflict("accept the embargo first", record=ws.id)
+    return own
+
+
+def _late_join(ws: Workspace, own: Participant, joining: bool) -> Participant:
+    """After publication an organisation that accepted the embargo and has not published may
+    still associate itself (a late claim in the same group); nothing else is answered."""
+    if not joining:
+        raise Conflict("the workspace has been published: only a late join remains", record=ws.id)
+    if own.claim_id is not None:
+        raise Conflict("your organisation has published its claim already", record=ws.id)
+    if not own.accepted:
         raise Conflict("accept the embargo first", record=ws.id)
     return own
 

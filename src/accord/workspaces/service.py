@@ -44,7 +44,7 @@ from accord.workspaces.model import (
     parse_instant,
     utc_text,
 )
-from accord.workspaces.publication import publish, publish_due
+from accord.workspaces.publication import publish, publish_claim, publish_due
 from accord.workspaces.reading import list_for, show
 
 __all__ = [
@@ -419,7 +419,9 @@ def answer(
 ) -> dict[str, Any]:
     """Give the viewer's organisation's position: join (the shared text), join with its own
     wording (its text and, if given, stance, level, kind, confidence words), abstain or
-    decline. A join is checked now as the claim it will publish. Writes one event."""
+    decline. A join is checked now as the claim it will publish; after publication, a late
+    join publishes its claim at once, in the same joint group with its own date. Writes one
+    event (and, for a late join, the claim and a second event) in one transaction."""
     now = kb.now()
     if position is Position.JOIN and (wording.text or wording.stance or wording.level):
         raise InvalidInput(
@@ -431,7 +433,7 @@ def answer(
         wording = Wording()
     elif wording.text is not None:
         wording = dataclasses.replace(wording, text=_text(wording.text))
-    with kb.workspace_tables(write=True) as conn:
+    with kb.transaction(), kb.workspace_tables(write=True) as conn:
         found = load(conn, viewer, workspace_id, lock=True)
         own = rules.check_can_answer(viewer, found.access, found.ws, found.own, position, now)
         after = dataclasses.replace(
@@ -458,6 +460,11 @@ def answer(
             to_state=after.state.value,
             revision=found.ws.revision,
         )
+        if found.ws.status is Status.PUBLISHED:
+            name = store.org_names(conn, [own.org_id]).get(own.org_id, own.org_id)
+            publish_claim(
+                kb, conn, viewer, found.ws, statement, after, name, now.date(), "late_claim"
+            )
     return show(kb, viewer, workspace_id, zone)
 
 
