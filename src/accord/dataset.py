@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from accord.access import CURATORS_ORG, SYSTEM
+from accord.dataset_sources import DENIED_HOSTS, denied_host
 from accord.domain.inputs import RecordInput, invalid_from, parse_payload
 from accord.domain.kinds import KINDS
 from accord.domain.records import Actor, Claim, Incident, Payload, Source
@@ -138,7 +139,29 @@ def read(directory: Path = DATA_DIR) -> Dataset:
     _check_refs(dataset)
     _check_claims(dataset)
     _check_dates(dataset)
+    _check_sources(dataset)
     return dataset
+
+
+def _check_sources(dataset: Dataset) -> None:
+    """No source, and no damage estimate, is cited from a denied host (an open wiki, a document
+    dump, a copy or aggregator site: :data:`accord.dataset_sources.DENIED_HOSTS`)."""
+    for entry in dataset.entries:
+        cited = [("sources", s.url.host) for s in entry.record.sources]
+        if isinstance(entry.payload, Incident):
+            cited += [("damage", d.source_url.host) for d in entry.payload.damage if d.source_url]
+        for field_name, host in cited:
+            denied = denied_host(host)
+            if denied is not None:
+                dataset.problems.append(
+                    Problem(
+                        entry.file,
+                        entry.record.id,
+                        field_name,
+                        f"{host} is not a citable source ({DENIED_HOSTS[denied]}): cite the "
+                        "primary page or a reputable report of it",
+                    )
+                )
 
 
 def _check_dates(dataset: Dataset) -> None:
