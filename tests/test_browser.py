@@ -209,9 +209,9 @@ def test_claim_of_one_organisation_is_hidden_from_another(browser: Browser, serv
     _sign_in(page, server, "analyst@mfa.example")
     page.goto(f"{server}/incidents/wannacry")
     page.get_by_role("link", name="File a claim or dispute about this incident").click()
-    assert page.get_by_label("Incident (id)").input_value() == "wannacry"
+    assert page.get_by_label("Incident", exact=True).input_value() == "WannaCry"
     page.get_by_label("Stance").select_option("disputes")
-    page.get_by_label("Accused actor (id)").fill("nobody-at-all")
+    page.get_by_label("Accused actor").fill("nobody-at-all")
     page.get_by_label("Kind of claim").select_option("official_statement")
     page.get_by_label("Date of the claim").fill("2018-01")
     page.get_by_label("Summary (your own words)").fill("Ministry-only dispute text.")
@@ -223,7 +223,7 @@ def test_claim_of_one_organisation_is_hidden_from_another(browser: Browser, serv
     error = page.locator("#e-accused")
     assert "nobody-at-all" in error.inner_text()  # explained next to the field
     _shot(page, "claim-form-error")
-    page.get_by_label("Accused actor (id)").fill("state-kp")
+    page.get_by_label("Accused actor").fill("state-kp")
     page.get_by_role("button", name="Save draft").click()
     page.wait_for_url(f"{server}/claims/**")
     claim_url = page.url
