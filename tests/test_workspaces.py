@@ -20,7 +20,7 @@ from accord.kb import KnowledgeBase
 from accord.store.schema import audit_log, workspace_events
 from accord.workspaces import service
 from accord.workspaces.model import Position, Wording, zone_named
-from tests.conftest import FrozenClock, actor, incident
+from tests.conftest import FrozenClock, actor, claim, incident
 
 TEXT = "The Government assesses that the GRU was almost certainly responsible for NotPetya."
 EMBARGO = "2026-01-20T12:00:00Z"
@@ -462,6 +462,39 @@ def test_publish_due_publishes_at_the_embargo_end_and_skips_what_nobody_joined(
     assert [s.split(":")[0] for s in done["skipped"]] == [empty]
     claim = _claims(world)[0]
     assert claim["data"]["date"] == {"value": "2026-01-20", "precision": "day"}
+
+
+def test_the_owner_sees_the_coordination_lag(world: World) -> None:
+    world.kb.bulk_create(
+        [
+            actor("state-gb", "United Kingdom"),
+            claim("gb-notpetya", "state-gb", "notpetya", "state-ru"),
+        ],
+        SYSTEM,
+    )
+    ws = _open(world)
+    _at(world, "2026-01-16T12:00:00Z")
+    service.accept_embargo(world.kb, world["second-government/reviewer"], ws)
+    service.answer(world.kb, world["second-government/reviewer"], ws, Position.JOIN)
+    _at(world, "2026-01-17T00:00:00Z")
+    lag = service.publish(world.kb, world["ministry/reviewer"], ws)["lag"]
+    assert lag["incident_start"] == {"value": "2017-05", "precision": "month"}
+    assert lag["first_public_claim"] == {
+        "id": "gb-notpetya",
+        "date": {"value": "2017-12-19", "precision": "day"},
+    }
+    assert set(lag["invited"]) == {"second-government", "security-firm"}
+    assert set(lag["accepted"]) == {"second-government"}
+    assert lag["published"] == {"utc": "2026-01-17T00:00:00Z"}
+    days = lag["days"]
+    assert days["invitation_to_acceptance"]["second-government"] == pytest.approx(1.0, abs=0.01)
+    assert days["opened_to_published"] == pytest.approx(1.5, abs=0.01)
+    assert (
+        days["incident_start_to_published"]
+        == (dt.datetime(2026, 1, 17, tzinfo=dt.UTC) - dt.datetime(2017, 5, 1, tzinfo=dt.UTC)).days
+    )
+    with pytest.raises(KeyError):  # participants never see it
+        service.show(world.kb, world["second-government/reviewer"], ws)["lag"]
 
 
 # -- the audit ----------------------------------------------------------------------------------

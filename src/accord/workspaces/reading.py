@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from accord.access import Viewer
 from accord.errors import NotFound
 from accord.kb import KnowledgeBase
-from accord.workspaces import store
+from accord.workspaces import lag, store
 from accord.workspaces.loading import load
 from accord.workspaces.model import Access
 from accord.workspaces.views import envelope_view, full_view
@@ -19,7 +19,8 @@ def show(
 ) -> dict[str, Any]:
     """The workspace as the viewer may see it: its envelope before the viewer's organisation
     accepts the embargo; the statement and its revisions after; the participants, their
-    positions and the events for the owner. 404 for anyone else. Read-only."""
+    positions, the events and the coordination lag (:mod:`.lag`) for the owner. 404 for
+    anyone else. Read-only."""
     now = kb.now()
     with kb.workspace_tables() as conn:
         found = load(conn, viewer, workspace_id)
@@ -31,9 +32,12 @@ def show(
         everyone = store.participants(conn, workspace_id) if owner_side else []
         events = store.events(conn, workspace_id) if owner_side else []
         names |= store.org_names(conn, [p.org_id for p in everyone])
-    return full_view(
+    view = full_view(
         found.ws, found.access, found.own, statements, everyone, events, names, now, zone
     )
+    if owner_side:
+        view["lag"] = lag.timeline(kb, viewer, found.ws, events, zone)
+    return view
 
 
 def list_for(
