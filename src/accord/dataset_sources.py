@@ -31,6 +31,9 @@ DENIED_HOSTS: dict[str, str] = {
     "tag24.com": "republishes wire copy",
     "thefederalnewswire.com": "republishes government press releases",
     "democracyinaction.us": "republishes official statements",
+    "eurasiareview.com": "republishes other outlets' articles",
+    "marketscreener.com": "a press-release and wire aggregator",
+    "metacurity.com": "a newsletter summarising other outlets' reports",
 }
 
 
