@@ -204,8 +204,9 @@ def utc_text(moment: dt.datetime) -> str:
 
 
 def parse_instant(value: str | dt.datetime, field: str) -> dt.datetime:
-    """An RFC 3339 instant with an explicit offset (``Z`` or ``+02:00``), as aware UTC; a time
-    without an offset is refused, never guessed. Pure."""
+    """An RFC 3339 instant with an explicit offset (``Z`` or ``+02:00``), as aware UTC to the
+    second (what is shown and hashed); a time without an offset is refused, never guessed.
+    Pure."""
     if isinstance(value, dt.datetime):
         moment = value
     else:
@@ -219,7 +220,7 @@ def parse_instant(value: str | dt.datetime, field: str) -> dt.datetime:
         raise InvalidInput(
             "give the time with its UTC offset (e.g. 2027-03-01T09:00:00Z or +01:00)", field=field
         )
-    return moment.astimezone(dt.UTC)
+    return moment.astimezone(dt.UTC).replace(microsecond=0)
 
 
 def zone_named(name: str | None) -> ZoneInfo | None:
