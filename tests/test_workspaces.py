@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from accord import accounts
 from accord.access import ANONYMOUS, SYSTEM, Viewer
 from accord.domain.vocab import Kind, Level, Marking, Sector, Stance, UserRole
 from accord.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotFound
 from accord.kb import KnowledgeBase
+from accord.store import migrate
 from accord.store.schema import audit_log, workspace_events
 from accord.workspaces import service
 from accord.workspaces.model import Position, Wording, zone_named
@@ -530,3 +532,22 @@ def test_every_transition_is_an_event_and_an_audit_entry(world: World) -> None:
     assert [a for a, _ in audited] == [f"workspace.{e['action']}" for e in events]
     assert len(audited) == stored == len(events)
     assert world.kb.verify_audit().ok
+
+
+def test_migration_0017_goes_down_and_up(kb: KnowledgeBase) -> None:
+    tables = {
+        "workspaces",
+        "workspace_statements",
+        "workspace_participants",
+        "workspace_members",
+        "workspace_events",
+    }
+    config = migrate._config()
+    with kb._engine.begin() as conn:
+        assert tables <= set(sa.inspect(conn).get_table_names())
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0016")
+        assert not tables & set(sa.inspect(conn).get_table_names())
+    migrate.upgrade(kb._engine)
+    with kb._engine.connect() as conn:
+        assert tables <= set(sa.inspect(conn).get_table_names())
