@@ -41,9 +41,7 @@ def upgrade() -> None:
     op.create_index("ix_workspaces_owner", "workspaces", ["owner"])
     op.create_table(
         "workspace_statements",
-        sa.Column(
-            "workspace_id", sa.String(64), sa.ForeignKey("workspaces.id"), primary_key=True
-        ),
+        sa.Column("workspace_id", sa.String(64), sa.ForeignKey("workspaces.id"), primary_key=True),
         sa.Column("revision", sa.Integer, primary_key=True),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("accused", sa.String(128), nullable=False),
@@ -55,9 +53,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "workspace_participants",
-        sa.Column(
-            "workspace_id", sa.String(64), sa.ForeignKey("workspaces.id"), primary_key=True
-        ),
+        sa.Column("workspace_id", sa.String(64), sa.ForeignKey("workspaces.id"), primary_key=True),
         sa.Column("org_id", sa.String(128), sa.ForeignKey("organisations.id"), primary_key=True),
         sa.Column("state", sa.String(24), nullable=False),
         _at("deadline", nullable=True),
@@ -79,9 +75,7 @@ def upgrade() -> None:
     op.create_index("ix_workspace_participants_org", "workspace_participants", ["org_id"])
     op.create_table(
         "workspace_members",
-        sa.Column(
-            "workspace_id", sa.String(64), sa.ForeignKey("workspaces.id"), primary_key=True
-        ),
+        sa.Column("workspace_id", sa.String(64), sa.ForeignKey("workspaces.id"), primary_key=True),
         sa.Column("org_id", sa.String(128), sa.ForeignKey("organisations.id"), primary_key=True),
         sa.Column("user_id", sa.String(64), sa.ForeignKey("users.id"), primary_key=True),
     )
