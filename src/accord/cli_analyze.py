@@ -112,7 +112,7 @@ def consensus_cmd(
                 s.formality,
                 s.claims,
                 "yes" if s.divergent else "",
-                _days(s.time_to_attribution),
+                _days(s.time_to_attribution) if s.start else "start unknown",
             )
             for s in rows
         ],
@@ -122,6 +122,11 @@ def consensus_cmd(
         "level and evidence; none when two states tie or nobody attributed it. Governments "
         "counts states and international organisations, a government's agencies as one."
     )
+    if overview.undated_incidents:
+        render.line(
+            f"Incidents with no start date, left out of the days to attribution: "
+            f"{overview.undated_incidents}."
+        )
 
 
 def _print_detail(detail: consensus.Consensus, json: bool) -> None:
@@ -206,7 +211,7 @@ def _print_detail(detail: consensus.Consensus, json: bool) -> None:
                 c.claimant_name,
                 c.stance,
                 c.kind,
-                c.date,
+                c.date or "date unknown",
                 c.confidence,
                 c.evidence,
                 _score(c.weight),
@@ -222,9 +227,14 @@ def _print_detail(detail: consensus.Consensus, json: bool) -> None:
     if detail.time_to_attribution:
         t = detail.time_to_attribution
         render.line(
-            f"First government attribution: {t.first_claim} ({t.claim_date}), "
+            f"First dated government attribution: {t.first_claim} ({t.claim_date}), "
             f"{_days(t)} days after the start ({t.start})."
         )
+        if t.undated:
+            render.line(
+                f"Government attributions without a date: {t.undated} (not placed in time; "
+                "they may have come earlier)."
+            )
 
 
 @analyze_app.command("say-do")
@@ -287,6 +297,11 @@ def say_do_cmd(
     hidden = len(result.states) - len(shown)
     if hidden:
         render.line(f"{hidden} states with nothing to count are not shown (--all lists them).")
+    if result.undated_incidents:
+        render.line(
+            f"Assessed incidents with no start date, never counted as breaches: "
+            f"{result.undated_incidents}."
+        )
     for caveat in result.caveats:
         render.line(f"Caveat: {caveat}")
 
@@ -317,7 +332,10 @@ def _print_state(detail: saydo.StateDetail, json: bool) -> None:
     render.table(
         f"{detail.row.name} ({detail.row.state}): timeline ({detail.rule})",
         [Col("date", key=True), "event", Col("record", key=True), "name", Col("breaches", drop=1)],
-        [(e.date, e.what, e.ref, e.name, ", ".join(e.breaches)) for e in detail.timeline],
+        [
+            (e.date or "date unknown", e.what, e.ref, e.name, ", ".join(e.breaches))
+            for e in detail.timeline
+        ],
     )
 
 

@@ -120,16 +120,13 @@ def incidents(
     if effect is not None:
         where.append(_has_effect(dialect, effect))
     page_where = list(where)
+    # An incident with no start (imported) sorts last, as the empty key, on both databases.
+    when = func.coalesce(records.c.date_key, "")
     if after is not None:
         key, last_id = _split(after)
-        page_where.append(
-            or_(
-                records.c.date_key < key,
-                and_(records.c.date_key == key, records.c.id > last_id),
-            )
-        )
-    items, more = kb.find(viewer, page_where, (records.c.date_key.desc(), records.c.id), limit)
-    cursor = f"{items[-1].data.date_key()}{_SEP}{items[-1].id}" if more and items else None
+        page_where.append(or_(when < key, and_(when == key, records.c.id > last_id)))
+    items, more = kb.find(viewer, page_where, (when.desc(), records.c.id), limit)
+    cursor = f"{items[-1].data.date_key() or ''}{_SEP}{items[-1].id}" if more and items else None
     return Listing(
         items=items,
         next_cursor=cursor,

@@ -166,8 +166,11 @@ def initiative_context(kb: KnowledgeBase, viewer: Viewer, record: Record) -> dic
 def generic_context(kb: KnowledgeBase, viewer: Viewer, record: Record) -> dict[str, Any]:
     """The fields of a relationship record, its referenced records and evidence notes."""
     notes = referrers(kb, viewer, record.id, Kind.EVIDENCE, ["about"])
+    fields = record.data.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    if isinstance(record.data, Claim) and record.data.date is None:
+        fields["date"] = "date unknown"  # said, never an empty or missing row
     return {
-        "fields": record.data.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+        "fields": fields,
         "refs": dict(record.data.refs()),
         "ref_fields": set(record.data.REFS),
         "evidence_notes": notes,
