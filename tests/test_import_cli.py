@@ -39,7 +39,7 @@ def test_eurepoc_command_prints_counts_per_kind_and_is_idempotent(tmp_path: Path
     assert second.exit_code == 0, second.output
     for kind in ("incident", "claim", "response", "unchanged", "skipped", "total"):
         assert kind in second.output
-    assert "skipped 1 incident row(s): no start_date" in second.output
+    assert "skipped 2 claim row(s): no initiator is named" in second.output
     third = runner.invoke(app, [*args, "--json"])
     report = orjson.loads(third.stdout[third.stdout.index("{") :])
     assert report["created"] == report["updated"] == []
