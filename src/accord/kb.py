@@ -661,6 +661,33 @@ class KnowledgeBase:
         joins :meth:`transaction`. Writes when ``write``."""
         return self._write() if write else self._read()
 
+    def federation_tables(self, *, write: bool = False) -> Any:
+        """A connection to the feeds and feed-origins tables, for :mod:`accord.federation`
+        (feeds are an instance administrator's; a pull writes records through
+        :meth:`bulk_create` as the feed's user); joins :meth:`transaction`. Writes when
+        ``write``."""
+        return self._write() if write else self._read()
+
+    def originals(self, stix_uuids: Iterable[str]) -> dict[str, str]:
+        """STIX UUID → record id for the records of this instance, whoever may see them, whose
+        STIX id has one of these UUIDs (lower case) and that no feed wrote: the objects that
+        originated here, which a pull must never copy back (federation loops). Read-only; for
+        :mod:`accord.federation` only, which never shows these ids to anyone."""
+        from accord.store.schema import feed_origins
+
+        wanted = sorted({u.lower() for u in stix_uuids})
+        found: dict[str, str] = {}
+        with self._read() as conn:
+            for start in range(0, len(wanted), rows.BATCH):
+                chunk = wanted[start : start + rows.BATCH]
+                query = (
+                    select(records.c.stix_uuid, records.c.id)
+                    .outerjoin(feed_origins, feed_origins.c.record_id == records.c.id)
+                    .where(records.c.stix_uuid.in_(chunk), feed_origins.c.record_id.is_(None))
+                )
+                found.update({str(u): str(rid) for u, rid in conn.execute(query)})
+        return found
+
 
 def _visible_subset(conn: Connection, viewer: Viewer, ids: Iterable[str]) -> set[str]:
     """The ids among ``ids`` of records the viewer may see. Read-only."""
