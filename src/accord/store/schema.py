@@ -293,3 +293,35 @@ feed_origins = Table(
     Column("pulled_at", DateTime(timezone=True), nullable=False),
     Index("ux_feed_origins_org_remote", "org_id", "remote_id", unique=True),
 )
+
+# -- federation feeds (accord.federation; migration 0019) --------------------------------------
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("collection", String(128), nullable=False),
+    Column("org_id", String(128), ForeignKey("organisations.id"), nullable=False),
+    Column("user_id", String(64), ForeignKey("users.id"), nullable=False),
+    Column("user_email", String(320), nullable=False),
+    Column("token_sealed", Text, nullable=True),
+    Column("added_after", String(40), nullable=True),
+    Column("next_page", Text, nullable=True),
+    Column("high_water", String(40), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_pull_at", DateTime(timezone=True), nullable=True),
+)
+
+feed_origins = Table(
+    "feed_origins",
+    metadata,
+    Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
+    Column("feed", String(64), nullable=False),
+    Column("org_id", String(128), nullable=False),
+    Column("remote_id", String(300), nullable=False),
+    Column("remote_modified", String(40), nullable=False),
+    Column("local_updated_at", DateTime(timezone=True), nullable=False),
+    Column("pulled_at", DateTime(timezone=True), nullable=False),
+    Index("ux_feed_origins_org_remote", "org_id", "remote_id", unique=True),
+)

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("collection", sa.String(128), nullable=False),
         sa.Column("org_id", sa.String(128), sa.ForeignKey("organisations.id"), nullable=False),
         sa.Column("user_id", sa.String(64), sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("user_email", sa.String(320), nullable=False),
         sa.Column("token_sealed", sa.Text, nullable=True),
         sa.Column("added_after", sa.String(40), nullable=True),
         sa.Column("next_page", sa.Text, nullable=True),
