@@ -1,0 +1,190 @@
+"""Write a page's creates and updates as the feed's user (inside the page's transaction).
+
+Objects convert as in a STIX import (:mod:`accord.interop.stix_convert`); references resolve
+to the objects of the same page, to records pulled before (by remote STIX id) or to this
+instance's own records the feed's user may see. A created record's id is the one an import
+would write (:class:`accord.interop.import_ids.ImportIds`: in the subscribing organisation's
+namespace); one already taken by a record here is a conflict. Every record written gets its
+origin (:mod:`.origins`). An object that cannot become a record, or points at one that is not
+here, is skipped with its reason; the rest are written in one ``bulk_create``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from accord.access import Viewer
+from accord.domain.inputs import RecordInput, parse_payload
+from accord.domain.records import Source
+from accord.domain.vocab import Marking
+from accord.federation import origins
+from accord.federation.decide import Decision, remote_version
+from accord.interop import stix_convert as sc
+from accord.interop.import_ids import ImportIds
+from accord.kb import KnowledgeBase
+
+#: Objects pulled without a TLP marking are marked so: visible to the subscribing
+#: organisation only (what the feed's token read is not re-shared).
+DEFAULT_MARKING = Marking.AMBER_STRICT
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What was done with one object: the decision's action (or ``skip``/``conflict`` when
+    writing it proved impossible), the reason and the local record."""
+
+    action: str
+    remote_id: str
+    reason: str = ""
+    record: str | None = None
+
+
+def write_page(
+    kb: KnowledgeBase, viewer: Viewer, feed: str, decisions: Sequence[Decision]
+) -> list[Outcome]:
+    """Write the creates and updates among ``decisions``; outcomes for those (others are
+    returned unchanged). Writes records (one revision each) and their origins."""
+    writes = [d for d in decisions if d.action in ("create", "update")]
+    out = [
+        Outcome(d.action, d.remote_id, d.reason, d.record)
+        for d in decisions
+        if d.action not in ("create", "update")
+    ]
+    if not writes:
+        return out
+    ids = ImportIds(kb, viewer)
+    planned: dict[str, tuple[Decision, sc.Plan]] = {}
+    for d in writes:
+        try:
+            plan = sc.plan(d.obj)
+        except sc.Skip as skip:
+            out.append(Outcome("skip", d.remote_id, f"not modelled: {skip}"))
+            continue
+        except (sc.Invalid, KeyError, TypeError) as exc:
+            out.append(Outcome("skip", d.remote_id, f"invalid: {exc}"[:300]))
+            continue
+        planned[d.remote_id.lower()] = (d, plan)
+    ids.learn(p.record_id for d, p in planned.values() if d.action == "create")
+    written = {sid: d.record or ids(p.record_id) for sid, (d, p) in planned.items()}
+    taken = kb.visible_ids(
+        [rid for sid, rid in written.items() if planned[sid][0].action == "create"], viewer
+    )
+    for sid in [s for s, rid in written.items() if rid in taken]:
+        d, _ = planned.pop(sid)
+        reason = f"a record here already has the id {written.pop(sid)}"
+        out.append(Outcome("conflict", d.remote_id, reason))
+    resolve = _resolver(kb, viewer, written, [d.obj for d, _ in planned.values()])
+    ctx = sc.Context(
+        resolve,
+        _attributions([d.obj for d in decisions]),
+        Source(
+            title=f"TAXII feed {feed}"[:500],
+            publisher=f"TAXII feed {feed}"[:500],
+            url=f"https://accord.invalid/feeds/{feed}",
+        ),
+        DEFAULT_MARKING,
+        lambda _: None,
+    )
+    inputs: dict[str, tuple[Decision, RecordInput]] = {}
+    for sid, (d, plan) in planned.items():
+        try:
+            raw, _ = sc.convert(d.obj, dataclasses.replace(plan, record_id=written[sid]), ctx)
+        except sc.Invalid as exc:
+            out.append(Outcome("skip", d.remote_id, f"invalid: {exc}"[:300]))
+            continue
+        inputs[sid] = (d, raw)
+    for sid, missing in _unplaceable(kb, viewer, inputs).items():
+        d, _ = inputs.pop(sid)
+        out.append(Outcome("skip", d.remote_id, f"points to {missing}, which is not here"))
+    if not inputs:
+        return out
+    kb.bulk_create([raw for _, raw in inputs.values()], viewer, upsert=True)
+    stored = kb.get_many([str(raw.id) for _, raw in inputs.values()], viewer)
+    now = kb.now()
+    remembered = []
+    for d, raw in inputs.values():
+        record = stored[str(raw.id)]
+        remembered.append(
+            origins.Origin(
+                record.id,
+                feed,
+                viewer.org_id or "",
+                d.remote_id,
+                remote_version(d.obj),
+                record.updated_at,
+            )
+        )
+        out.append(Outcome(d.action, d.remote_id, d.reason, record.id))
+    origins.remember(kb, remembered, now)
+    return out
+
+
+def _resolver(
+    kb: KnowledgeBase,
+    viewer: Viewer,
+    written: Mapping[str, str],
+    objects: Iterable[Mapping[str, Any]],
+) -> sc.Resolve:
+    """STIX id → local record id: this page, records pulled before, or this instance's own
+    records the viewer may see."""
+    mentioned = {ref.lower() for obj in objects for ref in _ids_in(obj)} - set(written)
+    pulled = origins.by_remote(kb, viewer.org_id or "", mentioned)
+    rest = {sid.rsplit("--", 1)[-1]: sid for sid in mentioned if sid not in pulled}
+    own = kb.originals(rest)
+    seen = kb.visible_ids(own.values(), viewer)
+    table = {sid: o.record_id for sid, o in pulled.items()}
+    table.update({rest[u]: rid for u, rid in own.items() if rid in seen})
+    table.update(written)
+
+    def resolve(sid: str) -> str | None:
+        return table.get(sid.lower())
+
+    return resolve
+
+
+def _attributions(objects: Iterable[Mapping[str, Any]]) -> dict[str, tuple[str, str]]:
+    """The ``attributed-to`` relationships of the page (opinions answer them)."""
+    return {
+        str(o["id"]): (str(o.get("source_ref")), str(o.get("target_ref")))
+        for o in objects
+        if o.get("type") == "relationship" and o.get("relationship_type") == "attributed-to"
+    }
+
+
+def _unplaceable(
+    kb: KnowledgeBase, viewer: Viewer, inputs: Mapping[str, tuple[Decision, RecordInput]]
+) -> dict[str, str]:
+    """Inputs pointing to a record neither in the batch nor visible here (repeatedly: leaving
+    one out can strand another), with the first missing target."""
+    targets = {
+        sid: [t for _, t in parse_payload(raw.kind, raw.data, raw.id).refs()]
+        for sid, (_, raw) in inputs.items()
+    }
+    outside = {t for ts in targets.values() for t in ts} - {str(r.id) for _, r in inputs.values()}
+    here = kb.visible_ids(outside, viewer)
+    gone: dict[str, str] = {}
+    while True:
+        batch = {str(raw.id) for sid, (_, raw) in inputs.items() if sid not in gone}
+        found = {
+            sid: next(t for t in ts if t not in batch and t not in here)
+            for sid, ts in targets.items()
+            if sid not in gone and any(t not in batch and t not in here for t in ts)
+        }
+        if not found:
+            return gone
+        gone.update(found)
+
+
+def _ids_in(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        if "--" in value:
+            yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _ids_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _ids_in(item)

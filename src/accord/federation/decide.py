@@ -1,0 +1,117 @@
+"""Sort a page of remote objects into what a pull does with each (read-only).
+
+- ``create``: new here; ``update``: a newer remote version of a record pulled before and not
+  changed here since; ``unchanged``: the version written already (or an older one);
+- ``conflict``: a newer remote version of a record changed here since the last pull (an edit,
+  a publication, a re-marking): nothing is overwritten;
+- ``skip``: never synced, with the reason: TLP:RED, an object that originated on this
+  instance (its STIX id is one of this instance's own records: no copies back, no loops),
+  a revoked object (withdrawals are not supported yet), a malformed object;
+- ``definition``: marking and extension definitions (read from the objects' own references,
+  never stored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from accord.access import Viewer
+from accord.domain.vocab import Marking
+from accord.federation import origins
+from accord.interop import stix_convert as sc
+from accord.interop import stix_mapping as m
+from accord.kb import KnowledgeBase
+
+ACTIONS = ("create", "update", "unchanged", "conflict", "withdraw", "skip", "definition")
+_DEFINITIONS = frozenset({"marking-definition", "extension-definition", "language-content"})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens to one remote object, and why; ``record`` is the local copy's id (for an
+    update, a conflict or an unchanged object)."""
+
+    action: str
+    remote_id: str
+    obj: Mapping[str, Any]
+    reason: str = ""
+    record: str | None = None
+    origin: origins.Origin | None = None
+
+
+def remote_version(obj: Mapping[str, Any]) -> str:
+    """The object's version: ``modified`` (``created`` for objects without one)."""
+    return str(obj.get("modified") or obj.get("created") or "")
+
+
+def _when(text: str) -> dt.datetime | None:
+    try:
+        return m.parse_timestamp(text)
+    except ValueError:
+        return None
+
+
+def _uuid(stix_id: str) -> str:
+    return stix_id.rsplit("--", 1)[-1].lower()
+
+
+def decide(
+    kb: KnowledgeBase, viewer: Viewer, objects: Sequence[Mapping[str, Any]]
+) -> list[Decision]:
+    """A decision for each object of a page, in page order. Read-only."""
+    org = viewer.org_id or ""
+    ids = [str(o["id"]) for o in objects if isinstance(o.get("id"), str) and "--" in o["id"]]
+    known = origins.by_remote(kb, org, ids)
+    own = kb.originals(_uuid(i) for i in ids if i not in m.META_IDS)
+    local = kb.get_many([o.record_id for o in known.values()], viewer)
+    out: list[Decision] = []
+    for obj in objects:
+        sid = obj.get("id")
+        if not isinstance(sid, str) or "--" not in sid or not isinstance(obj.get("type"), str):
+            out.append(Decision("skip", str(sid)[:300], obj, "malformed: no type or STIX id"))
+            continue
+        if obj["type"] in _DEFINITIONS or sid in m.META_IDS:
+            out.append(Decision("definition", sid, obj))
+            continue
+        origin = known.get(sid.lower())
+        out.append(_one(obj, sid, origin, own, local))
+    return out
+
+
+def _one(
+    obj: Mapping[str, Any],
+    sid: str,
+    origin: origins.Origin | None,
+    own: Mapping[str, str],
+    local: Mapping[str, Any],
+) -> Decision:
+    if sc.marking_of(obj, Marking.AMBER_STRICT, []) is Marking.RED:
+        return Decision("skip", sid, obj, "TLP:RED never syncs")
+    if origin is None and _uuid(sid) in own:
+        return Decision("skip", sid, obj, "originated on this instance: never copied back")
+    if obj.get("revoked") is True:
+        return Decision(
+            "skip",
+            sid,
+            obj,
+            "revoked at the origin: withdrawals are not supported yet",
+            record=origin.record_id if origin else None,
+            origin=origin,
+        )
+    if origin is None:
+        return Decision("create", sid, obj)
+    remote = _when(remote_version(obj))
+    stored = _when(origin.remote_modified)
+    if remote is None or (stored is not None and remote <= stored):
+        return Decision("unchanged", sid, obj, record=origin.record_id, origin=origin)
+    current = local.get(origin.record_id)
+    if current is None:
+        reason = "the local copy is no longer visible to the feed's user"
+        return Decision("conflict", sid, obj, reason, origin.record_id, origin)
+    if current.updated_at != origin.local_updated_at:
+        reason = "changed here since the last pull: not overwritten"
+        return Decision("conflict", sid, obj, reason, origin.record_id, origin)
+    return Decision("update", sid, obj, record=origin.record_id, origin=origin)

@@ -1,0 +1,90 @@
+"""REST routes of federation feeds, for instance administrators (parse → accord.federation →
+JSON). Feed tokens are accepted, sealed and never returned.
+
+The routes are left out of the OpenAPI document (:data:`IN_OPENAPI`): they act on the
+network (a pull reads a remote server), which the contract test's generated requests must not
+do. docs/federation.md documents them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.access import Viewer
+from accord.domain.vocab import UserRole
+from accord.errors import Forbidden, Unauthenticated
+from accord.federation import feeds
+from accord.federation.pull import pull
+from accord.web.api.models import JSONAnswer
+from accord.web.deps import KB, CurrentViewer
+
+#: Whether the routes appear in /api/v1/openapi.json (see the module's docstring).
+IN_OPENAPI = False
+
+
+class FeedBody(BaseModel):
+    """A new feed."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(min_length=1, max_length=64)
+    url: str = Field(min_length=1, max_length=2000, description="TAXII 2.1 API root URL")
+    collection: str = Field(min_length=1, max_length=128)
+    as_user: str = Field(alias="as", min_length=3, max_length=320, description="Reviewer email")
+    token: str | None = Field(default=None, max_length=4096)
+    basic: bool = False
+
+
+def _admin(viewer: Viewer) -> None:
+    if not viewer.authenticated:
+        raise Unauthenticated("sign in or send 'Authorization: Bearer <token>'")
+    if viewer.role is not UserRole.INSTANCE_ADMIN:
+        raise Forbidden("only instance administrators manage feeds")
+
+
+def build_router() -> APIRouter:
+    """The /feeds routes (instance administrators only)."""
+    router = APIRouter(prefix="/feeds", tags=["feeds"], include_in_schema=IN_OPENAPI)
+
+    @router.get("")
+    def list_feeds(kb: KB, viewer: CurrentViewer) -> JSONAnswer:
+        """Every feed, with its cursor (never its token)."""
+        _admin(viewer)
+        return JSONAnswer({"items": [f.to_json() for f in feeds.all_feeds(kb)]})
+
+    @router.post("", status_code=201)
+    def add_feed(body: FeedBody, kb: KB, viewer: CurrentViewer) -> JSONAnswer:
+        """Subscribe to a remote collection."""
+        _admin(viewer)
+        feed = feeds.add(
+            kb,
+            body.name,
+            body.url,
+            body.collection,
+            user_email=body.as_user,
+            token=body.token,
+            basic=body.basic,
+        )
+        return JSONAnswer(feed.to_json(), status_code=201)
+
+    @router.delete("/{name}", status_code=204)
+    def remove_feed(name: str, kb: KB, viewer: CurrentViewer) -> None:
+        """Unsubscribe (pulled records stay)."""
+        _admin(viewer)
+        feeds.remove(kb, name)
+
+    @router.post("/{name}/pull")
+    def pull_feed(
+        name: str,
+        kb: KB,
+        viewer: CurrentViewer,
+        dry_run: Annotated[bool, Query(description="Report only; write nothing")] = False,
+    ) -> JSONAnswer:
+        """Pull the feed now (or preview with ``dry_run``)."""
+        _admin(viewer)
+        return JSONAnswer(pull(kb, name, dry_run=dry_run).to_json())
+
+    return router
