@@ -34,6 +34,9 @@ DENIED_HOSTS: dict[str, str] = {
     "eurasiareview.com": "republishes other outlets' articles",
     "marketscreener.com": "a press-release and wire aggregator",
     "metacurity.com": "a newsletter summarising other outlets' reports",
+    "columbianewsandviews.com": "republishes government press releases",
+    "urdupoint.com": "republishes wire copy (Sputnik and others)",
+    "republicworld.com": "rewrites wire and other outlets' reports",
 }
 
 
