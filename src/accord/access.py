@@ -15,6 +15,9 @@ Rules:
 - A draft is visible to its own organisation only (and still subject to its marking).
 - A relationship record (claim, response, participation, assessment, evidence) is visible only
   when every record it points to is visible too, so no output points to what a caller can't see.
+- A withdrawn record is visible to no one as a record. Its tombstone (id, kind, name, when and
+  why) is visible to whoever could see its last published version: the same marking, share
+  list, named readers and ends (:func:`visible_tombstones`, :func:`check_can_withdraw`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from sqlalchemy.sql.expression import Alias, FromClause
 
 from accord.domain.records import HARD_DEPTH
 from accord.domain.vocab import Kind, Marking, Status, UserRole
-from accord.errors import BadRequest, Forbidden, InvalidInput
+from accord.errors import BadRequest, Conflict, Forbidden, InvalidInput
 from accord.store import ends
 from accord.store.schema import record_readers, record_refs, record_shares, records
 
@@ -59,11 +62,15 @@ ANONYMOUS = Viewer()
 SYSTEM = Viewer(user_id="system", org_id=CURATORS_ORG, role=UserRole.INSTANCE_ADMIN)
 
 
-def _own_rule(viewer: Viewer, table: FromClause) -> ColumnElement[bool]:
-    """Visibility of a row by its own marking, status, shares and readers (SQL)."""
+def _own_rule(
+    viewer: Viewer, table: FromClause, *, tombstone: bool = False
+) -> ColumnElement[bool]:
+    """Visibility of a row by its own marking, status, shares and readers (SQL); with
+    ``tombstone``, of a withdrawn row's tombstone (only published records are withdrawn)."""
     c = table.c
+    published = c.status == (Status.WITHDRAWN if tombstone else Status.PUBLISHED).value
     if not viewer.authenticated:
-        return and_(c.marking == Marking.CLEAR.value, c.status == Status.PUBLISHED.value)
+        return and_(c.marking == Marking.CLEAR.value, published)
     org = viewer.org_id or ""
     shared = exists().where(record_shares.c.record_id == c.id, record_shares.c.org_id == org)
     named = exists().where(
@@ -74,7 +81,8 @@ def _own_rule(viewer: Viewer, table: FromClause) -> ColumnElement[bool]:
         and_(c.marking.in_(_SHARED_MARKINGS), or_(c.owner == org, shared)),
         and_(c.marking == Marking.RED.value, named),
     )
-    return and_(marking_allows, or_(c.status == Status.PUBLISHED.value, c.owner == org))
+    own_draft = and_(c.owner == org, c.status == Status.DRAFT.value)
+    return and_(marking_allows, published if tombstone else or_(published, own_draft))
 
 
 class _EndAlias(Alias):
@@ -106,6 +114,19 @@ def visible(
     own = _own_rule(viewer, table)
     if depth == 0:
         return _marked(own, viewer, table)
+    return _marked(and_(own, _ends_visible(viewer, table, depth)), viewer, table)
+
+
+@functools.lru_cache(maxsize=256)
+def visible_tombstones(viewer: Viewer, table: FromClause = records) -> ColumnElement[bool]:
+    """SQL filter: withdrawn rows of ``table`` whose tombstone the viewer may see, i.e. rows
+    the viewer could see (:func:`visible`) if they were still published."""
+    own = _own_rule(viewer, table, tombstone=True)
+    return _marked(and_(own, _ends_visible(viewer, table, HARD_DEPTH)), viewer, table)
+
+
+def _ends_visible(viewer: Viewer, table: FromClause, depth: int) -> ColumnElement[bool]:
+    """No hard reference from the row leads to a record the viewer may not see."""
     target = _EndAlias._construct(records, name=f"target_{depth}")
     hidden_end = (
         select(record_refs.c.target_id)
@@ -119,9 +140,7 @@ def visible(
     )
     # records.ends summarises the ends' markings (see accord.store.ends): when every end is
     # public to this viewer, skip the per-row check of each end.
-    return _marked(
-        and_(own, or_(table.c.ends.in_(_public_ends(viewer)), not_(hidden_end))), viewer, table
-    )
+    return or_(table.c.ends.in_(_public_ends(viewer)), not_(hidden_end))
 
 
 def _public_ends(viewer: Viewer) -> list[str]:
@@ -189,8 +208,10 @@ def may_see_envelope(
     shares: Iterable[str],
     readers: Iterable[str],
 ) -> bool:
-    """The own-visibility rule for one envelope in memory (e.g. a past revision)."""
-    if status is not Status.PUBLISHED and viewer.org_id != owner:
+    """The own-visibility rule for one envelope in memory (e.g. a past revision). A withdrawn
+    snapshot (the withdrawal's revision) counts as published: it is shown to those who may
+    see the tombstone."""
+    if status is Status.DRAFT and viewer.org_id != owner:
         return False
     if marking is Marking.CLEAR:
         return True
@@ -221,6 +242,30 @@ def check_can_create(viewer: Viewer) -> str:
 def is_reviewer_of(viewer: Viewer, owner: str) -> bool:
     """Whether the viewer reviews the owning organisation's records (publishes, loosens)."""
     return viewer.role is not None and viewer.role.can_review and viewer.org_id == owner
+
+
+def check_status_requested(status: Status, record_id: str) -> None:
+    """Raise InvalidInput for a record submitted as withdrawn: withdrawing is its own act
+    (:func:`check_can_withdraw`), never a status a record is written with."""
+    if status is Status.WITHDRAWN:
+        raise InvalidInput(
+            "a record is not written as withdrawn: withdraw it with 'accord withdraw' or "
+            "POST .../withdraw",
+            record=record_id,
+            field="status",
+        )
+
+
+def check_can_withdraw(viewer: Viewer, owner: str, record_id: str, status: Status) -> None:
+    """Withdrawing is a reviewer's (or instance admin's, who reviews too) act on the owner's
+    published record; a draft is not withdrawn (it has never reached anyone outside)."""
+    if not is_reviewer_of(viewer, owner):
+        raise Forbidden("only reviewers of the owning organisation may withdraw", record=record_id)
+    if status is not Status.PUBLISHED:
+        raise Conflict(
+            "only a published record is withdrawn; a draft is corrected by editing it",
+            record=record_id,
+        )
 
 
 def initial_status(viewer: Viewer, owner: str, requested: Status) -> Status:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, or_, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from accord import access
@@ -22,7 +22,7 @@ from accord.access import ANONYMOUS, Viewer
 from accord.domain.inputs import Page, RecordInput, parse_input, parse_payload, require_sources
 from accord.domain.records import Record
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
-from accord.errors import BadRequest, Conflict, NotFound, StoreUnavailable
+from accord.errors import BadRequest, Conflict, InvalidInput, NotFound, StoreUnavailable
 from accord.reader import Reader
 from accord.store import audit, revision_numbers, rows
 from accord.store.connections import guarded, unreachable
@@ -30,6 +30,9 @@ from accord.store.engine import make_engine
 from accord.store.integrity import check_references, check_sharing
 from accord.store.schema import record_refs, records, revisions
 from accord.store.search import run_search
+from accord.store.withdrawals import MAX_REASON, Tombstone
+from accord.store.withdrawals import add as add_withdrawal
+from accord.store.withdrawals import tombstones as read_tombstones
 
 Clock = Callable[[], dt.datetime]
 MAX_PAGE = 500
@@ -310,6 +313,54 @@ class KnowledgeBase:
 
         return self._revise(record_id, viewer, action, change)
 
+    def withdraw(self, record_id: str, viewer: Viewer, reason: str) -> Tombstone:
+        """Withdraw a published record (reviewers of the owner): it becomes a tombstone, gone
+        from every read path but its own page (410 Gone), its history and TAXII (a revoked
+        object). Writes one revision (status withdrawn), its audit entry (action
+        ``withdraw``) and the reason; raises Conflict when it is already withdrawn."""
+        text = " ".join(reason.split())
+        if not text:
+            raise InvalidInput("say why the record is withdrawn", record=record_id, field="reason")
+        if len(text) > MAX_REASON:
+            raise InvalidInput(
+                f"the reason is longer than {MAX_REASON} characters",
+                record=record_id,
+                field="reason",
+            )
+        with self._write() as conn:
+            old = self._get_live(conn, record_id, viewer)
+            access.check_can_withdraw(viewer, old.owner, record_id, old.status)
+            gone = old.model_copy(update={"status": Status.WITHDRAWN, "updated_at": self.now()})
+            new = self._next_revision(old, gone, viewer)
+            rows.replace_record(conn, new, viewer.user_id)
+            add_withdrawal(conn, new, text)
+            audit.append(conn, [self._audit("withdraw", new, old, viewer)])
+        found = self.tombstone(record_id, viewer)
+        if found is None:  # the writer could see the record, so it sees the tombstone
+            raise NotFound("no such record", record=record_id)
+        return found
+
+    def tombstone(self, record_id: str, viewer: Viewer = ANONYMOUS) -> Tombstone | None:
+        """The tombstone of a withdrawn record when the viewer could see the record before it
+        was withdrawn (:func:`access.visible_tombstones`); None otherwise, alike for a live
+        record, a missing one and a tombstone the viewer may not see. Read-only."""
+        found, _ = self.find_tombstones(viewer, [records.c.id == record_id], (records.c.id,), 1)
+        return found[0] if found else None
+
+    def find_tombstones(
+        self,
+        viewer: Viewer,
+        where: Sequence[ColumnElement[bool]],
+        order_by: Sequence[ColumnElement[Any]],
+        limit: int,
+    ) -> tuple[list[Tombstone], bool]:
+        """Like :meth:`find`, for the tombstones the viewer may see. Read-only."""
+        query = select(records).where(access.visible_tombstones(viewer), *where)
+        with self._read() as conn:
+            selected = conn.execute(query.order_by(*order_by).limit(limit + 1)).all()
+            shown = self._present(conn, viewer, rows.load_records(conn, selected[:limit]))
+            return read_tombstones(conn, shown), len(selected) > limit
+
     # -- reads ---------------------------------------------------------------------------
 
     def get(
@@ -471,7 +522,7 @@ class KnowledgeBase:
         as the viewer may see it today (no share lists of others, no links to hidden records).
         Read-only."""
         with self._read() as conn:
-            self._get_visible(conn, record_id, viewer)
+            self._get_readable(conn, record_id, viewer)
             stored = conn.execute(
                 select(revisions)
                 .where(revisions.c.record_id == record_id)
@@ -527,6 +578,7 @@ class KnowledgeBase:
         record_id = (
             inp.id or access.id_namespace(owner) + f"{inp.kind.value}-{uuid.uuid4().hex[:16]}"
         )
+        access.check_status_requested(inp.status, record_id)
         payload = parse_payload(inp.kind, inp.data, record_id)
         require_sources(inp.sources, record_id)
         readers = inp.readers
@@ -575,7 +627,7 @@ class KnowledgeBase:
         expected_revision: int | None = None,
     ) -> Record:
         with self._write() as conn:
-            old = self._get_visible(conn, record_id, viewer)
+            old = self._get_live(conn, record_id, viewer)
             if expected_revision is not None and expected_revision != old.revision:
                 raise Conflict(
                     f"the record is at revision {old.revision}, not {expected_revision}",
@@ -610,6 +662,30 @@ class KnowledgeBase:
         if row is None:
             raise NotFound("no such record", record=record_id)
         return rows.load_records(conn, [row])[0]
+
+    def _get_live(self, conn: Connection, record_id: str, viewer: Viewer) -> Record:
+        """The record to change: NotFound as :meth:`_get_visible`, and Conflict for a
+        withdrawn one whose tombstone the viewer may see (a tombstone is never changed)."""
+        try:
+            return self._get_visible(conn, record_id, viewer)
+        except NotFound:
+            tomb = select(records.c.id).where(
+                records.c.id == record_id, access.visible_tombstones(viewer)
+            )
+            if conn.execute(tomb).first() is not None:
+                raise Conflict(
+                    "this record was withdrawn: a withdrawn record is not edited, re-marked, "
+                    "shared or published again",
+                    record=record_id,
+                ) from None
+            raise
+
+    def _get_readable(self, conn: Connection, record_id: str, viewer: Viewer) -> None:
+        """NotFound unless the viewer sees the record or its tombstone (history)."""
+        seen = or_(access.visible(viewer), access.visible_tombstones(viewer))
+        if conn.execute(select(records.c.id).where(records.c.id == record_id, seen)).first():
+            return
+        raise NotFound("no such record", record=record_id)
 
     def _present(self, conn: Connection, viewer: Viewer, batch: Sequence[Record]) -> list[Record]:
         """Hide from entity records the references to records the viewer may not see, share

@@ -45,10 +45,12 @@ _MARKING_RANK = {marking: rank for rank, marking in enumerate(Marking)}
 
 
 class Status(StrEnum):
-    """Publication state: a draft is visible to its organisation only."""
+    """Publication state: a draft is visible to its organisation only; a withdrawn record is a
+    tombstone (docs/withdrawals.md): no one sees it as a record any more."""
 
     DRAFT = "draft"
     PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
 
 
 class Sector(StrEnum):

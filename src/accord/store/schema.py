@@ -325,3 +325,19 @@ feed_origins = Table(
     Column("pulled_at", DateTime(timezone=True), nullable=False),
     Index("ux_feed_origins_org_remote", "org_id", "remote_id", unique=True),
 )
+
+# -- withdrawals (accord.kb.withdraw; migration 0020) --------------------------------------------
+# A withdrawn record keeps its row (status 'withdrawn') and its revisions; this table holds
+# when, by whom and why. The index serves the tombstones a TAXII page adds, in (updated_at, id)
+# order, without walking the live records.
+
+withdrawals = Table(
+    "withdrawals",
+    metadata,
+    Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
+    Column("revision", Integer, nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True), nullable=False),
+    Column("withdrawn_by", String(64), nullable=True),
+    Column("reason", Text, nullable=False),
+)
+Index("ix_records_status_updated", records.c.status, records.c.updated_at, records.c.id)
