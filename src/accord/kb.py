@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -24,7 +25,7 @@ from accord.domain.records import Record
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
 from accord.errors import BadRequest, Conflict, InvalidInput, NotFound, StoreUnavailable
 from accord.reader import Reader
-from accord.store import audit, revision_numbers, rows
+from accord.store import audit, revision_numbers, rows, staging
 from accord.store.connections import guarded, unreachable
 from accord.store.engine import make_engine
 from accord.store.integrity import check_references, check_sharing
@@ -36,6 +37,10 @@ from accord.store.withdrawals import tombstones as read_tombstones
 
 Clock = Callable[[], dt.datetime]
 MAX_PAGE = 500
+#: Records an import job writes per transaction (docs/architecture.md, "Staged imports").
+STAGE_BATCH = 2_000
+#: An import job whose heartbeat is older than this is taken as dead and removed.
+STALE_IMPORT = dt.timedelta(minutes=10)
 
 
 def utcnow() -> dt.datetime:
@@ -62,6 +67,16 @@ class RevisionView:
     record: Record
 
 
+@dataclass(frozen=True)
+class _Job:
+    """An import job in progress: its id, the viewer it writes as (who alone sees what it
+    staged) and the owning organisation."""
+
+    id: str
+    viewer: Viewer
+    owner: str
+
+
 @dataclass
 class BulkResult:
     """What a bulk write did, by record id."""
@@ -80,6 +95,11 @@ class KnowledgeBase:
         self._tx: contextvars.ContextVar[Connection | None] = contextvars.ContextVar(
             f"accord_tx_{id(self)}", default=None
         )
+        self._job: contextvars.ContextVar[_Job | None] = contextvars.ContextVar(
+            f"accord_job_{id(self)}", default=None
+        )
+        #: Called after each committed transaction of an import job (tests, benchmarks).
+        self.on_import_batch: Callable[[], None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -96,6 +116,7 @@ class KnowledgeBase:
             raise unreachable(exc, "open the database") from exc
         ensure_curators(self)
         hide_unlisted(self)
+        self.clean_imports()
 
     def require_schema(self) -> None:
         """Raise a clear error unless the database has been initialised and is current."""
@@ -165,6 +186,9 @@ class KnowledgeBase:
                     "the same id is given twice with different content", record=record.id
                 )
             built[record.id] = record
+        job = self._job.get()
+        if job is not None and self._tx.get() is None:
+            return self._stage(job, viewer, built, upsert)
         result = BulkResult()
         with self._write() as conn:
             fresh, changed, result.unchanged = self._sort_batch(conn, viewer, owner, built, upsert)
@@ -380,6 +404,7 @@ class KnowledgeBase:
         """The visible records among the given ids, by id. Read-only."""
         id_list = list(dict.fromkeys(ids))
         found: list[Record] = []
+        viewer = self._viewing(viewer)
         with self._read() as conn:
             for start in range(0, len(id_list), rows.BATCH):
                 chunk = id_list[start : start + rows.BATCH]
@@ -493,7 +518,7 @@ class KnowledgeBase:
     def visible_ids(self, ids: Iterable[str], viewer: Viewer = ANONYMOUS) -> set[str]:
         """The ids among ``ids`` of records the viewer may see. Read-only."""
         with self._read() as conn:
-            return _visible_subset(conn, viewer, ids)
+            return _visible_subset(conn, self._viewing(viewer), ids)
 
     def count(self, viewer: Viewer = ANONYMOUS, *, by: str = "kind") -> dict[str, int]:
         """Visible records counted by ``kind``, ``marking`` or ``owner``. Read-only."""
@@ -722,6 +747,141 @@ class KnowledgeBase:
                 yield
             finally:
                 self._tx.reset(token)
+
+    # -- staged imports (docs/architecture.md, "Staged imports") -------------------------
+
+    @contextlib.contextmanager
+    def import_job(self, viewer: Viewer) -> Iterator[None]:
+        """Make every ``bulk_create`` inside the block one import that readers see whole or
+        not at all, without holding the write lock for long: each call writes at most
+        :data:`STAGE_BATCH` records per short transaction, hidden from everyone but the viewer
+        (inside the block); when the block ends, one short transaction appends the audit
+        entries, applies the new revisions of existing records and makes it all visible. If
+        the block raises, what it staged is removed. Inside :meth:`transaction` (or another
+        job) it joins that instead. Writes."""
+        if self._tx.get() is not None or self._job.get() is not None:
+            yield
+            return
+        owner = access.check_can_create(viewer)
+        self.clean_imports()
+        job_id = str(uuid.uuid4())
+        job = _Job(job_id, dataclasses.replace(viewer, staging=job_id), owner)
+        with guarded(self._engine.begin) as conn:
+            staging.start(conn, job_id, owner, viewer.user_id, self.now())
+        token = self._job.set(job)
+        try:
+            yield
+        except BaseException:
+            self._job.reset(token)
+            self._discard(job_id)
+            raise
+        self._job.reset(token)
+        try:
+            self._swap(job)
+        except BaseException:
+            self._discard(job_id)
+            raise
+
+    def clean_imports(self) -> int:
+        """Remove what failed import jobs and jobs whose heartbeat stopped longer ago than
+        :data:`STALE_IMPORT` (their process died) staged, a batch per transaction; returns how
+        many jobs were removed. Run by :meth:`initialise` and before each import. Writes."""
+        with guarded(self._engine.begin) as conn:
+            jobs = staging.abandoned(conn, self.now() - STALE_IMPORT)
+        for job_id in jobs:
+            self._discard(job_id)
+        return len(jobs)
+
+    def _stage(
+        self, job: _Job, viewer: Viewer, built: Mapping[str, Record], upsert: bool
+    ) -> BulkResult:
+        """``bulk_create`` inside an import job: the rows of new records in batches (each
+        checked as :meth:`bulk_create` checks a batch, references resolved against the whole
+        call), then their links, revisions and derived rows, each batch its own transaction,
+        all hidden until the job ends. Audit entries and new revisions of existing records
+        wait for the job's end."""
+        if (viewer.user_id, viewer.org_id) != (job.viewer.user_id, job.viewer.org_id):
+            raise BadRequest("an import job writes as the one viewer that started it")
+        writer = job.viewer
+        result = BulkResult()
+        placed: list[list[Record]] = []
+        ids = list(built)
+        for start in range(0, len(ids), STAGE_BATCH):
+            part = {rid: built[rid] for rid in ids[start : start + STAGE_BATCH]}
+            with self._staged_write(job) as conn:
+                fresh, changed, unchanged = self._sort_batch(conn, writer, job.owner, part, upsert)
+                names = check_references(conn, writer, [*fresh, *(n for _, n, _ in changed)], built)
+                fresh = [_named(r, names) for r in fresh]
+                changed = [
+                    (old, _named(_keeping_hidden(new, old, shown), names), shown)
+                    for old, new, shown in changed
+                ]
+                check_sharing(conn, [*fresh, *(new for _, new, _ in changed)])
+                rows.insert_record_rows(conn, fresh, job.id)
+                staging.stage(
+                    conn,
+                    job.id,
+                    [self._audit("create", r, None, writer) for r in fresh],
+                    [(old.revision, new) for old, new, _ in changed],
+                )
+            placed.append(fresh)
+            result.created.extend(r.id for r in fresh)
+            result.updated.extend(new.id for _, new, _ in changed)
+            result.unchanged.extend(unchanged)
+            self._after_import_batch()
+        for fresh in placed:
+            if fresh:
+                with self._staged_write(job) as conn:
+                    rows.insert_record_links(conn, fresh, writer.user_id)
+                self._after_import_batch()
+        return result
+
+    def _swap(self, job: _Job) -> None:
+        """The job's last transaction: chain its audit entries, apply its new revisions of
+        existing records (Conflict if one changed meanwhile) and make its records visible."""
+        with self._staged_write(job) as conn:
+            entries = staging.staged_entries(conn, job.id)
+            for record_id, base, snapshot in staging.pending(conn, job.id):
+                row = conn.execute(select(records).where(records.c.id == record_id)).one()
+                old = rows.load_records(conn, [row])[0]
+                if old.revision != base:
+                    raise Conflict("the record changed while the import ran", record=record_id)
+                new = rows.record_from_snapshot(snapshot)
+                rows.replace_record(conn, new, job.viewer.user_id)
+                entries.append(self._audit("update", new, old, job.viewer))
+            audit.append(conn, entries)
+            staging.reveal(conn, job.id)
+
+    def _discard(self, job_id: str) -> None:
+        """Remove what a job staged, :data:`STAGE_BATCH` records per transaction (resumable:
+        a crash midway leaves the job failed, its rest still hidden). Writes."""
+        with guarded(self._engine.begin) as conn:
+            staging.fail(conn, job_id)
+        while True:
+            with guarded(self._engine.begin) as conn:
+                if not staging.remove(conn, job_id, STAGE_BATCH):
+                    return
+
+    @contextlib.contextmanager
+    def _staged_write(self, job: _Job) -> Iterator[Connection]:
+        """One short transaction of an import job; refused once the job was given up."""
+        with guarded(self._engine.begin) as conn:
+            staging.beat(conn, job.id, self.now())
+            yield conn
+
+    def _after_import_batch(self) -> None:
+        if self.on_import_batch is not None:
+            self.on_import_batch()
+
+    def _viewing(self, viewer: Viewer) -> Viewer:
+        """The viewer, seeing what its import job in progress staged (inside the job)."""
+        job = self._job.get()
+        if job is not None and (viewer.user_id, viewer.org_id) == (
+            job.viewer.user_id,
+            job.viewer.org_id,
+        ):
+            return job.viewer
+        return viewer
 
     def _read(self) -> Any:
         joined = self._tx.get()

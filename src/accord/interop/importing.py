@@ -3,7 +3,8 @@
 An importer reads a public dataset into a :class:`Plan` (records it wants, anchors it needs,
 rows it skipped or found invalid) and hands it to :func:`apply`, which checks every record,
 drops what depends on an invalid one, and writes the rest with **one** ``kb.bulk_create``
-call: all or nothing, idempotent (identical records stay unchanged).
+call inside ``kb.import_job``: all or nothing, idempotent (identical records stay unchanged),
+in short transactions that readers see only once all of them are done.
 
 Rules every importer follows (docs/importers.md):
 
@@ -255,7 +256,7 @@ def apply(
     skip_invalid: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Check the plan and write it in one transaction. Writes (unless a row is invalid and
+    """Check the plan and write it as one staged import job. Writes (unless a row is invalid and
     ``skip_invalid`` is false: then raises :class:`ImportInvalid` and writes nothing)."""
     progress = progress or NoProgress()
     report = plan.report
@@ -287,14 +288,15 @@ def apply(
         raise ImportInvalid(report)
     progress.phase("writing", 1)
     citation = [plan.source.citation()]
-    result = kb.bulk_create(
-        (
-            RecordInput(id=rid, kind=planned.kind, data=payload, sources=citation)
-            for rid, (planned, payload) in batch.items()
-        ),
-        viewer,
-        upsert=True,
-    )
+    with kb.import_job(viewer):  # staged: short transactions, visible all at once at the end
+        result = kb.bulk_create(
+            (
+                RecordInput(id=rid, kind=planned.kind, data=payload, sources=citation)
+                for rid, (planned, payload) in batch.items()
+            ),
+            viewer,
+            upsert=True,
+        )
     progress.advance()
     report.created, report.updated, report.unchanged = (
         result.created,

@@ -6,8 +6,9 @@ Two passes over the file with ijson (the ``objects`` array is never held in memo
    sizes, the same id twice with different content) and plan what each becomes; relationship
    records whose ends are missing from the bundle are reported and left out;
 2. convert and write in batches through ``kb.bulk_create(..., upsert=True)``, all inside one
-   ``kb.transaction()``; a record whose references point forward in the file waits until the
-   records it points to are placed in a batch.
+   ``kb.import_job()`` (short transactions, visible all at once at the end); a record whose
+   references point forward in the file waits until the records it points to are placed in a
+   batch.
 """
 
 from __future__ import annotations
@@ -382,7 +383,7 @@ def import_objects(
         )
         writer = _Writer(kb, viewer, report)
         try:
-            with kb.transaction():
+            with kb.import_job(viewer):
                 for chunk in _chunked(enumerate(source.objects())):
                     _write_chunk(chunk, index, (fallback, default_marking), writer, skip_invalid)
                 writer.finish()

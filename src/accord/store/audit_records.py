@@ -10,6 +10,8 @@ and links must then be exactly what its latest audited snapshot gives (``rows.ro
 that snapshot): a marking, status, owner, share or body changed in SQL is reported, naming the
 record and the fields. The search and STIX-id columns are left out: they are computed from the
 snapshot by code that may change between versions, and they decide no one's access.
+Records an unfinished import job staged are left out: their audit entries are appended when the
+job finishes, or they are removed with it (:mod:`accord.store.staging`).
 
 The audit entries, the revisions and the records are read as three streams in record-id order
 and walked side by side, a batch at a time, so memory holds one batch and one record's history,
@@ -25,7 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, select
+from sqlalchemy import ColumnElement, Connection, Select, select
 
 from accord.domain.vocab import RELATIONSHIP_KINDS
 from accord.store import rows
@@ -202,15 +204,26 @@ def _revisions(conn: Connection) -> Iterator[tuple[str, list[Any]]]:
     """Each record's stored revisions, by number."""
     query = (
         select(revisions.c.record_id, revisions.c.revision, revisions.c.snapshot)
+        .where(revisions.c.record_id.not_in(_staged()))
         .order_by(_by_id(revisions.c.record_id, conn), revisions.c.revision)
         .execution_options(yield_per=BATCH)
     )
     return _grouped(conn.execute(query))
 
 
+def _staged() -> Select[tuple[str]]:
+    """Ids of records an unfinished import staged: not audited until it finishes (staging)."""
+    return select(records.c.id).where(records.c.import_job.is_not(None))
+
+
 def _records(conn: Connection) -> Iterator[tuple[str, _Current]]:
     """Each record's current row with its share list, readers and links (read per batch)."""
-    query = select(records).order_by(_by_id(records.c.id, conn)).execution_options(yield_per=BATCH)
+    query = (
+        select(records)
+        .where(records.c.import_job.is_(None))
+        .order_by(_by_id(records.c.id, conn))
+        .execution_options(yield_per=BATCH)
+    )
     for batch in conn.execute(query).partitions():
         ids = [row.id for row in batch]
         shares, readers = rows.sharing_of(conn, ids)

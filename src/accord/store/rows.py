@@ -193,8 +193,28 @@ def insert_records(conn: Connection, batch: Sequence[Record], changed_by: str | 
     """Insert new records with their refs, sharing and first revision (executemany batches).
     Every record row goes in before any link, so a record may refer to one that comes later in
     the batch, past a chunk boundary."""
+    insert_record_rows(conn, batch)
+    insert_record_links(conn, batch, changed_by)
+
+
+def insert_record_rows(
+    conn: Connection, batch: Sequence[Record], import_job: str | None = None
+) -> None:
+    """Insert the rows of new records and index them for search, hidden as staged by
+    ``import_job`` when given; :func:`insert_record_links` completes them. Writes."""
     for chunk in _chunks(batch):
-        insert_many(conn, records, [row_values(r) for r in chunk])
+        values = [row_values(r) for r in chunk]
+        if import_job is not None:
+            for row in values:
+                row["import_job"] = import_job
+        insert_many(conn, records, values)
+    if batch:
+        search.index_new(conn, batch[0].id)
+
+
+def insert_record_links(conn: Connection, batch: Sequence[Record], changed_by: str | None) -> None:
+    """The refs, sharing, first revision, link-end summary and claim facts of records whose
+    rows :func:`insert_record_rows` inserted (every row they refer to exists). Writes."""
     for chunk in _chunks(batch):
         _insert_links(conn, chunk)
         insert_many(
@@ -211,8 +231,6 @@ def insert_records(conn: Connection, batch: Sequence[Record], changed_by: str | 
                 for r in chunk
             ],
         )
-    if batch:
-        search.index_new(conn, batch[0].id)
     linking = [r for r in batch if r.kind in RELATIONSHIP_KINDS]
     ends.refresh_new(
         conn,

@@ -1,0 +1,184 @@
+"""Staged imports: the rows an unfinished import job wrote, hidden until it finishes.
+
+An import job (``import_jobs``) writes its new records in short transactions with
+``records.import_job`` set to the job's id, which :func:`accord.access.visible` hides from
+everyone but the job's own writer; the new revisions of records that already exist wait in
+``import_pending`` and the audit entries of the new records in ``import_audit``. The job's last
+transaction (:func:`reveal`, called by :meth:`accord.kb.KnowledgeBase.import_job`) appends the
+audit entries, applies the pending revisions and clears ``import_job``: everything becomes
+visible at once. A job that failed, or whose heartbeat stopped (the process died), is removed
+a batch at a time by :func:`remove`: its rows were never visible and its audit entries were
+never chained. No access rules here: callers decide what may be written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from accord.domain.records import Record
+from accord.errors import Conflict
+from accord.store import bulk
+from accord.store.audit import AuditEntry
+from accord.store.rows import as_utc, snapshot_of
+from accord.store.schema import (
+    claim_facts,
+    import_audit,
+    import_jobs,
+    import_pending,
+    record_readers,
+    record_refs,
+    record_shares,
+    records,
+    revisions,
+)
+
+STAGING = "staging"
+FAILED = "failed"
+
+
+def start(conn: Connection, job_id: str, owner: str, user_id: str | None, now: dt.datetime) -> None:
+    """Register a new job. Writes."""
+    conn.execute(
+        insert(import_jobs).values(
+            id=job_id,
+            owner=owner,
+            user_id=user_id,
+            started_at=now,
+            heartbeat_at=now,
+            state=STAGING,
+        )
+    )
+
+
+def beat(conn: Connection, job_id: str, now: dt.datetime) -> None:
+    """Move the job's heartbeat on; raise Conflict if it was given up meanwhile (failed or
+    removed as abandoned), so that nothing more is written for it. Writes."""
+    done = conn.execute(
+        update(import_jobs)
+        .where(import_jobs.c.id == job_id, import_jobs.c.state == STAGING)
+        .values(heartbeat_at=now)
+    )
+    if done.rowcount != 1:
+        raise Conflict("the import was given up (it stalled or failed): run it again")
+
+
+def stage(
+    conn: Connection,
+    job_id: str,
+    entries: Sequence[AuditEntry],
+    pending: Sequence[tuple[int, Record]],
+) -> None:
+    """Keep the audit entries of newly staged records and the new revisions (with the revision
+    each follows) of existing ones until the job finishes. Writes."""
+    bulk.insert_rows(
+        conn,
+        import_audit,
+        [
+            {
+                "job_id": job_id,
+                "at": e.at,
+                "user_id": e.user_id,
+                "action": e.action,
+                "record_id": e.record_id,
+                "revision": e.revision,
+                "after_hash": e.after_hash,
+            }
+            for e in entries
+        ],
+    )
+    if pending:
+        ids = [record.id for _, record in pending]
+        conn.execute(
+            delete(import_pending).where(
+                import_pending.c.job_id == job_id, import_pending.c.record_id.in_(ids)
+            )
+        )
+        bulk.insert_rows(
+            conn,
+            import_pending,
+            [
+                {
+                    "job_id": job_id,
+                    "record_id": record.id,
+                    "base_revision": base,
+                    "snapshot": snapshot_of(record),
+                }
+                for base, record in pending
+            ],
+        )
+
+
+def staged_entries(conn: Connection, job_id: str) -> list[AuditEntry]:
+    """The audit entries of the job's new records, in the order they were staged. Read-only."""
+    query = select(import_audit).where(import_audit.c.job_id == job_id).order_by(import_audit.c.seq)
+    return [
+        AuditEntry(as_utc(r.at), r.user_id, r.action, r.record_id, r.revision, None, r.after_hash)
+        for r in conn.execute(query)
+    ]
+
+
+def pending(conn: Connection, job_id: str) -> list[tuple[str, int, str]]:
+    """(record id, revision it follows, snapshot) of the job's pending revisions. Read-only."""
+    query = (
+        select(
+            import_pending.c.record_id, import_pending.c.base_revision, import_pending.c.snapshot
+        )
+        .where(import_pending.c.job_id == job_id)
+        .order_by(import_pending.c.record_id)
+    )
+    return [(r.record_id, r.base_revision, r.snapshot) for r in conn.execute(query)]
+
+
+def reveal(conn: Connection, job_id: str) -> None:
+    """Make the job's records visible and forget the job (its entries were appended). Writes."""
+    conn.execute(update(records).where(records.c.import_job == job_id).values(import_job=None))
+    _forget(conn, job_id)
+
+
+def abandoned(conn: Connection, stale_before: dt.datetime) -> list[str]:
+    """Mark as failed the jobs whose heartbeat is older than ``stale_before``; return every
+    failed job. Writes."""
+    conn.execute(
+        update(import_jobs)
+        .where(import_jobs.c.state == STAGING, import_jobs.c.heartbeat_at < stale_before)
+        .values(state=FAILED)
+    )
+    query = select(import_jobs.c.id).where(import_jobs.c.state == FAILED).order_by(import_jobs.c.id)
+    return [job_id for (job_id,) in conn.execute(query)]
+
+
+def fail(conn: Connection, job_id: str) -> None:
+    """Mark a job as failed: nothing more is written for it, and it is to be removed. Writes."""
+    conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(state=FAILED))
+
+
+def remove(conn: Connection, job_id: str, limit: int) -> int:
+    """Delete up to ``limit`` of the job's staged records with everything written for them
+    (links either way, sharing, revisions, claim facts; the search index follows the records'
+    delete trigger); once none is left, forget the job. Returns how many records were deleted.
+    Only the job's own records can point at them (no one else could see them). Writes."""
+    batch = conn.execute(
+        select(records.c.id, records.c.pk)
+        .where(records.c.import_job == job_id)
+        .order_by(records.c.pk)
+        .limit(limit)
+    ).all()
+    if not batch:
+        _forget(conn, job_id)
+        return 0
+    ids = [row.id for row in batch]
+    conn.execute(delete(record_refs).where(record_refs.c.target_id.in_(ids)))
+    for table in (record_refs, record_shares, record_readers, revisions):
+        conn.execute(delete(table).where(table.c.record_id.in_(ids)))
+    conn.execute(delete(claim_facts).where(claim_facts.c.record_pk.in_([r.pk for r in batch])))
+    conn.execute(delete(records).where(records.c.pk.in_([r.pk for r in batch])))
+    return len(batch)
+
+
+def _forget(conn: Connection, job_id: str) -> None:
+    for table in (import_audit, import_pending):
+        conn.execute(delete(table).where(table.c.job_id == job_id))
+    conn.execute(delete(import_jobs).where(import_jobs.c.id == job_id))
