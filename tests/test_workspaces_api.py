@@ -121,6 +121,17 @@ def test_a_workspace_anyone_else_asks_for_is_the_same_404(
         ("post", "/position", {"position": "decline"}),
         ("post", "/revisions", {"text": "Changed."}),
         ("post", "/publish", None),
+        ("get", "/dashboard", None),
+        ("get", "/evidence", None),
+        ("post", "/evidence", {"title": "t", "text": "x"}),
+        ("get", "/threads", None),
+        ("get", "/threads/wst-00000000000000000000", None),
+        ("post", "/comments", {"body": "hello"}),
+        ("post", "/end-embargo", {"reason": "leak", "confirm_by": "2026-01-16T00:00:00Z"}),
+        ("post", "/confirm-early-end", {"confirm": True}),
+        ("post", "/settings", {"show_invitees": True}),
+        ("post", "/disclosure", {"show_position": True}),
+        ("post", "/notifications", {"mode": "mute"}),
     ):
         answers = [
             client.request(method, f"{API}/{wid}{suffix}", json=body, headers=auth["outsider"])
@@ -138,6 +149,49 @@ def test_a_workspace_anyone_else_asks_for_is_the_same_404(
             }
         )
     assert client.get(f"{API}/{ws}").status_code == 404  # anonymous
+
+
+def test_evidence_discussion_and_an_early_end_through_the_api(
+    client: TestClient, auth: dict[str, dict[str, str]]
+) -> None:
+    ws = _create(client, auth)
+    second, firm, owner = auth["second-government"], auth["security-firm"], auth["ministry"]
+    before = client.post(f"{API}/{ws}/evidence", json={"title": "t", "text": "x"}, headers=second)
+    assert before.status_code == 403  # the envelope only, until the embargo is accepted
+    for org in (second, firm):
+        client.post(f"{API}/{ws}/accept-embargo", headers=org)
+    shared = client.post(
+        f"{API}/{ws}/evidence",
+        json={"title": "Hashes", "text": "EV-TEXT", "shared_with": ["ministry"]},
+        headers=second,
+    )
+    assert shared.status_code == 201, shared.text
+    assert client.get(f"{API}/{ws}/evidence", headers=firm).json() == {"items": []}
+    assert client.get(f"{API}/{ws}/evidence", headers=owner).json()["items"][0]["text"] == "EV-TEXT"
+    posted = client.post(f"{API}/{ws}/comments", json={"body": "Hello all"}, headers=owner)
+    assert posted.status_code == 201
+    thread = posted.json()["id"]
+    listed = client.get(f"{API}/{ws}/threads", headers=firm).json()["items"]
+    assert [(t["id"], t["new"]) for t in listed] == [(thread, 1)]
+    read = client.get(f"{API}/{ws}/threads/{thread}", headers=firm).json()
+    assert [c["new"] for c in read["items"]] == [True]
+    assert client.get(f"{API}/{ws}/threads", headers=firm).json()["items"][0]["new"] == 0
+    client.post(f"{API}/{ws}/position", json={"position": "join"}, headers=second)
+    early = client.post(
+        f"{API}/{ws}/end-embargo",
+        json={"reason": "A leak", "confirm_by": "2026-01-16T00:00:00Z"},
+        headers=owner,
+    )
+    assert early.status_code == 200, early.text
+    confirmed = client.post(f"{API}/{ws}/confirm-early-end", json={"confirm": True}, headers=second)
+    assert confirmed.json()["answer"] == "confirm"
+    board = client.get(f"{API}/{ws}/dashboard", headers=owner).json()
+    rows = {r["org"]: r for r in board["participants"]}
+    assert rows["security-firm"]["seen"] is False
+    client.get(f"{API}/{ws}", headers=firm)
+    board = client.get(f"{API}/{ws}/dashboard", headers=owner).json()
+    assert {r["org"]: r["seen"] for r in board["participants"]}["security-firm"] is True
+    assert board["early_end"]["answers"]["second-government"] == "confirm"
 
 
 def test_participants_cannot_manage_and_bad_times_name_their_field(

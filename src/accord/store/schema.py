@@ -14,7 +14,6 @@ from sqlalchemy import (
     Table,
     Text,
     false,
-    text,
 )
 
 metadata = MetaData()
@@ -84,21 +83,11 @@ records = Table(
     Column("ends", String(8), nullable=False, server_default="CHECK"),
     # The UUID part of the record's STIX id (accord.domain.stable_ids), to find it by that id.
     Column("stix_uuid", String(36), nullable=True),
-    # The import job that staged the row; NULL once visible (accord.store.staging, 0018).
-    Column("import_job", String(36), nullable=True),
     # (kind, id) for pages of one kind in id order; the sharing columns after them make the
     # visibility check of a scan over one kind index-only (see accord.store.claim_facts).
-    Index(
-        "ix_records_kind_access", "kind", "id", "marking", "status", "owner", "ends", "import_job"
-    ),
+    Index("ix_records_kind_access", "kind", "id", "marking", "status", "owner", "ends"),
     # The same columns by id alone: access.visible reads a hard end's through it (INDEXED BY).
-    Index("ix_records_id_access", "id", "marking", "status", "owner", "ends", "import_job"),
-    Index(
-        "ix_records_import_job",
-        "import_job",
-        sqlite_where=text("import_job IS NOT NULL"),
-        postgresql_where=text("import_job IS NOT NULL"),
-    ),
+    Index("ix_records_id_access", "id", "marking", "status", "owner", "ends"),
     Index("ix_records_owner_id", "owner", "id"),
     Index("ix_records_updated_id", "updated_at", "id"),
     Index("ix_records_stix_uuid", "stix_uuid"),
@@ -188,46 +177,6 @@ audit_log = Table(
     Column("entry_hash", String(64), nullable=False),
     # The id of the key an entry's hash is keyed with; NULL for unkeyed entries (0013).
     Column("key_id", String(16), nullable=True),
-)
-
-# -- staged imports (accord.store.staging; migration 0018) ----------------------------------
-# An import job writes its new records in short transactions, hidden (records.import_job),
-# and keeps here what becomes visible only when it finishes: its audit entries and the new
-# revisions of records that already exist.
-
-import_jobs = Table(
-    "import_jobs",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("owner", String(128), nullable=False),
-    Column("user_id", String(64), nullable=True),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    # Each batch moves it on; a job whose heartbeat is old is abandoned and removed.
-    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
-    Column("state", String(16), nullable=False),  # staging | failed
-)
-
-import_pending = Table(
-    "import_pending",
-    metadata,
-    Column("job_id", String(36), primary_key=True),
-    Column("record_id", String(128), primary_key=True),
-    # The revision the new one follows: the swap fails if the record changed meanwhile.
-    Column("base_revision", Integer, nullable=False),
-    Column("snapshot", Text, nullable=False),
-)
-
-import_audit = Table(
-    "import_audit",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("job_id", String(36), nullable=False, index=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("user_id", String(64), nullable=True),
-    Column("action", String(32), nullable=False),
-    Column("record_id", String(128), nullable=False),
-    Column("revision", Integer, nullable=False),
-    Column("after_hash", String(64), nullable=False),
 )
 
 # -- coordination workspaces (accord.workspaces; migration 0017) ---------------------------
@@ -377,18 +326,139 @@ feed_origins = Table(
     Index("ux_feed_origins_org_remote", "org_id", "remote_id", unique=True),
 )
 
-# -- withdrawals (accord.kb.withdraw; migration 0020) --------------------------------------------
-# A withdrawn record keeps its row (status 'withdrawn') and its revisions; this table holds
-# when, by whom and why. The index serves the tombstones a TAXII page adds, in (updated_at, id)
-# order, without walking the live records.
+# -- workspace evidence, discussion, settings and notifications (migration 0021) ------------
+# Like the rest of a workspace, none of this is a record: it never leaves the workspace.
 
-withdrawals = Table(
-    "withdrawals",
+workspace_evidence = Table(
+    "workspace_evidence",
     metadata,
-    Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
-    Column("revision", Integer, nullable=False),
-    Column("withdrawn_at", DateTime(timezone=True), nullable=False),
-    Column("withdrawn_by", String(64), nullable=True),
-    Column("reason", Text, nullable=False),
+    Column("id", String(64), primary_key=True),
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), nullable=False),
+    Column("org_id", String(128), nullable=False),  # the organisation that shared it
+    Column("title", String(500), nullable=False),
+    Column("text", Text, nullable=True),
+    Column("url", String(2000), nullable=True),
+    Column("marking", String(16), nullable=False),
+    # JSON list of the organisations it is shared with; NULL: every accepted participant.
+    Column("shared_with", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_workspace_evidence_workspace", "workspace_id"),
 )
-Index("ix_records_status_updated", records.c.status, records.c.updated_at, records.c.id)
+
+workspace_threads = Table(
+    "workspace_threads",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("official", Boolean, nullable=False),
+    Column("created_org", String(128), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_workspace_threads_workspace", "workspace_id"),
+)
+
+workspace_thread_orgs = Table(
+    "workspace_thread_orgs",
+    metadata,
+    Column("thread_id", String(64), ForeignKey("workspace_threads.id"), primary_key=True),
+    Column("org_id", String(128), primary_key=True),
+)
+
+workspace_comments = Table(
+    "workspace_comments",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("thread_id", String(64), ForeignKey("workspace_threads.id"), nullable=False),
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), nullable=False),
+    Column("org_id", String(128), nullable=False),
+    Column("user_id", String(64), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_workspace_comments_thread", "thread_id", "seq"),
+    Index("ix_workspace_comments_workspace", "workspace_id"),
+)
+
+workspace_seen = Table(
+    "workspace_seen",
+    metadata,
+    Column("thread_id", String(64), ForeignKey("workspace_threads.id"), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("seen_seq", Integer, nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+workspace_visits = Table(
+    "workspace_visits",
+    metadata,
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("org_id", String(128), nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+)
+
+workspace_options = Table(
+    "workspace_options",
+    metadata,
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), primary_key=True),
+    Column("show_invitees", Boolean, nullable=False),
+    # An early end of the embargo: why, when asked, by whom, and the confirmation window's end.
+    Column("early_reason", Text, nullable=True),
+    Column("early_at", DateTime(timezone=True), nullable=True),
+    Column("early_by", String(64), nullable=True),
+    Column("confirm_by", DateTime(timezone=True), nullable=True),
+)
+
+workspace_org_options = Table(
+    "workspace_org_options",
+    metadata,
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), primary_key=True),
+    Column("org_id", String(128), primary_key=True),
+    Column("show_position", Boolean, nullable=False),
+    Column("early_answer", String(16), nullable=True),  # confirm | withdraw
+    Column("early_answer_at", DateTime(timezone=True), nullable=True),
+    Column("early_answer_by", String(64), nullable=True),
+)
+
+workspace_subscriptions = Table(
+    "workspace_subscriptions",
+    metadata,
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("mode", String(16), nullable=False),  # immediate | digest | mute
+)
+
+workspace_webhooks = Table(
+    "workspace_webhooks",
+    metadata,
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), primary_key=True),
+    Column("org_id", String(128), primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(256), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+workspace_outbox = Table(
+    "workspace_outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Index("ix_workspace_outbox_user", "user_id", "sent_at"),
+)
+
+workspace_reminders = Table(
+    "workspace_reminders",
+    metadata,
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), primary_key=True),
+    Column("kind", String(24), primary_key=True),
+    Column("org_id", String(128), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)

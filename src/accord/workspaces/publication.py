@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from accord.access import Viewer
 from accord.errors import AccordError, Conflict
 from accord.kb import KnowledgeBase
-from accord.workspaces import claims, rules, store
+from accord.workspaces import claims, notify, options, rules, store
 from accord.workspaces.loading import event, load
 from accord.workspaces.model import JOINED_STATES, Participant, Statement, Status, Workspace
 from accord.workspaces.reading import show
@@ -30,7 +30,15 @@ def publish(
     with kb.transaction(), kb.workspace_tables(write=True) as conn:
         found = load(conn, viewer, workspace_id, lock=True)
         rules.check_can_manage(found.access, found.ws)
+        opts = options.options(conn, workspace_id)
+        if opts.confirm_by is not None and kb.now() < opts.confirm_by:
+            raise Conflict(
+                "the embargo is ending early: publication follows at the confirmation window's end",
+                record=workspace_id,
+            )
         _publish(kb, conn, viewer, found.ws)
+        told = notify.participant_orgs(conn, workspace_id, accepted=True)
+    notify.deliver(kb, [notify.Notice(workspace_id, notify.Event.PUBLICATION, told)])
     return show(kb, viewer, workspace_id, zone)
 
 
@@ -49,7 +57,9 @@ def publish_due(kb: KnowledgeBase) -> dict[str, list[str]]:
                 if ws is None or ws.status is not Status.OPEN:
                     continue
                 _publish(kb, conn, system, ws)
+                told = notify.participant_orgs(conn, workspace_id, accepted=True)
             done["published"].append(workspace_id)
+            notify.deliver(kb, [notify.Notice(workspace_id, notify.Event.PUBLICATION, told)])
         except AccordError as exc:
             done["skipped"].append(f"{workspace_id}: {exc.message}")
     return done
@@ -59,15 +69,22 @@ def _publish(kb: KnowledgeBase, conn: Connection, viewer: Viewer, ws: Workspace)
     """One claim per joined organisation, each that organisation's own (its wording, stance,
     level), published CLEAR in one joint group, through the knowledge base's write path, in
     the caller's transaction with the workspace's change of status: all or nothing.
-    Abstainers, decliners and the silent are named nowhere."""
+    Abstainers, decliners and the silent are named nowhere; when the embargo ended early,
+    only the joined organisations that confirmed publish (:func:`options.confirmed`)."""
     rules.check_open(ws)
     now = kb.now()
     st = store.current_statement(conn, ws)
-    joined = [p for p in store.participants(conn, ws.id) if p.state in JOINED_STATES]
+    opts = options.options(conn, ws.id)
+    orgs = options.org_options(conn, ws.id)
+    joined = [
+        p
+        for p in store.participants(conn, ws.id)
+        if p.state in JOINED_STATES and options.confirmed(ws, p, opts, orgs)
+    ]
     if not joined:
         raise Conflict("no organisation has joined: nothing to publish", record=ws.id)
     names = store.org_names(conn, [p.org_id for p in joined])
-    day = min(now, ws.embargo_end).date()
+    day = min(now, options.publication_due(ws, opts)).date()
     for p in joined:
         publish_claim(kb, conn, viewer, ws, st, p, names.get(p.org_id, p.org_id), day)
     store.mark_published(conn, ws.id, now)

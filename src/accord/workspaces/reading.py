@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from accord.access import Viewer
 from accord.errors import NotFound
 from accord.kb import KnowledgeBase
-from accord.workspaces import lag, store
+from accord.workspaces import collab, lag, options, store
 from accord.workspaces.loading import load
-from accord.workspaces.model import Access
+from accord.workspaces.model import Access, instant
 from accord.workspaces.views import envelope_view, full_view
 
 
@@ -29,12 +29,21 @@ def show(
             return envelope_view(found.ws, found.own, names, now, zone)
         statements = store.statements(conn, workspace_id)
         owner_side = found.access in (Access.MANAGER, Access.OWNER_MEMBER)
-        everyone = store.participants(conn, workspace_id) if owner_side else []
+        all_orgs = store.participants(conn, workspace_id)
+        everyone = all_orgs if owner_side else []
         events = store.events(conn, workspace_id) if owner_side else []
-        names |= store.org_names(conn, [p.org_id for p in everyone])
+        opts = options.options(conn, workspace_id)
+        orgs = options.org_options(conn, workspace_id)
+        names |= store.org_names(conn, [p.org_id for p in all_orgs])
     view = full_view(
         found.ws, found.access, found.own, statements, everyone, events, names, now, zone
     )
+    view["early_end"] = collab.early_end_json(found, opts, orgs, all_orgs, zone)
+    view["publication_due"] = instant(options.publication_due(found.ws, opts), zone)
+    if owner_side:
+        view["show_invitees"] = opts.show_invitees
+    else:
+        view["others"] = options.others_view(found.ws, found.own, all_orgs, opts, orgs, names, now)
     if owner_side:
         view["lag"] = lag.timeline(kb, viewer, found.ws, events, zone)
     return view

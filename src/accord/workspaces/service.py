@@ -29,7 +29,23 @@ from accord.access import Viewer
 from accord.domain.vocab import Kind, Level, Marking
 from accord.errors import BadRequest, Forbidden, InvalidInput
 from accord.kb import KnowledgeBase
-from accord.workspaces import claims, rules, store
+from accord.workspaces import claims, notify, rules, store
+from accord.workspaces.collab import (
+    add_evidence,
+    answer_early_end,
+    check_not_ending_early,
+    dashboard,
+    early_end_view,
+    end_embargo,
+    list_evidence,
+    list_threads,
+    post_comment,
+    read_thread,
+    set_notifications,
+    set_show_invitees,
+    set_show_position,
+    visit,
+)
 from accord.workspaces.loading import event, load
 from accord.workspaces.model import (
     JOINED_STATES,
@@ -50,15 +66,30 @@ from accord.workspaces.reading import list_for, show
 __all__ = [
     "Invitee",
     "accept_embargo",
+    "add_evidence",
     "answer",
+    "answer_early_end",
     "create",
+    "dashboard",
+    "early_end_view",
+    "end_embargo",
     "invite",
+    "list_evidence",
     "list_for",
+    "list_threads",
     "name_users",
+    "notify_due",
+    "post_comment",
     "publish",
     "publish_due",
+    "read_thread",
     "revise",
+    "send_digests",
+    "set_notifications",
+    "set_show_invitees",
+    "set_show_position",
     "show",
+    "visit",
 ]
 
 #: The markings a workspace may carry: it is confidential until it publishes.
@@ -185,8 +216,8 @@ def create(
             to_state=State.EMBARGO_ACCEPTED.value,
             revision=1,
         )
-        for invitee in invitees:
-            _invite(kb, conn, viewer, ws, invitee, now)
+        invited = [_invite(kb, conn, viewer, ws, invitee, now) for invitee in invitees]
+    notify.deliver(kb, [notify.Notice(ws.id, notify.Event.INVITATION, frozenset(invited))])
     return show(kb, viewer, ws.id, zone)
 
 
@@ -197,7 +228,8 @@ def _invite(
     ws: Workspace,
     invitee: Invitee,
     now: dt.datetime,
-) -> None:
+) -> str:
+    """Invite one organisation (or give it a new deadline); returns its id."""
     org = accounts.find_org(kb, invitee.org)
     if org == ws.owner:
         raise InvalidInput("the owner is a participant already", field="org")
@@ -232,7 +264,7 @@ def _invite(
             to_state=State.INVITED.value,
             revision=ws.revision,
         )
-        return
+        return org
     # Inviting again sets a new deadline (which also reopens a silent participant's answer).
     old = present.deadline
     store.save_participant(conn, ws.id, dataclasses.replace(present, deadline=deadline))
@@ -247,6 +279,7 @@ def _invite(
         to_state=utc_text(deadline),
         revision=ws.revision,
     )
+    return org
 
 
 def invite(
@@ -263,7 +296,8 @@ def invite(
         found = load(conn, viewer, workspace_id, lock=True)
         rules.check_can_manage(found.access, found.ws)
         rules.check_open(found.ws)
-        _invite(kb, conn, viewer, found.ws, invitee, now)
+        org = _invite(kb, conn, viewer, found.ws, invitee, now)
+    notify.deliver(kb, [notify.Notice(workspace_id, notify.Event.INVITATION, frozenset({org}))])
     return show(kb, viewer, workspace_id, zone)
 
 
@@ -288,6 +322,7 @@ def revise(
         ws = found.ws
         rules.check_can_manage(found.access, ws)
         rules.check_open(ws)
+        check_not_ending_early(conn, found)
         old = store.current_statement(conn, ws)
         new_accused = accused if accused is not None else old.accused
         if accused is not None:
@@ -311,6 +346,7 @@ def revise(
             raise BadRequest("nothing changed: give a new text, accused, level or embargo end")
         store.insert_statement(conn, ws.id, new)
         event(conn, ws.id, now, viewer, org_id=ws.owner, action="revise", revision=new.revision)
+        lapsed: set[str] = set()
         for p in store.participants(conn, ws.id):
             after = p
             if not new.same_terms(old) and (state := rules.lapsed_by_terms(p)) is not None:
@@ -321,6 +357,7 @@ def revise(
             ):
                 after = dataclasses.replace(after, state=state, embargo_accepted_at=None)
             if after != p:
+                lapsed.add(p.org_id)
                 after = dataclasses.replace(after, changed_at=now, changed_by=viewer.user_id)
                 store.save_participant(conn, ws.id, after)
                 event(
@@ -334,6 +371,7 @@ def revise(
                     to_state=after.state.value,
                     revision=new.revision,
                 )
+    notify.deliver(kb, [notify.Notice(workspace_id, notify.Event.REVISION, frozenset(lapsed))])
     return show(kb, viewer, workspace_id, zone)
 
 
@@ -386,6 +424,7 @@ def accept_embargo(
     with kb.workspace_tables(write=True) as conn:
         found = load(conn, viewer, workspace_id, lock=True)
         own = rules.check_can_answer(viewer, found.access, found.ws, found.own, None, now)
+        check_not_ending_early(conn, found)
         after = dataclasses.replace(
             own,
             state=State.EMBARGO_ACCEPTED,
@@ -436,6 +475,7 @@ def answer(
     with kb.transaction(), kb.workspace_tables(write=True) as conn:
         found = load(conn, viewer, workspace_id, lock=True)
         own = rules.check_can_answer(viewer, found.access, found.ws, found.own, position, now)
+        check_not_ending_early(conn, found)
         after = dataclasses.replace(
             own,
             state=position.state,
@@ -490,3 +530,22 @@ def _check_joinable(
             "so it cannot publish a claim about them",
             field="position",
         )
+
+
+# -- notifications run from a timer ------------------------------------------------------------
+
+
+def notify_due(kb: KnowledgeBase, within: dt.timedelta = dt.timedelta(hours=24)) -> int:
+    """Send the reminders now due (run from a timer, ``accord workspace notify-due``): an
+    answer deadline within ``within`` to each organisation that has not answered, and the
+    embargo end (or an early end's window) within ``within`` to each that accepted it; each
+    once. Returns how many notices were sent. Writes."""
+    notices = notify.reminders_due(kb, within)
+    notify.deliver(kb, notices)
+    return len(notices)
+
+
+def send_digests(kb: KnowledgeBase) -> int:
+    """Send each user's daily digest (``accord workspace digest``): see
+    :func:`accord.workspaces.notify.send_digests`. Writes."""
+    return notify.send_digests(kb)

@@ -22,6 +22,7 @@ from accord.store.schema import (
     organisations,
     workspace_events,
     workspace_members,
+    workspace_options,
     workspace_participants,
     workspace_statements,
     workspaces,
@@ -376,10 +377,17 @@ def record_event(
 
 
 def due_ids(conn: Connection, now: dt.datetime) -> list[str]:
-    """Ids of the open workspaces whose embargo has ended by ``now``. Read-only."""
+    """Ids of the open workspaces whose embargo has ended by ``now``, or whose early end's
+    confirmation window has closed. Read-only."""
+    early = select(workspace_options.c.workspace_id).where(
+        workspace_options.c.confirm_by.is_not(None), workspace_options.c.confirm_by <= now
+    )
     query = (
         select(workspaces.c.id)
-        .where(workspaces.c.status == Status.OPEN.value, workspaces.c.embargo_end <= now)
+        .where(
+            workspaces.c.status == Status.OPEN.value,
+            or_(workspaces.c.embargo_end <= now, workspaces.c.id.in_(early)),
+        )
         .order_by(workspaces.c.id)
     )
     return list(conn.execute(query).scalars())

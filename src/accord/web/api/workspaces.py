@@ -7,7 +7,7 @@ the request names the reader's zone (``?tz=Europe/Paris``).
 
 The routes are left out of the OpenAPI document for now (:data:`IN_OPENAPI`): the contract
 test walks every documented operation with fixtures of its own, which do not build workspaces
-yet. docs/workspaces.md documents them.
+yet. docs/coordination.md documents them.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from accord.web.api.models import JSONAnswer
 from accord.web.deps import KB, CurrentViewer
 from accord.workspaces import service
 from accord.workspaces.model import Position, Wording, zone_named
+from accord.workspaces.notify import Mode
 
 #: Whether the routes appear in /api/v1/openapi.json (see the module's docstring).
 IN_OPENAPI = False
@@ -82,6 +83,61 @@ class PositionBody(_Body):
     source_url: str | None = Field(default=None, max_length=2000)
 
 
+class EvidenceBody(_Body):
+    """Evidence shared in the workspace: a title, a text and/or a URL."""
+
+    title: str = Field(min_length=1, max_length=500)
+    text: str | None = Field(default=None, max_length=20_000)
+    url: str | None = Field(default=None, max_length=2000)
+    marking: Marking | None = Field(default=None, description="At least the workspace's")
+    shared_with: list[str] | None = Field(
+        default=None, max_length=500, description="Organisations (ids or names); none: all"
+    )
+
+
+class CommentBody(_Body):
+    """A comment: in the official thread, in ``thread``, or opening a thread with ``orgs``."""
+
+    body: str = Field(min_length=1, max_length=20_000)
+    thread: str | None = Field(default=None, max_length=64)
+    title: str | None = Field(default=None, max_length=500)
+    orgs: list[str] | None = Field(default=None, max_length=500)
+
+
+class EndEmbargoBody(_Body):
+    """Why the embargo ends early, and when the confirmation window closes."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+    confirm_by: str = Field(min_length=1, max_length=64, description="RFC 3339 with offset")
+
+
+class ConfirmBody(_Body):
+    """A joined organisation's answer to an early end: confirm (true) or withdraw (false)."""
+
+    confirm: bool
+
+
+class SettingsBody(_Body):
+    """The owner's setting: whether participants see who else is invited."""
+
+    show_invitees: bool
+
+
+class DisclosureBody(_Body):
+    """An organisation's setting: whether the other participants see its position."""
+
+    show_position: bool
+
+
+class NotificationsBody(_Body):
+    """The caller's notification mode and, optionally, its organisation's webhook."""
+
+    mode: Mode = Mode.IMMEDIATE
+    webhook: bool = Field(default=False, description="Also set (or, with no URL, remove) it")
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    webhook_secret: str | None = Field(default=None, max_length=256)
+
+
 def _answer(view: Any, status_code: int = 200) -> JSONAnswer:
     return JSONAnswer(view, status_code=status_code)
 
@@ -115,8 +171,124 @@ def build_router() -> APIRouter:
 
     @router.get("/{workspace_id}")
     def show(workspace_id: str, kb: KB, viewer: CurrentViewer, tz: Tz = None) -> JSONAnswer:
-        """The workspace as the caller may see it."""
-        return _answer(service.show(kb, viewer, workspace_id, zone_named(tz)))
+        """The workspace as the caller may see it (the visit is remembered)."""
+        view = service.show(kb, viewer, workspace_id, zone_named(tz))
+        service.visit(kb, viewer, workspace_id)
+        return _answer(view)
+
+    @router.get("/{workspace_id}/dashboard")
+    def dashboard(workspace_id: str, kb: KB, viewer: CurrentViewer, tz: Tz = None) -> JSONAnswer:
+        """The owner's dashboard data (the owner's side only)."""
+        return _answer(service.dashboard(kb, viewer, workspace_id, zone_named(tz)))
+
+    @router.post("/{workspace_id}/evidence", status_code=201)
+    def add_evidence(
+        workspace_id: str, body: EvidenceBody, kb: KB, viewer: CurrentViewer, tz: Tz = None
+    ) -> JSONAnswer:
+        """Share evidence in the workspace (never published)."""
+        view = service.add_evidence(
+            kb,
+            viewer,
+            workspace_id,
+            title=body.title,
+            text=body.text,
+            url=body.url,
+            marking=body.marking,
+            shared_with=body.shared_with,
+            zone=zone_named(tz),
+        )
+        return _answer(view, 201)
+
+    @router.get("/{workspace_id}/evidence")
+    def list_evidence(
+        workspace_id: str, kb: KB, viewer: CurrentViewer, tz: Tz = None
+    ) -> JSONAnswer:
+        """The evidence the caller's organisation may see."""
+        return _answer({"items": service.list_evidence(kb, viewer, workspace_id, zone_named(tz))})
+
+    @router.post("/{workspace_id}/comments", status_code=201)
+    def comment(
+        workspace_id: str, body: CommentBody, kb: KB, viewer: CurrentViewer, tz: Tz = None
+    ) -> JSONAnswer:
+        """Post a comment (and open a thread when ``orgs`` is given); answers the thread."""
+        view = service.post_comment(
+            kb,
+            viewer,
+            workspace_id,
+            body.body,
+            thread=body.thread,
+            title=body.title,
+            orgs=body.orgs,
+            zone=zone_named(tz),
+        )
+        return _answer(view, 201)
+
+    @router.get("/{workspace_id}/threads")
+    def threads(workspace_id: str, kb: KB, viewer: CurrentViewer, tz: Tz = None) -> JSONAnswer:
+        """The threads the caller's organisation belongs to, with what is new to the caller."""
+        return _answer({"items": service.list_threads(kb, viewer, workspace_id, zone_named(tz))})
+
+    @router.get("/{workspace_id}/threads/{thread_id}")
+    def thread(
+        workspace_id: str, thread_id: str, kb: KB, viewer: CurrentViewer, tz: Tz = None
+    ) -> JSONAnswer:
+        """A thread and its comments (the visit is remembered: "new since your last visit")."""
+        return _answer(service.read_thread(kb, viewer, workspace_id, thread_id, zone_named(tz)))
+
+    @router.post("/{workspace_id}/end-embargo")
+    def end_embargo(
+        workspace_id: str, body: EndEmbargoBody, kb: KB, viewer: CurrentViewer, tz: Tz = None
+    ) -> JSONAnswer:
+        """End the embargo early, with a reason and a confirmation window (the owner's
+        reviewers); publication follows at the window's end with those who confirmed."""
+        view = service.end_embargo(
+            kb,
+            viewer,
+            workspace_id,
+            reason=body.reason,
+            confirm_by=body.confirm_by,
+            zone=zone_named(tz),
+        )
+        return _answer(view)
+
+    @router.post("/{workspace_id}/confirm-early-end")
+    def confirm_early_end(
+        workspace_id: str, body: ConfirmBody, kb: KB, viewer: CurrentViewer, tz: Tz = None
+    ) -> JSONAnswer:
+        """Confirm or withdraw the organisation's join within the early end's window."""
+        return _answer(
+            service.answer_early_end(kb, viewer, workspace_id, body.confirm, zone_named(tz))
+        )
+
+    @router.post("/{workspace_id}/settings")
+    def settings(
+        workspace_id: str, body: SettingsBody, kb: KB, viewer: CurrentViewer
+    ) -> JSONAnswer:
+        """Whether participants see who else is invited (the owner's reviewers)."""
+        return _answer(service.set_show_invitees(kb, viewer, workspace_id, body.show_invitees))
+
+    @router.post("/{workspace_id}/disclosure")
+    def disclosure(
+        workspace_id: str, body: DisclosureBody, kb: KB, viewer: CurrentViewer
+    ) -> JSONAnswer:
+        """Whether the other participants see the organisation's position (its reviewers)."""
+        return _answer(service.set_show_position(kb, viewer, workspace_id, body.show_position))
+
+    @router.post("/{workspace_id}/notifications")
+    def notifications(
+        workspace_id: str, body: NotificationsBody, kb: KB, viewer: CurrentViewer
+    ) -> JSONAnswer:
+        """The caller's notification mode; with ``webhook``, its organisation's webhook."""
+        view = service.set_notifications(
+            kb,
+            viewer,
+            workspace_id,
+            body.mode,
+            webhook=body.webhook,
+            webhook_url=body.webhook_url,
+            webhook_secret=body.webhook_secret,
+        )
+        return _answer(view)
 
     @router.post("/{workspace_id}/revisions")
     def revise(
