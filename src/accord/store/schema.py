@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    text,
 )
 
 metadata = MetaData()
@@ -83,11 +84,21 @@ records = Table(
     Column("ends", String(8), nullable=False, server_default="CHECK"),
     # The UUID part of the record's STIX id (accord.domain.stable_ids), to find it by that id.
     Column("stix_uuid", String(36), nullable=True),
+    # The import job that staged the row; NULL once visible (accord.store.staging, 0018).
+    Column("import_job", String(36), nullable=True),
     # (kind, id) for pages of one kind in id order; the sharing columns after them make the
     # visibility check of a scan over one kind index-only (see accord.store.claim_facts).
-    Index("ix_records_kind_access", "kind", "id", "marking", "status", "owner", "ends"),
+    Index(
+        "ix_records_kind_access", "kind", "id", "marking", "status", "owner", "ends", "import_job"
+    ),
     # The same columns by id alone: access.visible reads a hard end's through it (INDEXED BY).
-    Index("ix_records_id_access", "id", "marking", "status", "owner", "ends"),
+    Index("ix_records_id_access", "id", "marking", "status", "owner", "ends", "import_job"),
+    Index(
+        "ix_records_import_job",
+        "import_job",
+        sqlite_where=text("import_job IS NOT NULL"),
+        postgresql_where=text("import_job IS NOT NULL"),
+    ),
     Index("ix_records_owner_id", "owner", "id"),
     Index("ix_records_updated_id", "updated_at", "id"),
     Index("ix_records_stix_uuid", "stix_uuid"),
@@ -177,6 +188,46 @@ audit_log = Table(
     Column("entry_hash", String(64), nullable=False),
     # The id of the key an entry's hash is keyed with; NULL for unkeyed entries (0013).
     Column("key_id", String(16), nullable=True),
+)
+
+# -- staged imports (accord.store.staging; migration 0018) ----------------------------------
+# An import job writes its new records in short transactions, hidden (records.import_job),
+# and keeps here what becomes visible only when it finishes: its audit entries and the new
+# revisions of records that already exist.
+
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("user_id", String(64), nullable=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    # Each batch moves it on; a job whose heartbeat is old is abandoned and removed.
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+    Column("state", String(16), nullable=False),  # staging | failed
+)
+
+import_pending = Table(
+    "import_pending",
+    metadata,
+    Column("job_id", String(36), primary_key=True),
+    Column("record_id", String(128), primary_key=True),
+    # The revision the new one follows: the swap fails if the record changed meanwhile.
+    Column("base_revision", Integer, nullable=False),
+    Column("snapshot", Text, nullable=False),
+)
+
+import_audit = Table(
+    "import_audit",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", String(36), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("user_id", String(64), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("record_id", String(128), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("after_hash", String(64), nullable=False),
 )
 
 # -- coordination workspaces (accord.workspaces; migration 0017) ---------------------------
@@ -325,6 +376,22 @@ feed_origins = Table(
     Column("pulled_at", DateTime(timezone=True), nullable=False),
     Index("ux_feed_origins_org_remote", "org_id", "remote_id", unique=True),
 )
+
+# -- withdrawals (accord.kb.withdraw; migration 0020) --------------------------------------------
+# A withdrawn record keeps its row (status 'withdrawn') and its revisions; this table holds
+# when, by whom and why. The index serves the tombstones a TAXII page adds, in (updated_at, id)
+# order, without walking the live records.
+
+withdrawals = Table(
+    "withdrawals",
+    metadata,
+    Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
+    Column("revision", Integer, nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True), nullable=False),
+    Column("withdrawn_by", String(64), nullable=True),
+    Column("reason", Text, nullable=False),
+)
+Index("ix_records_status_updated", records.c.status, records.c.updated_at, records.c.id)
 
 # -- workspace evidence, discussion, settings and notifications (migration 0021) ------------
 # Like the rest of a workspace, none of this is a record: it never leaves the workspace.
