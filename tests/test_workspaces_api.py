@@ -273,3 +273,75 @@ def test_the_cli_walks_a_workspace_to_publication(
         accounts.find_user(kb, "chief@outsider.example").viewer, kind=Kind.CLAIM
     )
     assert [c.owner for c in claims.items] == ["second-government"]
+
+
+def test_the_cli_shares_evidence_discusses_and_ends_early(
+    kb: KnowledgeBase,
+    db_url: str,
+    auth: dict[str, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def accord(*args: str) -> str:
+        monkeypatch.setattr(sys, "argv", ["accord", "workspace", *args, "--db", db_url])
+        capsys.readouterr()
+        code = 0
+        try:
+            main()
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out = capsys.readouterr()
+        assert code == 0, out.err
+        return out.out
+
+    owner, second = "chief@ministry.example", "chief@second-government.example"
+    ws = json.loads(
+        accord(
+            "create",
+            "--as",
+            owner,
+            "--incident",
+            "notpetya",
+            "--accused",
+            "state-ru",
+            "--level",
+            "state",
+            "--text",
+            "Russia was responsible.",
+            "--embargo-end",
+            "2099-06-01T09:00:00Z",
+            "--invite",
+            "second-government=2099-05-01T09:00:00Z",
+            "--json",
+        )
+    )["id"]
+    accord("accept", ws, "--as", second)
+    accord("evidence", ws, "--as", second, "--title", "Hashes", "--text", "EV-CLI")
+    listed = json.loads(accord("evidence", ws, "--as", owner, "--json"))
+    assert [e["text"] for e in listed["items"]] == ["EV-CLI"]
+    accord("comment", ws, "Welcome.", "--as", owner)
+    threads = accord("threads", ws, "--as", second)
+    assert "Official thread" in threads
+    accord("position", ws, "join", "--as", second)
+    accord("settings", ws, "--as", second, "--show-position")
+    accord("notifications", ws, "digest", "--as", second)
+    early = json.loads(
+        accord(
+            "end-embargo",
+            ws,
+            "--as",
+            owner,
+            "--reason",
+            "A leak",
+            "--confirm-by",
+            "2099-04-01T00:00:00Z",
+            "--json",
+        )
+    )
+    assert early["confirm_by"] == {"utc": "2099-04-01T00:00:00Z"}
+    assert "confirm" in accord("confirm-early-end", ws, "--as", second)
+    accord("dashboard", ws, "--as", owner)  # the table
+    board = json.loads(accord("dashboard", ws, "--as", owner, "--json"))
+    rows = {r["org"]: r for r in board["participants"]}
+    assert rows["second-government"]["state"] == "joined"
+    assert rows["second-government"]["shows_position"] is True

@@ -7,6 +7,8 @@ UTC and in the zone of ``--tz`` (else ``$TZ`` when it names one).
 
 from __future__ import annotations
 
+import datetime as dt
+import json as jsonlib
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +25,7 @@ from accord.kb import KnowledgeBase
 from accord.render import Col
 from accord.workspaces import service
 from accord.workspaces.model import Position, Wording, zone_named
+from accord.workspaces.notify import Mode
 
 workspace_app = typer.Typer(
     help="Coordination workspaces: prepare a joint attribution under embargo, publish it together.",
@@ -341,3 +344,291 @@ def publish_due_cmd(db: Db = None, json: Json = False) -> None:
         render.line(f"  {item}")
     for item in done["skipped"]:
         render.line(f"skipped {item}")
+
+
+# -- evidence, discussion, settings, the early end, notifications --------------------------------
+
+
+def _out(value: Any, as_json: bool) -> None:
+    """An answer as JSON, or as ``key: value`` lines (nested values as compact JSON)."""
+    if as_json:
+        render.emit_json(value)
+        return
+    for key, item in value.items():
+        shown = _when(item) if isinstance(item, dict) and "utc" in item else item
+        if isinstance(shown, dict | list):
+            shown = jsonlib.dumps(shown, ensure_ascii=False)
+        render.line(f"{key}: {render.clean(shown)}")
+
+
+@workspace_app.command("evidence")
+def evidence_cmd(
+    workspace: WorkspaceId,
+    as_user: AsUser,
+    title: Annotated[
+        str | None, typer.Option("--title", help="Share evidence with this title.")
+    ] = None,
+    text: Annotated[str | None, typer.Option("--text", help="The evidence's text.")] = None,
+    text_file: TextFile = None,
+    url: Annotated[str | None, typer.Option("--url", help="Where the evidence is.")] = None,
+    marking: Annotated[
+        Marking | None, typer.Option("--marking", help="At least the workspace's marking.")
+    ] = None,
+    share_with: Annotated[
+        list[str] | None,
+        typer.Option("--share-with", help="Only these organisations (repeatable)."),
+    ] = None,
+    tz: Tz = None,
+    db: Db = None,
+    json: Json = False,
+) -> None:
+    """List the evidence your organisation sees, or share evidence (--title): it stays in the
+    workspace and is never published."""
+    kb, viewer = _session(db, as_user)
+    with kb:
+        if title is None:
+            items = service.list_evidence(kb, viewer, workspace, _zone(tz))
+            if json:
+                render.emit_json({"items": items})
+                return
+            rows = [
+                (e["id"], e["marking"], e["shared_by"]["name"], e["title"], e["url"] or "")
+                for e in items
+            ]
+            render.table("Evidence", ["id", "marking", "shared by", "title", "url"], rows)
+            return
+        shared = service.add_evidence(
+            kb,
+            viewer,
+            workspace,
+            title=title,
+            text=_body(text, text_file, "text"),
+            url=url,
+            marking=marking,
+            shared_with=share_with,
+            zone=_zone(tz),
+        )
+        _out(shared, json)
+
+
+@workspace_app.command("comment")
+def comment_cmd(
+    workspace: WorkspaceId,
+    body: Annotated[str, typer.Argument(help="The comment.")],
+    as_user: AsUser,
+    thread: Annotated[str | None, typer.Option("--thread", help="Post in this thread.")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="A new thread's title.")] = None,
+    org: Annotated[
+        list[str] | None,
+        typer.Option("--org", help="Open a thread limited to these organisations (repeatable)."),
+    ] = None,
+    tz: Tz = None,
+    db: Db = None,
+    json: Json = False,
+) -> None:
+    """Post a comment in the official thread, in --thread, or in a new thread with --org."""
+    kb, viewer = _session(db, as_user)
+    with kb:
+        view = service.post_comment(
+            kb, viewer, workspace, body, thread=thread, title=title, orgs=org, zone=_zone(tz)
+        )
+    _thread(view, json)
+
+
+def _thread(view: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        render.emit_json(view)
+        return
+    render.line(f"{view['title']} ({view['id']})")
+    rows = [
+        (
+            c["seq"],
+            "new" if c["new"] else "",
+            c["author"]["name"],
+            _when(c["created_at"]),
+            c["body"],
+        )
+        for c in view["items"]
+    ]
+    render.table("Comments", ["#", "", "by", "at", "comment"], rows)
+
+
+@workspace_app.command("threads")
+def threads_cmd(
+    workspace: WorkspaceId,
+    as_user: AsUser,
+    thread: Annotated[
+        str | None, typer.Option("--thread", help="Read this thread (marks it seen).")
+    ] = None,
+    tz: Tz = None,
+    db: Db = None,
+    json: Json = False,
+) -> None:
+    """The threads your organisation belongs to, with what is new since your last visit; or
+    one thread's comments (--thread)."""
+    kb, viewer = _session(db, as_user)
+    with kb:
+        if thread is not None:
+            _thread(service.read_thread(kb, viewer, workspace, thread, _zone(tz)), json)
+            return
+        items = service.list_threads(kb, viewer, workspace, _zone(tz))
+    if json:
+        render.emit_json({"items": items})
+        return
+    rows = [
+        (t["id"] or "", t["title"], "official" if t["official"] else ", ".join(t["orgs"] or []),
+         t["comments"], t["new"])
+        for t in items
+    ]  # fmt: skip
+    render.table("Threads", ["id", "title", "who", "comments", "new"], rows)
+
+
+@workspace_app.command("end-embargo")
+def end_embargo_cmd(
+    workspace: WorkspaceId,
+    as_user: AsUser,
+    reason: Annotated[str, typer.Option("--reason", help="Why: a leak, a prior attribution.")],
+    confirm_by: Annotated[
+        str, typer.Option("--confirm-by", help="The confirmation window's end (RFC 3339).")
+    ],
+    tz: Tz = None,
+    db: Db = None,
+    json: Json = False,
+) -> None:
+    """End the embargo early (the owner's reviewers): joined organisations confirm or
+    withdraw by --confirm-by, when publication follows with those who confirmed."""
+    kb, viewer = _session(db, as_user)
+    with kb:
+        view = service.end_embargo(
+            kb, viewer, workspace, reason=reason, confirm_by=confirm_by, zone=_zone(tz)
+        )
+    _out(view, json)
+
+
+@workspace_app.command("confirm-early-end")
+def confirm_early_end_cmd(
+    workspace: WorkspaceId,
+    as_user: AsUser,
+    withdraw: Annotated[
+        bool, typer.Option("--withdraw", help="Withdraw your join instead of confirming it.")
+    ] = False,
+    tz: Tz = None,
+    db: Db = None,
+    json: Json = False,
+) -> None:
+    """Confirm (or --withdraw) your organisation's join after the owner ended the embargo."""
+    kb, viewer = _session(db, as_user)
+    with kb:
+        _out(service.answer_early_end(kb, viewer, workspace, not withdraw, _zone(tz)), json)
+
+
+@workspace_app.command("settings")
+def settings_cmd(
+    workspace: WorkspaceId,
+    as_user: AsUser,
+    show_invitees: Annotated[
+        bool | None,
+        typer.Option(
+            "--show-invitees/--hide-invitees",
+            help="Whether participants see who else is invited (the owner's reviewers).",
+        ),
+    ] = None,
+    show_position: Annotated[
+        bool | None,
+        typer.Option(
+            "--show-position/--hide-position",
+            help="Whether the others see your organisation's position (its reviewers).",
+        ),
+    ] = None,
+    db: Db = None,
+    json: Json = False,
+) -> None:
+    """Change the workspace's setting or your organisation's."""
+    if show_invitees is None and show_position is None:
+        raise InvalidInput(
+            "give --show-invitees/--hide-invitees or --show-position/--hide-position"
+        )
+    kb, viewer = _session(db, as_user)
+    done: dict[str, Any] = {}
+    with kb:
+        if show_invitees is not None:
+            done |= service.set_show_invitees(kb, viewer, workspace, show_invitees)
+        if show_position is not None:
+            done |= service.set_show_position(kb, viewer, workspace, show_position)
+    _out(done, json)
+
+
+@workspace_app.command("notifications")
+def notifications_cmd(
+    workspace: WorkspaceId,
+    as_user: AsUser,
+    mode: Annotated[Mode, typer.Argument(help="immediate, digest or mute.")],
+    webhook_url: Annotated[
+        str | None, typer.Option("--webhook-url", help="Your organisation's webhook.")
+    ] = None,
+    webhook_secret: Annotated[
+        str | None, typer.Option("--webhook-secret", help="The secret its bodies are signed with.")
+    ] = None,
+    remove_webhook: Annotated[
+        bool, typer.Option("--remove-webhook", help="Remove your organisation's webhook.")
+    ] = False,
+    db: Db = None,
+    json: Json = False,
+) -> None:
+    """Your notification mode for the workspace; and your organisation's webhook (reviewers)."""
+    kb, viewer = _session(db, as_user)
+    with kb:
+        done = service.set_notifications(
+            kb,
+            viewer,
+            workspace,
+            mode,
+            webhook=remove_webhook or webhook_url is not None,
+            webhook_url=None if remove_webhook else webhook_url,
+            webhook_secret=webhook_secret,
+        )
+    _out(done, json)
+
+
+@workspace_app.command("dashboard")
+def dashboard_cmd(
+    workspace: WorkspaceId, as_user: AsUser, tz: Tz = None, db: Db = None, json: Json = False
+) -> None:
+    """The owner's dashboard: each organisation's invitation, visit, acceptance, position and
+    last activity."""
+    kb, viewer = _session(db, as_user)
+    with kb:
+        board = service.dashboard(kb, viewer, workspace, _zone(tz))
+    if json:
+        render.emit_json(board)
+        return
+    rows = [
+        (p["name"], "yes" if p["seen"] else "no", _when(p["embargo_accepted_at"]),
+         p["state"] + (" (silent)" if p["silent"] else ""), _when(p["deadline"]),
+         _when(p["last_activity"]), p["comments"])
+        for p in board["participants"]
+    ]  # fmt: skip
+    columns = ["organisation", "seen", "embargo accepted", "position", "deadline", "last", "#"]
+    render.table(f"{board['topic']} ({board['id']})", columns, rows)
+
+
+@workspace_app.command("notify-due")
+def notify_due_cmd(
+    db: Db = None,
+    within_hours: Annotated[
+        int, typer.Option("--within-hours", help="Remind this long before.", min=1)
+    ] = 24,
+) -> None:
+    """Send due reminders: answer deadlines and embargo ends within --within-hours, each once
+    (run it from a timer)."""
+    with open_kb(db) as kb:
+        sent = service.notify_due(kb, dt.timedelta(hours=within_hours))
+    render.line(f"reminders sent: {sent}")
+
+
+@workspace_app.command("digest")
+def digest_cmd(db: Db = None) -> None:
+    """Send each user who chose it the daily digest of their workspaces' notices."""
+    with open_kb(db) as kb:
+        sent = service.send_digests(kb)
+    render.line(f"digests sent: {sent}")
