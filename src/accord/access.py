@@ -64,9 +64,7 @@ ANONYMOUS = Viewer()
 SYSTEM = Viewer(user_id="system", org_id=CURATORS_ORG, role=UserRole.INSTANCE_ADMIN)
 
 
-def _own_rule(
-    viewer: Viewer, table: FromClause, *, tombstone: bool = False
-) -> ColumnElement[bool]:
+def _own_rule(viewer: Viewer, table: FromClause, *, tombstone: bool = False) -> ColumnElement[bool]:
     """Visibility of a row by its own marking, status, shares and readers (SQL); with
     ``tombstone``, of a withdrawn row's tombstone (only published records are withdrawn)."""
     c = table.c

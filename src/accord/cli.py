@@ -15,6 +15,7 @@ from accord.cli_analyze import analyze_app
 from accord.cli_common import As, Db, Json, existing_folder, hint_missing, open_kb, viewer_for
 from accord.cli_feed import feed_app
 from accord.cli_import import import_app
+from accord.cli_withdraw import withdraw
 from accord.cli_workspace import workspace_app
 from accord.domain.vocab import Kind, Sector, UserRole
 from accord.errors import AccordError, BadRequest
@@ -36,6 +37,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(feed_app, name="feed")
+app.command()(withdraw)
 
 
 def _print_version(wanted: bool) -> None:

@@ -18,7 +18,7 @@ from accord.access import Viewer
 from accord.domain.dates import PartialDate
 from accord.domain.kinds import KINDS
 from accord.domain.records import Claim, Record
-from accord.domain.vocab import Kind, Marking, Stance
+from accord.domain.vocab import Kind, Marking, Stance, Status
 from accord.interop import stix_mapping as m
 from accord.kb import KnowledgeBase
 
@@ -122,6 +122,11 @@ def to_stix(record: Record, ctx: StixContext) -> dict[str, Any]:
     if unchanged:
         obj.update(kept.get("exact", {}))
     obj["extensions"] = extensions
+    if record.status is Status.WITHDRAWN:
+        # A withdrawal is a new version of the object: revoked, modified when it was withdrawn
+        # (never the kept ``modified`` of an imported object, or subscribers would skip it).
+        obj["revoked"] = True
+        obj["modified"] = m.timestamp(max(record.updated_at, first))
     return obj
 
 

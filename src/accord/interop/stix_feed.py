@@ -2,7 +2,9 @@
 
 Records are read through ``kb.find`` (which applies :func:`accord.access.visible` and hides
 references to records the viewer may not see), ordered by the time their current revision was
-written, then id.
+written, then id. Withdrawn records whose tombstone the viewer may see
+(:meth:`~accord.kb.KnowledgeBase.find_tombstones`) are served as revoked objects in the same
+order, so subscribers learn of a withdrawal.
 """
 
 from __future__ import annotations
@@ -118,7 +120,15 @@ def page(kb: KnowledgeBase, viewer: Viewer, scope: Scope, query: Query) -> Page:
                 or_(records.c.updated_at > at, records.c.id > after_id),
             )
         )
-    batch, more = kb.find(viewer, where, (records.c.updated_at, records.c.id), query.limit)
+    order = (records.c.updated_at, records.c.id)
+    batch, more = kb.find(viewer, where, order, query.limit)
+    # Withdrawn records the viewer could see are served too, as revoked objects (their own
+    # query, on the index of withdrawn rows), merged into the same (updated_at, id) order.
+    gone, more_gone = kb.find_tombstones(viewer, where, order, query.limit)
+    if gone:
+        merged = sorted([*batch, *(t.record for t in gone)], key=lambda r: (r.updated_at, r.id))
+        more = more or more_gone or len(merged) > query.limit
+        batch = merged[: query.limit]
     out = Page(entries=_entries(kb, viewer, batch, query))
     if more:
         last = batch[-1]

@@ -35,6 +35,7 @@ from accord.domain.vocab import Marking
 from accord.errors import BundleError
 from accord.interop import stix_convert as sc
 from accord.interop import stix_mapping as m
+from accord.interop import stix_revoked
 from accord.interop.countries import resolve_code
 from accord.interop.import_ids import ImportIds
 from accord.interop.importing import Problem
@@ -68,6 +69,8 @@ class StixImportReport:
     invalid_total: int = 0
     #: created / updated / unchanged per record kind (``skipped`` counts STIX types).
     by_kind: dict[str, Counter[str]] = field(default_factory=dict)
+    #: Records withdrawn because the bundle revoked them (:mod:`accord.interop.stix_revoked`).
+    withdrawn: int = 0
 
     @property
     def ok(self) -> bool:
@@ -85,6 +88,10 @@ class StixImportReport:
         if len(self.notes) < MAX_LISTED:
             self.notes.append(Problem(where, reason))
 
+    def count_skipped(self, category: str) -> None:
+        """Count one object left out, under ``category``."""
+        self.skipped[category] += 1
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready summary."""
         return {
@@ -94,6 +101,7 @@ class StixImportReport:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "withdrawn": self.withdrawn,
             "by_kind": {
                 kind: {c: counts[c] for c in ("created", "updated", "unchanged")}
                 for kind, counts in sorted(self.by_kind.items())
@@ -269,8 +277,14 @@ def _loaded_source(path: Path) -> ObjectSource:
     )
 
 
-def _scan(source: ObjectSource, report: StixImportReport, index: BundleIndex) -> None:
-    """Pass 1: check and plan every object into the index. Reads nothing from the database."""
+def _scan(
+    source: ObjectSource,
+    report: StixImportReport,
+    index: BundleIndex,
+    revoked: list[tuple[str, str]],
+) -> None:
+    """Pass 1: check and plan every object into the index, and collect the revoked objects
+    (STIX id, planned record id) instead. Reads nothing from the database."""
     if not source.has_objects():
         raise BundleError(
             f"{source.name} is not a STIX bundle: no 'objects' array, and not a JSON array "
@@ -301,6 +315,13 @@ def _scan(source: ObjectSource, report: StixImportReport, index: BundleIndex) ->
                 continue
         if reason is not None:
             report.refuse(where, reason)
+            continue
+        if stix_revoked.is_revoked(obj):
+            planned = stix_revoked.planned_id(obj)
+            if planned is None:
+                report.skipped[_category(obj)] += 1
+            else:
+                revoked.append((where, planned))
             continue
         _learn(obj, index)
         try:
@@ -371,8 +392,9 @@ def import_objects(
 ) -> StixImportReport:
     """Import the objects of a source as the viewer (see :func:`import_bundle`). Writes."""
     report = StixImportReport(path=source.name)
+    revoked: list[tuple[str, str]] = []
     with BundleIndex() as index:
-        _scan(source, report, index)
+        _scan(source, report, index, revoked)
         if not report.ok and not skip_invalid:
             return report
         _prune(index, report)
@@ -389,6 +411,7 @@ def import_objects(
                 writer.finish()
         except _Abort:
             return report
+    stix_revoked.apply(kb, viewer, revoked, writer.ids, report, f"STIX import {source.name}")
     report.written = True
     return report
 

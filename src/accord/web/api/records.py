@@ -29,6 +29,8 @@ from accord.web.api.models import (
     errors,
     token_optional,
 )
+from accord.web.api.withdrawn import GONE, TombstoneAnswer, WithdrawBody, gone, live
+from accord.web.api.withdrawn import tombstone_of_kind as tombstone
 from accord.web.deps import KB, CurrentViewer
 
 PLURALS: dict[Kind, str] = {info.kind: info.plural for info in KINDS}
@@ -81,7 +83,7 @@ def _kind_router(kind: Kind, plural: str) -> APIRouter:
         "/{record_id}",
         name=f"get_{kind.value}",
         response_model=models.record,
-        responses=errors(404),
+        responses={**errors(404), **GONE},
     )
     def get(
         record_id: str,
@@ -89,8 +91,15 @@ def _kind_router(kind: Kind, plural: str) -> APIRouter:
         viewer: CurrentViewer,
         revision: Annotated[int | None, Query(description="A past revision")] = None,
     ) -> Response:
-        """The record as you may see it, current or as of a past revision."""
-        record = _of_kind(kb.get(record_id, viewer, revision=revision), kind, record_id)
+        """The record as you may see it, current or as of a past revision; 410 Gone with its
+        tombstone when it was withdrawn (and you could see it)."""
+        try:
+            record = _of_kind(kb.get(record_id, viewer, revision=revision), kind, record_id)
+        except NotFound:
+            found = tombstone(kb, record_id, viewer, kind) if revision is None else None
+            if found is None:
+                raise
+            return gone(found)
         return JSONAnswer(record.to_json())
 
     @router.patch(
@@ -106,7 +115,7 @@ def _kind_router(kind: Kind, plural: str) -> APIRouter:
         viewer: CurrentViewer,
     ) -> Response:
         """Change payload fields and/or sources: a new revision."""
-        _of_kind(kb.get(record_id, viewer), kind, record_id)
+        live(kb, record_id, viewer, kind)
         sources = body.sources  # type: ignore[attr-defined]
         updated = kb.update(
             record_id,
@@ -124,8 +133,13 @@ def _kind_router(kind: Kind, plural: str) -> APIRouter:
         responses=errors(404),
     )
     def history(record_id: str, kb: KB, viewer: CurrentViewer) -> Response:
-        """The revisions you were entitled to see, oldest first, each as you may see it today."""
-        _of_kind(kb.get(record_id, viewer), kind, record_id)
+        """The revisions you were entitled to see, oldest first, each as you may see it today
+        (a withdrawn record's too, its withdrawal last)."""
+        try:
+            _of_kind(kb.get(record_id, viewer), kind, record_id)
+        except NotFound:
+            if tombstone(kb, record_id, viewer, kind) is None:
+                raise
         revisions = [
             {
                 "revision": v.revision,
@@ -145,7 +159,7 @@ def _kind_router(kind: Kind, plural: str) -> APIRouter:
     )
     def publish(record_id: str, kb: KB, viewer: CurrentViewer) -> Response:
         """Publish a draft (reviewers of the owning organisation)."""
-        _of_kind(kb.get(record_id, viewer), kind, record_id)
+        live(kb, record_id, viewer, kind)
         return JSONAnswer(kb.publish(record_id, viewer).to_json())
 
     @router.put(
@@ -156,7 +170,7 @@ def _kind_router(kind: Kind, plural: str) -> APIRouter:
     )
     def mark(record_id: str, body: MarkingBody, kb: KB, viewer: CurrentViewer) -> Response:
         """Re-mark the record; loosening it is a reviewer's declassification."""
-        _of_kind(kb.get(record_id, viewer), kind, record_id)
+        live(kb, record_id, viewer, kind)
         return JSONAnswer(kb.set_marking(record_id, viewer, body.marking).to_json())
 
     @router.put(
@@ -167,9 +181,21 @@ def _kind_router(kind: Kind, plural: str) -> APIRouter:
     )
     def share(record_id: str, body: SharingBody, kb: KB, viewer: CurrentViewer) -> Response:
         """Replace the AMBER share list and/or RED named readers; widening is a reviewer's act."""
-        _of_kind(kb.get(record_id, viewer), kind, record_id)
+        live(kb, record_id, viewer, kind)
         shared = kb.set_sharing(record_id, viewer, shares=body.shares, readers=body.readers)
         return JSONAnswer(shared.to_json())
+
+    @router.post(
+        "/{record_id}/withdraw",
+        name=f"withdraw_{kind.value}",
+        response_model=TombstoneAnswer,
+        responses=errors(403, 404, 409),
+    )
+    def withdraw(record_id: str, body: WithdrawBody, kb: KB, viewer: CurrentViewer) -> Response:
+        """Withdraw a published record (reviewers of the owning organisation): it becomes a
+        tombstone, gone from lists, search, analyses and exports, served as revoked by TAXII."""
+        live(kb, record_id, viewer, kind)
+        return JSONAnswer(kb.withdraw(record_id, viewer, body.reason).to_json())
 
     return token_optional(router)
 

@@ -20,6 +20,7 @@ from accord.domain.vocab import Kind, Stance
 from accord.errors import NotFound
 from accord.kb import KnowledgeBase, RevisionView
 from accord.web.api.records import PLURALS
+from accord.web.api.withdrawn import tombstone_of_kind
 from accord.web.deps import KB, CurrentViewer
 from accord.web.pages import analyses
 from accord.web.pages.related import names, referrers
@@ -191,7 +192,20 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
 
     @router.get(f"/{plural}/{{record_id}}", response_class=HTMLResponse, name=f"page_{kind}")
     def show(record_id: str, request: Request, kb: KB, viewer: CurrentViewer) -> Response:
-        record = _of_kind(kb, viewer, record_id, kind)
+        try:
+            record = _of_kind(kb, viewer, record_id, kind)
+        except NotFound:
+            found = tombstone_of_kind(kb, record_id, viewer, kind)
+            if found is None:
+                raise
+            return page(
+                request,
+                "withdrawn.html",
+                status_code=410,
+                viewer=viewer,
+                tombstone=found,
+                label=LABELS[kind],
+            )
         return page(
             request,
             template,
@@ -204,7 +218,13 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
 
     @router.get(f"/{plural}/{{record_id}}/history", response_class=HTMLResponse)
     def history(record_id: str, request: Request, kb: KB, viewer: CurrentViewer) -> Response:
-        record = _of_kind(kb, viewer, record_id, kind)
+        try:
+            record = _of_kind(kb, viewer, record_id, kind)
+        except NotFound:
+            found = tombstone_of_kind(kb, record_id, viewer, kind)
+            if found is None:
+                raise
+            record = found.record
         views = kb.history(record_id, viewer)
         return page(
             request,

@@ -11,6 +11,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from accord.domain.records import Record
 from accord.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from accord.interop import stix_convert, stix_feed
 from accord.interop import stix_mapping as m
@@ -190,7 +191,7 @@ def build_router() -> APIRouter:
             entries = [first]
         else:
             record_id = first.object["extensions"][m.PROPS_EXT]["record_id"]
-            entries = stix_feed.versions(kb, viewer, kb.get(record_id, viewer))
+            entries = stix_feed.versions(kb, viewer, _current(kb, viewer, record_id))
         return taxii_response(
             {"more": False, "versions": [meta.version(e.object) for e in entries]},
             headers=_headers(entries),
@@ -237,6 +238,18 @@ def build_router() -> APIRouter:
     return router
 
 
+def _current(kb: KB, viewer: Any, record_id: str) -> Record:
+    """The record, or the withdrawn revision of one whose tombstone the viewer may see (its
+    versions end with the revoked one). Read-only."""
+    try:
+        return kb.get(record_id, viewer)
+    except NotFound:
+        tombstone = kb.tombstone(record_id, viewer)
+        if tombstone is None:
+            raise
+        return tombstone.record
+
+
 def _add(kb: KB, viewer: Any, collection: Collection, objects: list[Any]) -> dict[str, Any]:
     """Import posted objects (each valid one is written; the rest are failures). Writes."""
     source = ObjectSource(f"taxii-{collection.key}", None, lambda: iter(objects))
@@ -244,7 +257,9 @@ def _add(kb: KB, viewer: Any, collection: Collection, objects: list[Any]) -> dic
         kb, source, viewer, skip_invalid=True, default_marking=collection.default_marking
     )
     failed = {p.where: p.reason for p in report.invalid}
-    failed.update({p.where: p.reason for p in report.notes if p.reason.startswith("left out")})
+    failed.update(
+        {p.where: p.reason for p in report.notes if p.reason.startswith(_NOT_STORED_NOTES)}
+    )
     successes, failures = [], []
     for obj in objects:
         oid = obj.get("id") if isinstance(obj, dict) else None
@@ -267,6 +282,11 @@ def _add(kb: KB, viewer: Any, collection: Collection, objects: list[Any]) -> dic
         "failures": failures,
         "pending_count": 0,
     }
+
+
+#: The notes of an import that mean an object was not stored (a missing end; a revoked object
+#: whose record the poster may not withdraw).
+_NOT_STORED_NOTES = ("left out", "not withdrawn")
 
 
 def _skip_reason(obj: dict[str, Any]) -> str | None:
