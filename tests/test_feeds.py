@@ -229,6 +229,28 @@ def test_a_dry_run_previews_and_writes_nothing(net: Any) -> None:
     assert b.kb.get("beta.alpha.inc-1", b.viewer).name == "Incident One"
 
 
+def test_a_record_withdrawn_at_the_origin_becomes_a_tombstone_here(net: Any) -> None:
+    a, b = net("alpha"), net("beta")
+    a.add(actor("state-w", "State W"), actor("state-v", "State V"))
+    subscribe(b, a, "from-alpha")
+    pull(b.kb, "from-alpha")
+    a.kb.withdraw("alpha.state-w", a.viewer, "a mistaken entry")
+    preview = pull(b.kb, "from-alpha", dry_run=True)
+    assert preview.counts["withdraw"] == 1
+    assert b.kb.tombstone("beta.alpha.state-w", b.viewer) is None
+    report = pull(b.kb, "from-alpha")
+    assert [(o.action, o.record) for o in report.items if o.action == "withdraw"] == [
+        ("withdraw", "beta.alpha.state-w")
+    ]
+    gone = b.kb.tombstone("beta.alpha.state-w", b.viewer)
+    assert gone is not None
+    assert "revoked at the origin" in gone.reason
+    assert set(copies_of(b, a)) == {"beta.alpha.state-v"}
+    feeds.save_cursor(b.kb, "from-alpha", feeds.Cursor(), finished=True)  # read it all again
+    again = pull(b.kb, "from-alpha")
+    assert again.counts.get("withdraw", 0) == again.counts.get("create", 0) == 0
+
+
 def test_a_pull_interrupted_after_its_first_page_resumes_without_loss_or_duplicates(
     net: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

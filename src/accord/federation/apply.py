@@ -20,6 +20,7 @@ from accord.access import Viewer
 from accord.domain.inputs import RecordInput, parse_payload
 from accord.domain.records import Source
 from accord.domain.vocab import Marking
+from accord.errors import AccordError
 from accord.federation import origins
 from accord.federation.decide import Decision, remote_version
 from accord.interop import stix_convert as sc
@@ -51,8 +52,9 @@ def write_page(
     out = [
         Outcome(d.action, d.remote_id, d.reason, d.record)
         for d in decisions
-        if d.action not in ("create", "update")
+        if d.action not in ("create", "update", "withdraw")
     ]
+    out += _withdraw(kb, viewer, feed, [d for d in decisions if d.action == "withdraw"])
     if not writes:
         return out
     ids = ImportIds(kb, viewer)
@@ -119,6 +121,37 @@ def write_page(
         )
         out.append(Outcome(d.action, d.remote_id, d.reason, record.id))
     origins.remember(kb, remembered, now)
+    return out
+
+
+def _withdraw(
+    kb: KnowledgeBase, viewer: Viewer, feed: str, decisions: Sequence[Decision]
+) -> list[Outcome]:
+    """Withdraw the local copies of objects revoked at the origin (one revision each, with
+    the reason), and remember the revoked version. Writes."""
+    out: list[Outcome] = []
+    remembered: list[origins.Origin] = []
+    for d in decisions:
+        assert d.record is not None
+        try:
+            gone = kb.withdraw(
+                d.record, viewer, f"revoked at the origin (feed {feed}: {d.remote_id})"
+            )
+        except AccordError as exc:
+            out.append(Outcome("skip", d.remote_id, f"not withdrawn: {exc}"[:300], d.record))
+            continue
+        out.append(Outcome("withdraw", d.remote_id, d.reason, d.record))
+        remembered.append(
+            origins.Origin(
+                d.record,
+                feed,
+                viewer.org_id or "",
+                d.remote_id,
+                remote_version(d.obj),
+                gone.record.updated_at,
+            )
+        )
+    origins.remember(kb, remembered, kb.now())
     return out
 
 

@@ -4,9 +4,11 @@
   changed here since; ``unchanged``: the version written already (or an older one);
 - ``conflict``: a newer remote version of a record changed here since the last pull (an edit,
   a publication, a re-marking): nothing is overwritten;
+- ``withdraw``: the origin revoked (withdrew) an object pulled before: the local copy becomes
+  a tombstone (even when it was changed here: the origin retracted it);
 - ``skip``: never synced, with the reason: TLP:RED, an object that originated on this
   instance (its STIX id is one of this instance's own records: no copies back, no loops),
-  a revoked object (withdrawals are not supported yet), a malformed object;
+  a revoked object never pulled before, a malformed object;
 - ``definition``: marking and extension definitions (read from the objects' own references,
   never stored).
 """
@@ -67,6 +69,8 @@ def decide(
     known = origins.by_remote(kb, org, ids)
     own = kb.originals(_uuid(i) for i in ids if i not in m.META_IDS)
     local = kb.get_many([o.record_id for o in known.values()], viewer)
+    revoked = {o.record_id for sid, o in known.items() if o.record_id not in local}
+    withdrawn = {rid for rid in revoked if kb.tombstone(rid, viewer) is not None}
     out: list[Decision] = []
     for obj in objects:
         sid = obj.get("id")
@@ -77,8 +81,25 @@ def decide(
             out.append(Decision("definition", sid, obj))
             continue
         origin = known.get(sid.lower())
-        out.append(_one(obj, sid, origin, own, local))
+        out.append(_one(obj, sid, origin, own, local, withdrawn))
     return out
+
+
+def _revoked(
+    obj: Mapping[str, Any],
+    sid: str,
+    origin: origins.Origin | None,
+    local: Mapping[str, Any],
+    withdrawn: set[str],
+) -> Decision:
+    if origin is None:
+        return Decision("skip", sid, obj, "revoked at the origin: there is no copy here")
+    if origin.record_id in withdrawn:
+        return Decision("unchanged", sid, obj, "withdrawn here already", origin.record_id, origin)
+    if origin.record_id not in local:
+        reason = "revoked at the origin, but the local copy is not visible to the feed's user"
+        return Decision("conflict", sid, obj, reason, origin.record_id, origin)
+    return Decision("withdraw", sid, obj, "revoked at the origin", origin.record_id, origin)
 
 
 def _one(
@@ -87,20 +108,14 @@ def _one(
     origin: origins.Origin | None,
     own: Mapping[str, str],
     local: Mapping[str, Any],
+    withdrawn: set[str],
 ) -> Decision:
     if sc.marking_of(obj, Marking.AMBER_STRICT, []) is Marking.RED:
         return Decision("skip", sid, obj, "TLP:RED never syncs")
     if origin is None and _uuid(sid) in own:
         return Decision("skip", sid, obj, "originated on this instance: never copied back")
     if obj.get("revoked") is True:
-        return Decision(
-            "skip",
-            sid,
-            obj,
-            "revoked at the origin: withdrawals are not supported yet",
-            record=origin.record_id if origin else None,
-            origin=origin,
-        )
+        return _revoked(obj, sid, origin, local, withdrawn)
     if origin is None:
         return Decision("create", sid, obj)
     remote = _when(remote_version(obj))
