@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from accord.web.pages import contribute, indexes, records, search, views
+from accord.web.pages import contribute, indexes, records, search, views, workspaces
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -17,6 +17,7 @@ def build_router() -> APIRouter:
     router.include_router(search.build_router())
     router.include_router(contribute.build_router())
     router.include_router(views.build_router())
+    router.include_router(workspaces.build_router())
     router.include_router(indexes.build_router())
     router.include_router(records.build_router())
     return router
