@@ -132,8 +132,7 @@ def subscribe(to: Instance, source: Instance, name: str, key: str = "public") ->
 def copies_of(inst: Instance, source: Instance) -> dict[str, Any]:
     """The records on ``inst`` pulled from ``source``'s records, by id."""
     prefix = f"{inst.org}.{source.org}."
-    found = inst.kb.list_records(inst.viewer, limit=500).items
-    return {r.id: r for r in found if r.id.startswith(prefix)}
+    return {r.id: r for r in inst.kb.iter_records(inst.viewer) if r.id.startswith(prefix)}
 
 
 def world(a: Instance) -> None:
@@ -359,6 +358,11 @@ def test_a_ring_of_three_instances_makes_no_loop_copies(net: Any) -> None:
     assert all(r.counts.get("create", 0) == 0 for r in last.values())
     own = [o for r in rounds[0].values() for o in r.items if "originated" in o.reason]
     assert any(o.remote_id == f"incident--{uuid5('alpha.inc')}" for o in own)
+    a.kb.withdraw("alpha.inc", a.viewer, "withdrawn at the source")
+    for inst, name in ((b, "from-a"), (c, "from-b"), (a, "from-c")):
+        pull(inst.kb, name)
+    assert b.kb.tombstone("beta.alpha.inc", b.viewer) is not None
+    assert c.kb.tombstone("gamma.beta.alpha.inc", c.viewer) is not None
 
 
 def test_a_feed_token_is_sealed_and_never_shown(net: Any) -> None:
