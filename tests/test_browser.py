@@ -355,3 +355,120 @@ def test_bundled_dataset_pages_request_nothing_from_elsewhere(
         assert page.locator("main h1").is_visible(), path
         _shot(page, name)
     assert elsewhere == []
+
+
+def test_three_organisations_publish_a_joint_attribution_through_the_workspace_pages(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """A ministry opens a workspace, a second government and a security firm accept the
+    embargo and join (one with its own wording), the ministry joins and publishes; each
+    organisation's claim is then on the incident's page. Times are typed in Paris time."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from playwright.sync_api import Dialog
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+    kb = KnowledgeBase(f"sqlite:///{tmp_path / 'workspaces.db'}")
+    kb.initialise()
+    kb.bulk_create([incident("notpetya", "NotPetya"), actor("state-ru", "Russia")], SYSTEM)
+    for name in ("Ministry", "Second Government", "Security Firm"):
+        org = accounts.create_org(kb, name, Sector.GOVERNMENT)
+        accounts.create_user(kb, f"chief@{org}.example", org, UserRole.REVIEWER, password=PASSWORD)
+    today = dt.datetime.now(ZoneInfo("Europe/Paris")).date()
+    embargo = f"{today + dt.timedelta(days=4)} 12:00"
+    deadline = f"{today + dt.timedelta(days=2)} 12:00"
+    statement = "The GRU was almost certainly responsible for NotPetya."
+    wording = "NotPetya came from the territory of Russia; we stand with our partners."
+    try:
+        with _serve(kb) as base:
+            pages = {}
+            elsewhere: list[str] = []
+            dialogs: list[str] = []
+
+            def note_dialog(dialog: Dialog) -> None:
+                dialogs.append(dialog.message)
+                dialog.dismiss()
+
+            for org in ("ministry", "second-government", "security-firm"):
+                page = _page(browser, viewport={"width": 1280, "height": 900})
+                page.on(
+                    "request",
+                    lambda r: (
+                        None
+                        if r.url.startswith((base, "data:", "blob:"))
+                        else elsewhere.append(r.url)
+                    ),
+                )
+                page.on("dialog", note_dialog)
+                _sign_in(page, base, f"chief@{org}.example")
+                pages[org] = page
+
+            owner = pages["ministry"]
+            owner.get_by_role("link", name="Workspaces").click()
+            owner.get_by_role("link", name="Open a new workspace").click()
+            owner.get_by_label("Times in").fill("Europe/Paris")
+            owner.get_by_role("button", name="Change zone").click()
+            owner.wait_for_url(f"{base}/workspaces/new")
+            owner.get_by_label("Incident").fill("NotPetya")
+            owner.get_by_label("Accused actor").fill("Russia")
+            owner.get_by_label("Level").select_option("agency")
+            owner.get_by_label("Draft statement").fill(statement)
+            owner.get_by_label("Embargo end").fill(embargo)
+            owner.get_by_label("Organisation 1", exact=True).fill("Second Government")
+            owner.get_by_label("Answer deadline 1", exact=True).fill(deadline)
+            owner.get_by_label("Organisation 2", exact=True).fill("Security Firm")
+            owner.get_by_label("Answer deadline 2", exact=True).fill(deadline)
+            _shot(owner, "workspace-new")
+            owner.get_by_role("button", name="Open the workspace").click()
+            owner.wait_for_url(f"{base}/workspaces/ws-*")
+            workspace = owner.url
+            assert f"{embargo} Europe/Paris" in owner.locator("main").inner_text()
+            assert " UTC" in owner.locator("main").inner_text()
+            _shot(owner, "workspace-dashboard-invited")
+
+            for org in ("second-government", "security-firm"):
+                page = pages[org]
+                page.get_by_role("link", name="Workspaces").click()
+                page.get_by_role("link", name="Joint attribution: NotPetya").click()
+                page.wait_for_url(workspace)
+                assert page.get_by_text(statement).count() == 0  # the envelope only
+                assert page.get_by_text("Ministry", exact=True).is_visible()
+                if org == "second-government":
+                    _shot(page, "workspace-envelope")
+                page.get_by_role("button", name="Accept the embargo").click()
+                page.get_by_text(statement).wait_for()
+                page.get_by_label("Your answer").select_option(
+                    "join_with_wording" if org == "second-government" else "join"
+                )
+                if org == "second-government":
+                    page.get_by_label("Your organisation's text").fill(wording)
+                    page.get_by_label("Stance").select_option("locates")
+                    page.get_by_label("Level").select_option("territory")
+                    _shot(page, "workspace-participant")
+                page.get_by_role("button", name="Give our answer").click()
+                page.wait_for_url(f"{workspace}#position")
+                assert "joins" in page.locator("#position").inner_text()
+
+            owner.reload()
+            owner.get_by_label("Your answer").select_option("join")
+            owner.get_by_role("button", name="Give our answer").click()
+            owner.wait_for_url(f"{workspace}#position")
+            dashboard = owner.locator("#dashboard").inner_text()
+            assert "joins with its own wording" in dashboard
+            assert "Security Firm" in dashboard
+            _shot(owner, "workspace-dashboard-joined")
+            owner.get_by_role("button", name="Publish now").click()
+            owner.get_by_role("link", name="the claims on the incident's page").click()
+            owner.wait_for_url(f"{base}/incidents/notpetya")
+            main = owner.locator("main").inner_text()
+            for name in ("Ministry", "Second Government", "Security Firm"):
+                assert name in main
+            assert wording in main  # its own wording, as its own claim
+            _shot(owner, "workspace-published-incident")
+            assert elsewhere == []
+            assert dialogs == []
+    finally:
+        kb.close()
+        patch.undo()
