@@ -19,6 +19,7 @@ from accord.cli_withdraw import withdraw
 from accord.cli_workspace import workspace_app
 from accord.domain.vocab import Kind, Sector, UserRole
 from accord.errors import AccordError, BadRequest
+from accord.federation import origins
 from accord.kb import KnowledgeBase
 from accord.render import Col
 
@@ -110,6 +111,7 @@ def show(
         viewer = viewer_for(kb, as_user)
         with hint_missing(kb, viewer, record_id):
             record = kb.get(record_id, viewer, revision=revision)
+        pulled = origins.of_record(kb, record.id)
     if json:
         render.emit_json(record.to_json())
         return
@@ -121,7 +123,8 @@ def show(
             (k, orjson.dumps(v).decode() if not isinstance(v, str) else v)
             for k, v in body["data"].items()
         ]
-        + [("source", f"{s.publisher}: {s.title} <{s.url}>") for s in record.sources],
+        + [("source", f"{s.publisher}: {s.title} <{s.url}>") for s in record.sources]
+        + ([("origin", pulled.describe())] if pulled else []),
     )
 
 

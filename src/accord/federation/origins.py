@@ -31,6 +31,10 @@ class Origin:
     remote_modified: str
     local_updated_at: dt.datetime
 
+    def describe(self) -> str:
+        """One line for a record's page: pulled from which feed, as which remote version."""
+        return f"pulled from feed {self.feed}: {self.remote_id}, modified {self.remote_modified}"
+
 
 def _utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
