@@ -1,5 +1,5 @@
 """Coordination workspaces: organisations prepare a joint attribution under one embargo and
-publish it together, each as its own claim (issue 18; docs/workspaces.md).
+publish it together, each as its own claim (issue 18; docs/coordination.md).
 
 - :mod:`.model`: the typed objects and vocabularies (states, positions, access levels, time);
 - :mod:`.rules`: who sees what and who may do what, in one place;

@@ -1,6 +1,6 @@
 """Coordination workspaces: an owner's draft joint attribution under one embargo, its
 statement revisions, the invited organisations with their positions and named users, and
-each transition (see :mod:`accord.workspaces` and docs/workspaces.md).
+each transition (see :mod:`accord.workspaces` and docs/coordination.md).
 
 The tables are written out here, frozen, rather than taken from ``schema.py``.
 
