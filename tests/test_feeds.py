@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 
 from accord import accounts
 from accord.access import Viewer
@@ -333,8 +334,15 @@ def test_amber_pulled_is_visible_only_to_the_subscribing_organisation(net: Any) 
     subscribe(b, a, "alpha-org", key="org:alpha")
     other = accounts.create_org(b.kb, "Gamma Org", Sector.GOVERNMENT, org_id="gamma")
     gamma = accounts.create_user(b.kb, "reader@gamma.example", other, UserRole.REVIEWER)
-    report = pull(b.kb, "alpha-org")
-    assert report.counts["create"] == 3  # and alpha's own (GREEN) actor record
+    accounts.create_user(b.kb, "admin@gamma.example", other, UserRole.INSTANCE_ADMIN)
+    admin = {"Authorization": f"Bearer {accounts.create_token(b.kb, 'admin@gamma.example')[1]}"}
+    with TestClient(create_app(Settings(secure_cookies=False), kb=b.kb)) as client:
+        answer = client.post("/api/v1/feeds/alpha-org/pull", headers=admin)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["counts"]["create"] == 3  # and alpha's own (GREEN) actor record
+    named = {i["record"] for i in report["items"] if i["action"] == "create"}
+    assert named == {None, "beta.alpha"}  # the admin sees the GREEN one only
     for rid, marking in (("beta.alpha.state-q", "AMBER"), ("beta.alpha.state-s", "AMBER+STRICT")):
         copy = b.kb.get(rid, b.viewer)
         assert copy.marking.value == marking

@@ -76,8 +76,8 @@ def write_page(
     )
     for sid in [s for s, rid in written.items() if rid in taken]:
         d, _ = planned.pop(sid)
-        reason = f"a record here already has the id {written.pop(sid)}"
-        out.append(Outcome("conflict", d.remote_id, reason))
+        reason = "a record here already has the id it would get"
+        out.append(Outcome("conflict", d.remote_id, reason, written.pop(sid)))
     resolve = _resolver(kb, viewer, written, [d.obj for d, _ in planned.values()])
     ctx = sc.Context(
         resolve,

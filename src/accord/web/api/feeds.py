@@ -85,6 +85,12 @@ def build_router() -> APIRouter:
     ) -> JSONAnswer:
         """Pull the feed now (or preview with ``dry_run``)."""
         _admin(viewer)
-        return JSONAnswer(pull(kb, name, dry_run=dry_run).to_json())
+        report = pull(kb, name, dry_run=dry_run).to_json()
+        named = [item for item in report["items"] if item["record"]]
+        seen = kb.visible_ids([item["record"] for item in named], viewer)
+        for item in named:  # the feed's organisation's records: ids only to who sees them
+            if item["record"] not in seen:
+                item["record"] = None
+        return JSONAnswer(report)
 
     return router
