@@ -5,7 +5,7 @@ pull wrote (feed, remote STIX id, remote ``modified``; see docs/federation.md).
 The tables are written out here, frozen, rather than taken from ``schema.py``.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 """
 
 from __future__ import annotations
