@@ -342,3 +342,59 @@ def test_times_typed_in_a_zone_are_exact_or_refused() -> None:
     )
     with pytest.raises(InvalidInput, match="not a date and time"):
         read_moment("tomorrow", paris, "t")
+
+
+def test_evidence_and_threads_stay_with_those_they_are_shared_with(w: World) -> None:
+    ws = open_workspace(w)
+    path = f"/workspaces/{ws}"
+    for org in ("second-government", "security-firm"):
+        post(w[org], f"{path}/accept-embargo", {}, path)
+    shared = post(
+        w["second-government"],
+        f"{path}/evidence",
+        {
+            "ev_title": "Loader hashes",
+            "ev_text": "sha256 of the loader seen on our networks",
+            "ev_url": "",
+            "ev_marking": "AMBER+STRICT",
+            "ev_shared_with": "Ministry",
+        },
+        path,
+    )
+    assert shared.status_code == 303, shared.text
+    assert "Loader hashes" in w["ministry"].get(path).text
+    assert "Loader hashes" not in w["security-firm"].get(path).text
+    refused = post(
+        w["second-government"],
+        f"{path}/evidence",
+        {"ev_title": "", "ev_marking": "CLEAR", "ev_text": ""},
+        path,
+    )
+    assert refused.status_code == 422
+    assert 'id="e-ev_title"' in refused.text
+    assert 'id="e-ev_marking"' in refused.text
+
+    posted = post(w["ministry"], f"{path}/comments", {"c_body": "Draft two is coming."}, path)
+    assert posted.status_code == 303, posted.text
+    board = visible(w["security-firm"].get(path).text)
+    assert "1 new" in board
+    link = re.search(rf'href="({path}/threads/wst-[0-9a-f]+)"', w["security-firm"].get(path).text)
+    assert link is not None
+    thread = w["security-firm"].get(link.group(1))
+    assert thread.status_code == 200
+    assert "Draft two is coming." in thread.text
+    assert ">new<" in thread.text
+    assert "1 new" not in visible(w["security-firm"].get(path).text)  # seen now
+    # A thread limited to the ministry: the security firm does not see it.
+    opened = post(
+        w["second-government"],
+        f"{path}/comments",
+        {"t_title": "Attribution sources", "t_orgs": "Ministry", "t_body": "Between us."},
+        path,
+    )
+    assert opened.status_code == 303, opened.text
+    assert "Attribution sources" in w["ministry"].get(path).text
+    assert "Attribution sources" not in w["security-firm"].get(path).text
+    outsider = [w["outsider"].get(link.group(1)), w["outsider"].get(f"{path}x/threads/wst-0")]
+    assert [a.status_code for a in outsider] == [404, 404]
+    assert outsider[0].text == outsider[1].text

@@ -447,9 +447,12 @@ def _render(
         "rev_embargo_end": typed(statement["embargo_end"]),
         "position": "",
         "wording": wording.get("text") or "",
+        "ev_marking": view["marking"],
         **{name: wording.get(attr) or "" for name, attr in WORDING_FIELDS.items()},
     }
     dashboard = service.dashboard(kb, viewer, workspace_id, zone) if owner_side else None
+    evidence = service.list_evidence(kb, viewer, workspace_id, zone)
+    threads = service.list_threads(kb, viewer, workspace_id, zone)
     org_names = {p["org"]: p["name"] for p in (dashboard or {}).get("participants", [])}
     return page(
         request,
@@ -461,6 +464,9 @@ def _render(
         first_claim=records.get(first) if first else None,
         revisions=_revisions(view["revisions"], names),
         dashboard=dashboard,
+        evidence=evidence,
+        threads=threads,
+        evidence_markings=WORKSPACE_MARKINGS,
         org_names=org_names,
         owner_side=owner_side,
         manager=view["access"] == "manager",
@@ -733,5 +739,131 @@ def build_router() -> APIRouter:
             lambda: service.answer_early_end(kb, viewer, workspace_id, confirm),
         )
         return act(request, kb, viewer, workspace_id, filing, "#position")
+
+    @router.post("/workspaces/{workspace_id}/evidence", response_class=HTMLResponse)
+    async def evidence(
+        workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
+    ) -> Response:
+        filing = Filing(dict(_values(await request.form())))
+        v = filing.values
+        title = str(v.get("ev_title") or "").strip()
+        if not title:
+            filing.fail("ev_title", "required")
+        marking = str(v.get("ev_marking") or "").strip()
+        if marking not in WORKSPACE_MARKINGS:
+            filing.fail("ev_marking", "evidence is AMBER, AMBER+STRICT or RED")
+        names = [n.strip() for n in str(v.get("ev_shared_with") or "").split(",") if n.strip()]
+        if not filing.errors:
+            attempt(
+                filing,
+                "ev_title",
+                {
+                    "title": "ev_title",
+                    "text": "ev_text",
+                    "url": "ev_url",
+                    "marking": "ev_marking",
+                    "shared_with": "ev_shared_with",
+                },
+                lambda: service.add_evidence(
+                    kb,
+                    viewer,
+                    workspace_id,
+                    title=title,
+                    text=str(v.get("ev_text") or "").strip() or None,
+                    url=str(v.get("ev_url") or "").strip() or None,
+                    marking=Marking(marking),
+                    shared_with=names or None,
+                ),
+            )
+        return act(request, kb, viewer, workspace_id, filing, "#evidence")
+
+    @router.post("/workspaces/{workspace_id}/comments", response_class=HTMLResponse)
+    async def comment(
+        workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
+    ) -> Response:
+        filing = Filing(dict(_values(await request.form())))
+        v = filing.values
+        limited = "t_body" in v  # opening a thread with some participants
+        body_field = "t_body" if limited else "c_body"
+        body = str(v.get(body_field) or "").strip()
+        if not body:
+            filing.fail(body_field, "required")
+        orgs = [n.strip() for n in str(v.get("t_orgs") or "").split(",") if n.strip()]
+        title = str(v.get("t_title") or "").strip()
+        if limited and not title:
+            filing.fail("t_title", "required")
+        if limited and not orgs:
+            filing.fail("t_orgs", "name the participants the thread is for")
+        if not filing.errors:
+            attempt(
+                filing,
+                body_field,
+                {"body": body_field, "title": "t_title", "orgs": "t_orgs"},
+                lambda: service.post_comment(
+                    kb,
+                    viewer,
+                    workspace_id,
+                    body,
+                    title=title if limited else None,
+                    orgs=orgs if limited else None,
+                ),
+            )
+        return act(request, kb, viewer, workspace_id, filing, "#discussion")
+
+    def thread_page(
+        request: Request,
+        kb: KnowledgeBase,
+        viewer: Viewer,
+        workspace_id: str,
+        thread_id: str,
+        values: Mapping[str, str],
+        errors: Mapping[str, str],
+        status_code: int = 200,
+    ) -> Response:
+        zone = zone_of(request)
+        view = service.show(kb, viewer, workspace_id, zone)
+        thread = service.read_thread(kb, viewer, workspace_id, thread_id, zone)
+        return page(
+            request,
+            "workspace_thread.html",
+            viewer=viewer,
+            status_code=status_code,
+            ws=view,
+            thread=thread,
+            values=values,
+            errors=errors,
+            zone=zone.key,
+            zones=zone_names(),
+        )
+
+    @router.get("/workspaces/{workspace_id}/threads/{thread_id}", response_class=HTMLResponse)
+    def thread(
+        workspace_id: str, thread_id: str, request: Request, kb: KB, viewer: CurrentViewer
+    ) -> Response:
+        return thread_page(request, kb, viewer, workspace_id, thread_id, {}, {})
+
+    @router.post("/workspaces/{workspace_id}/threads/{thread_id}", response_class=HTMLResponse)
+    async def reply(
+        workspace_id: str, thread_id: str, request: Request, kb: KB, viewer: CurrentViewer
+    ) -> Response:
+        filing = Filing(dict(_values(await request.form())))
+        body = str(filing.values.get("c_body") or "").strip()
+        if not body:
+            filing.fail("c_body", "required")
+        else:
+            attempt(
+                filing,
+                "c_body",
+                {"body": "c_body"},
+                lambda: service.post_comment(kb, viewer, workspace_id, body, thread=thread_id),
+            )
+        if filing.errors:
+            values = {k: str(v) for k, v in filing.values.items()}
+            return thread_page(
+                request, kb, viewer, workspace_id, thread_id, values, filing.errors, filing.status
+            )
+        return RedirectResponse(
+            f"/workspaces/{workspace_id}/threads/{thread_id}#latest", status_code=303
+        )
 
     return router
