@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from fastapi.testclient import TestClient
 
 from accord import accounts
@@ -17,6 +19,7 @@ from accord.domain.vocab import Sector, UserRole
 from accord.errors import BadRequest, InvalidInput
 from accord.federation import feeds, sealing
 from accord.kb import KnowledgeBase
+from accord.store import migrate
 from accord.store.schema import feeds as feeds_table
 from accord.web.app import create_app
 from accord.web.settings import Settings
@@ -153,3 +156,16 @@ def test_feeds_over_rest_are_for_instance_administrators(
     assert client.post("/api/v1/feeds/nope/pull", headers=admin).status_code == 404
     assert client.delete("/api/v1/feeds/alpha", headers=admin).status_code == 204
     assert client.delete("/api/v1/feeds/alpha", headers=admin).status_code == 404
+
+
+def test_migration_0019_goes_down_and_up(kb: KnowledgeBase) -> None:
+    tables = {"feeds", "feed_origins"}
+    config = migrate._config()
+    with kb._engine.begin() as conn:
+        assert tables <= set(sa.inspect(conn).get_table_names())
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0018")
+        assert not tables & set(sa.inspect(conn).get_table_names())
+    migrate.upgrade(kb._engine)
+    with kb._engine.connect() as conn:
+        assert tables <= set(sa.inspect(conn).get_table_names())
