@@ -30,10 +30,17 @@ class RefRecord:
     readers: set[str] = field(default_factory=set)
     hard_refs: list[str] = field(default_factory=list)
     soft_refs: list[str] = field(default_factory=list)
+    withdrawn: bool = False
 
 
 def own_visible(record: RefRecord, user: RefUser | None) -> bool:
     """The marking/status rule for one record, ignoring its references."""
+    if record.withdrawn:
+        return False
+    return _marking_allows(record, user)
+
+
+def _marking_allows(record: RefRecord, user: RefUser | None) -> bool:
     org = user.org if user else None
     if not record.published and org != record.owner:
         return False
@@ -60,3 +67,16 @@ def visible_ids(world: dict[str, RefRecord], user: RefUser | None) -> set[str]:
         return memo[rid]
 
     return {rid for rid in world if check(rid)}
+
+
+def tombstone_ids(world: dict[str, RefRecord], user: RefUser | None) -> set[str]:
+    """Withdrawn records whose tombstone the user may see: the user could see the record if it
+    were still published (its marking allows, every hard end is visible now)."""
+    seen = visible_ids(world, user)
+    return {
+        rid
+        for rid, record in world.items()
+        if record.withdrawn
+        and _marking_allows(record, user)
+        and all(t in seen for t in record.hard_refs)
+    }

@@ -20,7 +20,7 @@ from accord.domain.records import PAYLOADS, Record, Source
 from accord.domain.stable_ids import stix_uuid
 from accord.domain.vocab import Kind, Marking, Sector, Status, UserRole
 from accord.errors import AccordError, NotFound
-from accord.interop import stix_export, stix_feed
+from accord.interop import stix_export, stix_feed, stix_mapping
 from accord.interop.json_export import write_json
 from accord.kb import KnowledgeBase
 from accord.store import rows
@@ -31,8 +31,9 @@ from accord.store.schema import (
     record_shares,
     records,
     revisions,
+    withdrawals,
 )
-from tests.reference_access import RefRecord, RefUser, visible_ids
+from tests.reference_access import RefRecord, RefUser, tombstone_ids, visible_ids
 
 EXAMPLES = int(os.environ.get("ACCORD_PROPERTY_EXAMPLES", "40"))
 ORGS = ("org-a", "org-b", "org-c")
@@ -193,7 +194,8 @@ def _store(kb: KnowledgeBase, world: list[RefRecord]) -> None:
         for r in world
     ]
     with kb._engine.begin() as conn:
-        for table in (audit_log, revisions, record_readers, record_shares, record_refs):
+        tables = (audit_log, revisions, withdrawals, record_readers, record_shares, record_refs)
+        for table in tables:
             conn.execute(sa.delete(table))
         conn.execute(sa.delete(records).where(records.c.id.not_in((*ORGS, "accord-curators"))))
         rows.insert_records(conn, built, None)
@@ -239,6 +241,9 @@ def _check_viewer(
         kind = world[rid].kind if rid in world else "actor"
         want[kind] = want.get(kind, 0) + 1
     assert counts == want, "count"
+    tombstones = tombstone_ids(world, user)
+    for rid in world:
+        assert (kb.tombstone(rid, viewer) is not None) == (rid in tombstones), f"tombstone {rid}"
     hidden = set(world) - expected
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "export.json"
@@ -247,11 +252,21 @@ def _check_viewer(
         for rid in hidden:
             assert f'"{rid}"' not in exported, f"export mentions hidden {rid}"
     stix = orjson.dumps(list(stix_export.iter_objects(kb, viewer))).decode()
-    taxii = orjson.dumps([e.object for e in _taxii_entries(kb, viewer)]).decode()
+    entries = _taxii_entries(kb, viewer)
+    revoked = {
+        e.object["extensions"][stix_mapping.PROPS_EXT]["record_id"]
+        for e in entries
+        if e.object.get("revoked")
+    }
+    assert revoked == tombstones, "TAXII revoked objects"
+    taxii = orjson.dumps([e.object for e in entries if not e.object.get("revoked")]).decode()
     for rid in hidden:
         for text, where in ((stix, "STIX export"), (taxii, "TAXII pages")):
             assert f'"{rid}"' not in text, f"{where} mentions hidden {rid}"
             assert stix_uuid(rid, {}) not in text, f"{where} points to hidden {rid}"
+    revoked_text = orjson.dumps([e.object for e in entries if e.object.get("revoked")]).decode()
+    for rid in hidden - tombstones:
+        assert f'"{rid}"' not in revoked_text, f"a revoked object mentions hidden {rid}"
 
 
 def _taxii_entries(kb: KnowledgeBase, viewer: Viewer) -> list[stix_feed.Entry]:
@@ -284,6 +299,18 @@ def _tighten(
         record.readers.add(author.user_id)
 
 
+def _withdraw(kb: KnowledgeBase, record: RefRecord, reviewers: dict[str, Viewer]) -> None:
+    """Withdraw a published record through the library, as its owner's reviewer, and mirror
+    it in the reference world (links to it must follow at once)."""
+    if not record.published or record.withdrawn:
+        return
+    try:
+        kb.withdraw(record.id, reviewers[record.owner], "withdrawn in a random world")
+    except NotFound:  # the reviewer cannot see it (RED without being named, a hidden end)
+        return
+    record.withdrawn = True
+
+
 def test_every_read_path_matches_reference_model(kb: KnowledgeBase) -> None:
     people = _users(kb)
     user_ids = [u.id for u in people]
@@ -295,12 +322,20 @@ def test_every_read_path_matches_reference_model(kb: KnowledgeBase) -> None:
     reviewers = {u.org: v for u, v in viewers[1:] if v.role is UserRole.REVIEWER}
 
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(worlds(user_ids), st.lists(st.tuples(st.integers(0, 50), st.sampled_from(MARKINGS))))
-    def check(world_list: list[RefRecord], remarks: list[tuple[int, str]]) -> None:
+    @given(
+        worlds(user_ids),
+        st.lists(st.tuples(st.integers(0, 50), st.sampled_from(MARKINGS))),
+        st.lists(st.integers(0, 50), max_size=3),
+    )
+    def check(
+        world_list: list[RefRecord], remarks: list[tuple[int, str]], withdrawals: list[int]
+    ) -> None:
         _store(kb, world_list)
         world = {r.id: r for r in world_list}
         for index, marking in remarks:
             _tighten(kb, world_list[index % len(world_list)], marking, reviewers)
+        for index in withdrawals:
+            _withdraw(kb, world_list[index % len(world_list)], reviewers)
         for user, viewer in viewers:
             if viewer.role is not UserRole.REVIEWER:  # sees what its organisation's users see
                 _check_viewer(kb, world, user, viewer)
