@@ -71,6 +71,13 @@ def test_the_stored_token_is_sealed_and_a_feed_pulls_as_a_reviewer(
         feeds.add(kb, "f", "https://taxii.example/api/", "c1", user_email="writer@beta.example")
     with pytest.raises(InvalidInput, match="http"):
         feeds.add(kb, "f", "ftp://x/", "c1", user_email="reviewer@beta.example")
+    with pytest.raises(InvalidInput, match="http"):
+        feeds.add(kb, "f", "https://x/\x07", "c1", user_email="reviewer@beta.example")
+    with pytest.raises(InvalidInput, match="collection"):
+        feeds.add(kb, "f", "https://x/", "../c1", user_email="reviewer@beta.example")
+    with pytest.raises(InvalidInput, match="token"):
+        feeds.add(kb, "f", "https://x/", "c1", user_email="reviewer@beta.example", token="a\nb")
+    assert feeds.all_feeds(kb) == []
     feeds.add(
         kb, "f", "https://taxii.example/api", "c1", user_email="reviewer@beta.example", token=SECRET
     )

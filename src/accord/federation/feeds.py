@@ -25,6 +25,7 @@ from accord.kb import KnowledgeBase
 from accord.store.schema import feeds
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_COLLECTION = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ def _feed(row: object) -> Feed:
 def check_url(url: str) -> str:
     """The API root URL, normalised to end with '/'; InvalidInput unless http(s) with a host."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
+    clean = url.isprintable() and " " not in url
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000 or not clean:
         raise InvalidInput("the feed URL must be an http(s) TAXII 2.1 API root URL", field="url")
     return url if url.endswith("/") else url + "/"
 
@@ -115,8 +117,12 @@ def add(
         raise InvalidInput(
             "a feed name is 1-64 lower-case letters, digits, '-' or '_'", field="name"
         )
-    if not collection or len(collection) > 128:
-        raise InvalidInput("give the collection id (1-128 characters)", field="collection")
+    if not _COLLECTION.match(collection):
+        raise InvalidInput(
+            "a collection id is 1-128 letters, digits or '-', '_', '.', '~'", field="collection"
+        )
+    if token is not None and not token.isprintable():
+        raise InvalidInput("the token holds control characters or line breaks", field="token")
     user = accounts.find_user(kb, user_email, active_only=True)
     if not user.role.can_review:
         raise InvalidInput(
