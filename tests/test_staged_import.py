@@ -337,3 +337,25 @@ def test_a_stix_import_is_invisible_until_it_ends(kb: KnowledgeBase, tmp_path: P
     assert len(seen) >= 2
     assert set(seen) == {start}
     assert total(kb) == start + 34
+
+
+def test_a_swapped_job_whose_settling_died_is_visible_and_settled_later(
+    kb: KnowledgeBase, db_url: str
+) -> None:
+    start, entries = total(kb), kb.audit_head().count
+    kb._settle = lambda job_id: None  # type: ignore[method-assign]
+    with kb.import_job(SYSTEM):
+        kb.bulk_create(world(3), SYSTEM)
+    assert total(kb) == start + 8  # visible from the swap on
+    assert elsewhere(lambda: total(kb)) == start + 8
+    assert staged_rows(kb)[:3] == (8, 1, 8)  # entries not chained yet
+    assert kb.audit_head().count == entries
+    assert kb.verify_audit().ok
+    reopened = KnowledgeBase(db_url, clock=later(hours=1))
+    reopened.initialise()
+    assert staged_rows(reopened) == (0, 0, 0, 0)
+    assert total(reopened) == start + 8
+    assert reopened.audit_head().count == entries + 8
+    verification = reopened.verify_audit()
+    assert verification.ok, verification.problems
+    reopened.close()

@@ -781,16 +781,19 @@ class KnowledgeBase:
         except BaseException:
             self._discard(job_id)
             raise
+        self._settle(job_id)
 
     def clean_imports(self) -> int:
         """Remove what failed import jobs and jobs whose heartbeat stopped longer ago than
         :data:`STALE_IMPORT` (their process died) staged, a batch per transaction; returns how
         many jobs were removed. Run by :meth:`initialise` and before each import. Writes."""
         with guarded(self._engine.begin) as conn:
-            jobs = staging.abandoned(conn, self.now() - STALE_IMPORT)
-        for job_id in jobs:
+            failed, unsettled = staging.abandoned(conn, self.now() - STALE_IMPORT)
+        for job_id in failed:
             self._discard(job_id)
-        return len(jobs)
+        for job_id in unsettled:
+            self._settle(job_id)
+        return len(failed)
 
     def _stage(
         self, job: _Job, viewer: Viewer, built: Mapping[str, Record], upsert: bool
@@ -810,6 +813,8 @@ class KnowledgeBase:
             part = {rid: built[rid] for rid in ids[start : start + STAGE_BATCH]}
             with self._staged_write(job) as conn:
                 fresh, changed, unchanged = self._sort_batch(conn, writer, job.owner, part, upsert)
+                if staging.staged_by(conn, job.id, [old.id for old, _, _ in changed]):
+                    raise Conflict("the same id is given twice with different content")
                 names = check_references(conn, writer, [*fresh, *(n for _, n, _ in changed)], built)
                 fresh = [_named(r, names) for r in fresh]
                 changed = [
@@ -837,10 +842,11 @@ class KnowledgeBase:
         return result
 
     def _swap(self, job: _Job) -> None:
-        """The job's last transaction: chain its audit entries, apply its new revisions of
-        existing records (Conflict if one changed meanwhile) and make its records visible."""
+        """The job's swap, one short transaction: apply its new revisions of existing records
+        (Conflict if one changed meanwhile), chain their audit entries and mark the job done,
+        which makes its records visible."""
         with self._staged_write(job) as conn:
-            entries = staging.staged_entries(conn, job.id)
+            entries: list[audit.AuditEntry] = []
             for record_id, base, snapshot in staging.pending(conn, job.id):
                 row = conn.execute(select(records).where(records.c.id == record_id)).one()
                 old = rows.load_records(conn, [row])[0]
@@ -850,7 +856,15 @@ class KnowledgeBase:
                 rows.replace_record(conn, new, job.viewer.user_id)
                 entries.append(self._audit("update", new, old, job.viewer))
             audit.append(conn, entries)
-            staging.reveal(conn, job.id)
+            staging.finish(conn, job.id)
+
+    def _settle(self, job_id: str) -> None:
+        """After the swap: chain the audit entries of a done job's new records and clear their
+        ``import_job``, :data:`STAGE_BATCH` per transaction. Writes."""
+        while True:
+            with guarded(self._engine.begin) as conn:
+                if not staging.settle(conn, job_id, self.now(), STAGE_BATCH):
+                    return
 
     def _discard(self, job_id: str) -> None:
         """Remove what a job staged, :data:`STAGE_BATCH` records per transaction (resumable:

@@ -2,13 +2,15 @@
 
 An import job (``import_jobs``) writes its new records in short transactions with
 ``records.import_job`` set to the job's id, which :func:`accord.access.visible` hides from
-everyone but the job's own writer; the new revisions of records that already exist wait in
-``import_pending`` and the audit entries of the new records in ``import_audit``. The job's last
-transaction (:func:`reveal`, called by :meth:`accord.kb.KnowledgeBase.import_job`) appends the
-audit entries, applies the pending revisions and clears ``import_job``: everything becomes
-visible at once. A job that failed, or whose heartbeat stopped (the process died), is removed
-a batch at a time by :func:`remove`: its rows were never visible and its audit entries were
-never chained. No access rules here: callers decide what may be written.
+everyone but the job's own writer until the job is ``done``; the new revisions of records that
+already exist wait in ``import_pending`` and the audit entries of the new records in
+``import_audit``. The job's swap (called by :meth:`accord.kb.KnowledgeBase.import_job`) applies
+the pending revisions and marks the job ``done``: everything becomes visible at once, in one
+short transaction. :func:`settle` then chains the waiting audit entries and clears
+``import_job`` a batch per transaction (resumable: ``import_audit`` is the durable queue). A job
+that failed, or whose heartbeat stopped (the process died), is removed a batch at a time by
+:func:`remove`: its rows were never visible and its audit entries were never chained. No access
+rules here: callers decide what may be written.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from accord.domain.records import Record
 from accord.errors import Conflict
 from accord.store import bulk
-from accord.store.audit import AuditEntry
+from accord.store.audit import AuditEntry, append
 from accord.store.rows import as_utc, snapshot_of
 from accord.store.schema import (
     claim_facts,
@@ -37,6 +39,8 @@ from accord.store.schema import (
 
 STAGING = "staging"
 FAILED = "failed"
+#: Swapped: its records are visible; :func:`settle` chains their entries.
+DONE = "done"
 
 
 def start(conn: Connection, job_id: str, owner: str, user_id: str | None, now: dt.datetime) -> None:
@@ -111,13 +115,57 @@ def stage(
         )
 
 
-def staged_entries(conn: Connection, job_id: str) -> list[AuditEntry]:
-    """The audit entries of the job's new records, in the order they were staged. Read-only."""
-    query = select(import_audit).where(import_audit.c.job_id == job_id).order_by(import_audit.c.seq)
-    return [
-        AuditEntry(as_utc(r.at), r.user_id, r.action, r.record_id, r.revision, None, r.after_hash)
-        for r in conn.execute(query)
-    ]
+def staged_by(conn: Connection, job_id: str, ids: Sequence[str]) -> list[str]:
+    """The ids among ``ids`` of records this job staged. Read-only."""
+    if not ids:
+        return []
+    query = select(records.c.id).where(records.c.id.in_(list(ids)), records.c.import_job == job_id)
+    return [rid for (rid,) in conn.execute(query)]
+
+
+def finish(conn: Connection, job_id: str) -> None:
+    """Mark the job done: its records become visible (in the caller's transaction). Writes."""
+    conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(state=DONE))
+
+
+def settle(conn: Connection, job_id: str, now: dt.datetime, limit: int) -> int:
+    """Chain up to ``limit`` of a done job's waiting audit entries, in the order they were
+    staged, and clear ``import_job`` of their records; once none is left, forget the job.
+    Returns how many entries were chained (0: the job is settled or gone). Writes."""
+    moved = conn.execute(  # locks the job's row: one settler at a time
+        update(import_jobs)
+        .where(import_jobs.c.id == job_id, import_jobs.c.state == DONE)
+        .values(heartbeat_at=now)
+    )
+    if moved.rowcount != 1:
+        return 0
+    waiting = conn.execute(
+        select(import_audit)
+        .where(import_audit.c.job_id == job_id)
+        .order_by(import_audit.c.seq)
+        .limit(limit)
+    ).all()
+    if not waiting:
+        conn.execute(update(records).where(records.c.import_job == job_id).values(import_job=None))
+        _forget(conn, job_id)
+        return 0
+    append(
+        conn,
+        [
+            AuditEntry(
+                as_utc(r.at), r.user_id, r.action, r.record_id, r.revision, None, r.after_hash
+            )
+            for r in waiting
+        ],
+    )
+    ids = [r.record_id for r in waiting]
+    conn.execute(
+        update(records)
+        .where(records.c.id.in_(ids), records.c.import_job == job_id)
+        .values(import_job=None)
+    )
+    conn.execute(delete(import_audit).where(import_audit.c.seq.in_([r.seq for r in waiting])))
+    return len(waiting)
 
 
 def pending(conn: Connection, job_id: str) -> list[tuple[str, int, str]]:
@@ -132,22 +180,22 @@ def pending(conn: Connection, job_id: str) -> list[tuple[str, int, str]]:
     return [(r.record_id, r.base_revision, r.snapshot) for r in conn.execute(query)]
 
 
-def reveal(conn: Connection, job_id: str) -> None:
-    """Make the job's records visible and forget the job (its entries were appended). Writes."""
-    conn.execute(update(records).where(records.c.import_job == job_id).values(import_job=None))
-    _forget(conn, job_id)
-
-
-def abandoned(conn: Connection, stale_before: dt.datetime) -> list[str]:
-    """Mark as failed the jobs whose heartbeat is older than ``stale_before``; return every
-    failed job. Writes."""
+def abandoned(conn: Connection, stale_before: dt.datetime) -> tuple[list[str], list[str]]:
+    """Mark as failed the staging jobs whose heartbeat is older than ``stale_before``; return
+    every failed job, and the done jobs left unsettled as long (their settler died). Writes."""
     conn.execute(
         update(import_jobs)
         .where(import_jobs.c.state == STAGING, import_jobs.c.heartbeat_at < stale_before)
         .values(state=FAILED)
     )
-    query = select(import_jobs.c.id).where(import_jobs.c.state == FAILED).order_by(import_jobs.c.id)
-    return [job_id for (job_id,) in conn.execute(query)]
+    failed = select(import_jobs.c.id).where(import_jobs.c.state == FAILED)
+    unsettled = select(import_jobs.c.id).where(
+        import_jobs.c.state == DONE, import_jobs.c.heartbeat_at < stale_before
+    )
+    return (
+        [job_id for (job_id,) in conn.execute(failed.order_by(import_jobs.c.id))],
+        [job_id for (job_id,) in conn.execute(unsettled.order_by(import_jobs.c.id))],
+    )
 
 
 def fail(conn: Connection, job_id: str) -> None:
