@@ -19,13 +19,16 @@ import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from accord import accounts
 from accord.access import SYSTEM
 from accord.domain.records import PAYLOADS
-from accord.domain.vocab import Kind
+from accord.domain.vocab import Kind, Level, Sector, UserRole
 from accord.kb import KnowledgeBase
 from accord.web.api.records import PLURALS
 from accord.web.app import create_app
 from accord.web.settings import Settings
+from accord.workspaces import service
+from accord.workspaces.model import Position
 from tests import test_api
 from tests.conftest import record, source
 from tests.stix_world import build_world
@@ -46,10 +49,76 @@ CHECKS = (
 @pytest.fixture
 def app(kb: KnowledgeBase, token: str) -> FastAPI:
     """The app over a world holding every kind of record (its evidence note is AMBER: one
-    everybody may see is added)."""
+    everybody may see is added) and two coordination workspaces of the token's organisation
+    inviting a partner (:func:`_workspaces`)."""
     build_world(kb)
     kb.create(record("evidence-public", "evidence", about="wannacry", content="Notes."), SYSTEM)
-    return create_app(Settings(), kb=kb)
+    built = create_app(Settings(), kb=kb)
+    built.state.workspaces = _workspaces(kb)
+    return built
+
+
+#: The embargo end and an answer deadline of the fixture's workspaces (its clock is 2026-01).
+WS_EMBARGO = "2026-06-01T00:00:00Z"
+WS_DEADLINE = "2026-05-01T00:00:00Z"
+
+
+def _workspaces(kb: KnowledgeBase) -> dict[str, str]:
+    """Workspace ``a`` (the partner has not accepted its embargo; one official thread) and ``b``
+    (the partner accepted and joined: an early end can be confirmed); the partner's token."""
+    owner = accounts.find_user(kb, "chief@mfa.example").viewer
+    org = accounts.create_org(kb, "Partner Agency", Sector.GOVERNMENT)
+    partner = accounts.create_user(kb, "chief@partner.example", org, UserRole.REVIEWER).viewer
+    ids: dict[str, str] = {"partner_token": accounts.create_token(kb, "chief@partner.example")[1]}
+    for name in ("a", "b"):
+        ids[name] = service.create(
+            kb,
+            owner,
+            incident="wannacry",
+            accused="state-kp",
+            level=Level.STATE,
+            text="The contract's statement.",
+            embargo_end=WS_EMBARGO,
+            invitees=[service.Invitee(org, WS_DEADLINE)],
+        )["id"]
+    ids["thread"] = service.post_comment(kb, owner, ids["a"], "Welcome.")["id"]
+    service.accept_embargo(kb, partner, ids["b"])
+    service.answer(kb, partner, ids["b"], Position.JOIN)
+    return ids
+
+
+def _workspace_case(
+    app: FastAPI, path: str, method: str, auth: dict[str, str]
+) -> tuple[dict[str, Any], Any, dict[str, str]]:
+    """Path parameters, body and headers for one workspace operation of the walk."""
+    ids: dict[str, str] = app.state.workspaces
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    partner = {"Authorization": f"Bearer {ids['partner_token']}"}
+    early = last in ("end-embargo", "confirm-early-end")
+    params = {"workspace_id": ids["b" if early else "a"], "thread_id": ids["thread"]}
+    params = {k: v for k, v in params.items() if f"{{{k}}}" in path}
+    bodies: dict[tuple[str, str], Any] = {
+        ("POST", "workspaces"): {
+            "incident": "wannacry",
+            "accused": "state-kp",
+            "level": "state",
+            "text": "Another statement.",
+            "embargo_end": WS_EMBARGO,
+        },
+        ("POST", "evidence"): {"title": "Hashes", "text": "Loader hashes."},
+        ("POST", "comments"): {"body": "A comment."},
+        ("POST", "end-embargo"): {"reason": "A leak", "confirm_by": WS_DEADLINE},
+        ("POST", "confirm-early-end"): {"confirm": True},
+        ("POST", "settings"): {"show_invitees": True},
+        ("POST", "disclosure"): {"show_position": True},
+        ("POST", "notifications"): {"mode": "digest"},
+        ("POST", "revisions"): {"text": "The revised statement."},
+        ("POST", "invitations"): {"org": "partner-agency", "deadline": WS_DEADLINE},
+        ("POST", "users"): {"users": ["chief@mfa.example"]},
+        ("POST", "position"): {"position": "join"},
+    }
+    headers = partner if last in ("accept-embargo", "confirm-early-end") else auth
+    return params, bodies.get((method, last)), headers
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +268,12 @@ def test_every_operation_answers_as_documented_for_every_kind(app: FastAPI, toke
         params: dict[str, Any] = {}
         body: Any = None
         query: dict[str, Any] = {}
-        if kind is None:
+        headers = auth
+        if parts[0] == "workspaces":
+            params, body, headers = _workspace_case(
+                app, operation.path, operation.method.upper(), auth
+            )
+        elif kind is None:
             params = {k: v for k, v in ANALYSIS_IDS.items() if f"{{{k}}}" in operation.path}
             query = {"q": "wannacry"} if operation.path.endswith("/search") else {}
         elif operation.method.upper() == "POST" and len(parts) == 1:
@@ -213,7 +287,7 @@ def test_every_operation_answers_as_documented_for_every_kind(app: FastAPI, toke
             body = _write_body(parts[-1], operation.method.upper())
         sent = {"body": body} if body is not None else {}
         case = operation.Case(path_parameters=params, query=query, **sent)
-        response = case.call_and_validate(headers=auth)
+        response = case.call_and_validate(headers=headers)
         assert response.status_code < 300, f"{operation.label}: {response.text}"
         seen += 1
     assert seen == len(list(_operations(schema.raw_schema)))

@@ -117,15 +117,15 @@ def _act(kb: KnowledgeBase, viewer: Viewer, ws: str, act: str, n: int, clock: Fr
     elif act == "wait":
         clock.now += dt.timedelta(hours=12 * (n + 1))
     elif act == "evidence":
-        target = ORGS[n % len(ORGS)]
+        target = _target(viewer, n)
         audience = {"ministry", str(viewer.org_id), target}
-        shared = [target] if n % 2 else None
+        shared = [target] if n % 4 else None
         text = f"EV[{_codes(audience)}] SECRET" if shared else "EV[all] SECRET"
         service.add_evidence(kb, viewer, ws, title=f"e{n}", text=text, shared_with=shared)
     elif act == "comment":
         service.post_comment(kb, viewer, ws, f"SECRET official {n}")
     elif act == "thread":
-        target = ORGS[n % len(ORGS)]
+        target = _target(viewer, n)
         members = {str(viewer.org_id), target}
         service.post_comment(
             kb, viewer, ws, f"PRIV[{_codes(members)}] SECRET", title=f"t{n}", orgs=[target]
@@ -143,6 +143,14 @@ def _act(kb: KnowledgeBase, viewer: Viewer, ws: str, act: str, n: int, clock: Fr
         service.publish_due(kb)
     else:
         service.publish(kb, viewer, ws)
+
+
+def _target(viewer: Viewer, n: int) -> str:
+    """An organisation to share with: mostly one the actor may name (the owner names the
+    invitees, an invitee the owner), at times one it may not (the outsider)."""
+    if n % 5 == 4:
+        return "outsider"
+    return INVITED[n % 2] if viewer.org_id == "ministry" else "ministry"
 
 
 def _codes(orgs: set[str]) -> str:
@@ -256,6 +264,26 @@ def _named(owner: dict[str, Any], org: str) -> set[str]:
     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
 )
 @hypothesis.given(steps=STEPS)
+# Runs every time, besides the generated ones: limited evidence and a limited thread among two
+# accepted invitees, an opt-in, the invitees shown, an early end confirmed by one of them.
+@hypothesis.example(
+    steps=[
+        ("accept", "reviewer@second-government.example", 0),
+        ("accept", "reviewer@security-firm.example", 0),
+        ("evidence", "reviewer@ministry.example", 1),
+        ("thread", "reviewer@ministry.example", 2),
+        ("evidence", "reviewer@security-firm.example", 3),
+        ("comment", "reviewer@second-government.example", 0),
+        ("join", "reviewer@second-government.example", 0),
+        ("join", "reviewer@security-firm.example", 0),
+        ("show_position", "reviewer@security-firm.example", 1),
+        ("end_embargo", "reviewer@ministry.example", 5),
+        ("confirm", "reviewer@security-firm.example", 0),
+        ("show_invitees", "reviewer@ministry.example", 0),
+        ("wait", "reviewer@ministry.example", 0),
+        ("publish_due", "reviewer@ministry.example", 0),
+    ]
+)
 def test_nothing_of_a_workspace_reaches_anyone_it_should_not(
     kb: KnowledgeBase,
     clock: FrozenClock,
