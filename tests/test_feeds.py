@@ -25,7 +25,8 @@ from accord.domain.stable_ids import uuid5
 from accord.domain.vocab import Sector, UserRole
 from accord.errors import NotFound
 from accord.federation import feeds, origins, remote
-from accord.federation.pull import PullReport, pull
+from accord.federation.pull import OVERLAP, PullReport, pull
+from accord.interop import stix_mapping as m
 from accord.kb import KnowledgeBase
 from accord.web.app import create_app
 from accord.web.settings import Settings
@@ -167,7 +168,19 @@ def test_first_pull_creates_and_a_second_pull_writes_nothing(
     assert origin.feed == "from-alpha"
     assert origin.remote_id == f"incident--{uuid5('alpha.inc-1')}"
     audit_before = b.kb.audit_head()
+    committed = feeds.get(b.kb, "from-alpha").cursor.added_after
+    assert committed is not None
+    asked: list[str | None] = []
+    real = remote.Remote.page
+
+    def spy(self: remote.Remote, after: str | None, *rest: Any) -> remote.RemotePage:
+        asked.append(after)
+        return real(self, after, *rest)
+
+    monkeypatch.setattr(remote.Remote, "page", spy)
     second = pull(b.kb, "from-alpha")
+    monkeypatch.setattr(remote.Remote, "page", real)
+    assert asked[0] == m.timestamp(m.parse_timestamp(committed) - OVERLAP)
     assert second.counts.get("create", 0) == second.counts.get("update", 0) == 0
     assert b.kb.audit_head() == audit_before
     assert feeds.get(b.kb, "from-alpha").cursor.next_page is None

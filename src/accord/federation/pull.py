@@ -9,10 +9,17 @@ The cursor: ``added_after`` (objects the remote added after this instant), the r
 seen. A pull that completes sets ``added_after`` to that latest instant. A ``next`` token
 the remote refuses on resumption (expired, or the server restarted) restarts the pull from
 ``added_after``: pages already written come back as unchanged.
+
+Each pull asks from :data:`OVERLAP` before the committed ``added_after``: a server stamps
+``date_added`` when it writes, which may be before the write commits (Accord's is the
+revision's time, taken when its transaction starts), so an object committed late by a long
+transaction could otherwise fall behind the cursor for good. Objects read again are unchanged
+and cost a lookup, never a write.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +31,8 @@ from accord.interop import stix_mapping as m
 from accord.kb import KnowledgeBase
 
 MAX_LISTED = 500
+#: How far before the committed cursor each pull starts reading (see the module docstring).
+OVERLAP = dt.timedelta(minutes=10)
 
 
 @dataclass
@@ -77,6 +86,16 @@ def _later(a: str | None, b: str | None) -> str | None:
         return a
 
 
+def _before(cursor: str | None) -> str | None:
+    """Where a pull from a committed cursor starts reading (:data:`OVERLAP` earlier)."""
+    if cursor is None:
+        return None
+    try:
+        return m.timestamp(m.parse_timestamp(cursor) - OVERLAP)
+    except ValueError:
+        return None
+
+
 def pull(
     kb: KnowledgeBase, name: str, *, dry_run: bool = False, page_size: int = remote.PAGE
 ) -> PullReport:
@@ -88,13 +107,18 @@ def pull(
     viewer = feeds.viewer_of(kb, feed)
     report = PullReport(feed.name, dry_run, resumed=feed.cursor.next_page is not None)
     client = remote.Remote(feed.url, feed.collection, feeds.credentials_of(kb, feed), feed=name)
-    base, next_token, high = feed.cursor.added_after, feed.cursor.next_page, feed.cursor.high_water
+    committed, next_token, high = (
+        feed.cursor.added_after,
+        feed.cursor.next_page,
+        feed.cursor.high_water,
+    )
+    base = _before(committed)
     try:
         while True:
             try:
                 page = client.page(base, next_token, page_size)
             except remote.StaleNext:
-                next_token, high = None, None
+                next_token = None
                 page = client.page(base, None, page_size)
             report.pages += 1
             report.objects += len(page.objects)
@@ -102,7 +126,7 @@ def pull(
             decisions = decide(kb, viewer, page.objects)
             follow = page.next
             if page.more and follow is None and page.added_last and page.added_last != base:
-                base, high = page.added_last, None  # a server that pages by added_after only
+                base = page.added_last  # a server that pages by added_after only
                 finished = False
             else:
                 finished = not page.more or follow is None
@@ -112,7 +136,9 @@ def pull(
                 with kb.transaction():
                     outcomes = write_page(kb, viewer, feed.name, decisions)
                     cursor = (
-                        feeds.Cursor(high or base) if finished else feeds.Cursor(base, follow, high)
+                        feeds.Cursor(_later(committed, high))
+                        if finished
+                        else feeds.Cursor(committed, follow, high)
                     )
                     feeds.save_cursor(kb, feed.name, cursor, finished=finished)
                 report.add(outcomes)
