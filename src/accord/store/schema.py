@@ -87,12 +87,30 @@ records = Table(
     # The import job that staged the row; NULL once visible (accord.store.staging, 0018).
     Column("import_job", String(36), nullable=True),
     # (kind, id) for pages of one kind in id order; the sharing columns after them make the
-    # visibility check of a scan over one kind index-only (see accord.store.claim_facts).
+    # visibility check of a scan over one kind index-only (see accord.store.claim_facts). A
+    # SQLite index entry holds the rowid (pk); on PostgreSQL pk is included (migration 0022).
     Index(
-        "ix_records_kind_access", "kind", "id", "marking", "status", "owner", "ends", "import_job"
+        "ix_records_kind_access",
+        "kind",
+        "id",
+        "marking",
+        "status",
+        "owner",
+        "ends",
+        "import_job",
+        postgresql_include=["pk"],
     ),
     # The same columns by id alone: access.visible reads a hard end's through it (INDEXED BY).
-    Index("ix_records_id_access", "id", "marking", "status", "owner", "ends", "import_job"),
+    Index(
+        "ix_records_id_access",
+        "id",
+        "marking",
+        "status",
+        "owner",
+        "ends",
+        "import_job",
+        postgresql_include=["pk"],
+    ),
     Index(
         "ix_records_import_job",
         "import_job",
