@@ -1,28 +1,14 @@
-"""Form handling for the contribution pages (pure, no I/O): form fields to library input and
-library errors back to the form field they concern."""
+"""Form handling for the sign-in and edit pages (pure, no I/O): form fields to library input
+and library errors back to the form field they concern. New records are filed through
+:mod:`record_forms` and :mod:`filing`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from accord.domain.vocab import Marking, Status
 from accord.errors import AccordError
 
-#: Payload fields a claim form sends, in order.
-CLAIM_FIELDS = (
-    "incident",
-    "claimant",
-    "accused",
-    "stance",
-    "kind",
-    "date",
-    "confidence",
-    "confidence_words",
-    "evidence",
-    "joint_group",
-    "summary",
-)
 #: Payload fields the edit form offers, when the record's kind has them.
 EDITABLE = (
     "name",
@@ -38,7 +24,6 @@ EDITABLE = (
     "evidence",
     "instrument",
 )
-SOURCE_FIELDS = ("title", "publisher", "url", "date")
 
 
 def text(form: Mapping[str, Any], name: str) -> str:
@@ -61,29 +46,6 @@ def payload_from(form: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, 
             continue
         data[name] = int(value) if name == "confidence" and value.isdigit() else value
     return data
-
-
-def source_from(form: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The one source a form cites (empty when no field was filled in)."""
-    source = {f: text(form, f"source_{f}") for f in SOURCE_FIELDS}
-    source = {k: v for k, v in source.items() if v}
-    return [source] if source else []
-
-
-def claim_input(
-    form: Mapping[str, Any], reader_ids: list[str], shares: list[str]
-) -> dict[str, Any]:
-    """A new claim record (always a draft) from the claim form."""
-    marking = text(form, "marking") or Marking.AMBER.value
-    return {
-        "kind": "claim",
-        "data": payload_from(form, CLAIM_FIELDS),
-        "sources": source_from(form),
-        "marking": marking,
-        "status": Status.DRAFT.value,
-        "shares": shares,
-        "readers": reader_ids,
-    }
 
 
 def field_of(error: AccordError) -> str:
