@@ -171,6 +171,7 @@ def test_every_api_operation_documents_its_errors_in_the_one_shape(
     document: dict[str, Any],
 ) -> None:
     error_body = {"$ref": "#/components/schemas/ErrorBody"}
+    tombstone = {"$ref": "#/components/schemas/TombstoneAnswer"}
     for path, method, operation in _operations(document):
         errors = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
         assert {"401", "422", "503"} <= set(errors), f"{method.upper()} {path}"
@@ -178,8 +179,10 @@ def test_every_api_operation_documents_its_errors_in_the_one_shape(
             assert "404" in errors, f"{method.upper()} {path} may not find its record"
         if method != "get":
             assert {"403", "409"} <= set(errors), f"{method.upper()} {path}"
-        for response in errors.values():
-            assert response["content"]["application/json"]["schema"] == error_body
+        for status, response in errors.items():
+            # A withdrawn record's GET answers 410 with its tombstone (docs/withdrawals.md).
+            shape = tombstone if status == "410" else error_body
+            assert response["content"]["application/json"]["schema"] == shape
         assert operation["security"] == [{"token": []}, {}], "the token is optional"
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
@@ -303,7 +306,12 @@ def _write_body(last: str, method: str) -> dict[str, Any] | None:
     """A body for a change to a record (by the last path segment and the method)."""
     if method == "PATCH":
         return {"data": {}, "expected_revision": 1}
-    return {"marking": {"marking": "GREEN"}, "sharing": {"shares": []}}.get(last)
+    bodies = {
+        "marking": {"marking": "GREEN"},
+        "sharing": {"shares": []},
+        "withdraw": {"reason": "Withdrawn by the contract walk."},
+    }
+    return bodies.get(last)
 
 
 # -- generated requests --------------------------------------------------------------------------
