@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
 
 from accord.domain.vocab import Marking
 from accord.store.rows import as_utc
@@ -236,30 +236,35 @@ def thread_stats(
     conn: Connection, workspace_id: str, thread_ids: Iterable[str], user_id: str | None
 ) -> dict[str, ThreadStats]:
     """Per thread: comments, comments after the user's last-seen one (not the user's own),
-    and the last comment's time. Read-only."""
+    and the last comment's time, in one query. Read-only."""
     wanted = sorted(set(thread_ids))
     if not wanted:
         return {}
-    seen = seen_seqs(conn, wanted, user_id)
     c = workspace_comments.c
-    totals = conn.execute(
-        select(c.thread_id, func.count(), func.max(c.created_at))
+    s = workspace_seen.c
+    fresh = c.seq > func.coalesce(s.seen_seq, 0)
+    if user_id is not None:
+        fresh = and_(fresh, or_(c.user_id.is_(None), c.user_id != user_id))
+    query = (
+        select(
+            c.thread_id,
+            func.count(),
+            func.max(c.created_at),
+            func.sum(case((fresh, 1), else_=0)),
+        )
+        .select_from(
+            workspace_comments.outerjoin(
+                workspace_seen, and_(s.thread_id == c.thread_id, s.user_id == (user_id or ""))
+            )
+        )
         .where(c.workspace_id == workspace_id, c.thread_id.in_(wanted))
         .group_by(c.thread_id)
     )
-    found = {t: (int(n), as_utc(at) if at else None) for t, n, at in totals}
-    new: dict[str, int] = {}
-    for thread_id in wanted:
-        if thread_id not in found:
-            continue
-        query = select(func.count()).where(c.thread_id == thread_id, c.seq > seen.get(thread_id, 0))
-        if user_id is not None:
-            query = query.where((c.user_id != user_id) | c.user_id.is_(None))
-        new[thread_id] = int(conn.execute(query).scalar_one())
-    return {
-        t: ThreadStats(found.get(t, (0, None))[0], new.get(t, 0), found.get(t, (0, None))[1])
-        for t in wanted
+    found = {
+        t: ThreadStats(int(n), int(new or 0), as_utc(at) if at else None)
+        for t, n, at, new in conn.execute(query)
     }
+    return {t: found.get(t, ThreadStats(0, 0, None)) for t in wanted}
 
 
 def seen_seqs(conn: Connection, thread_ids: Sequence[str], user_id: str | None) -> dict[str, int]:
