@@ -464,6 +464,12 @@ def test_the_owners_dashboard(world: World) -> None:
     assert rows["security-firm"]["seen"] is False
     assert rows["security-firm"]["last_activity"] is not None  # its invitation
     assert board["threads"][0]["new"] == 1
+    # a thread the owner is not in stays out of its dashboard too
+    service.post_comment(
+        world.kb, world[SECOND], ws, "PRIVATE", title="Just us", orgs=["second-government"]
+    )
+    board = service.dashboard(world.kb, world[OWNER], ws)
+    assert [t["official"] for t in board["threads"]] == [True]
     with pytest.raises(Forbidden):
         service.dashboard(world.kb, world[SECOND], ws)
     with pytest.raises(NotFound):

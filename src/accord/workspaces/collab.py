@@ -562,7 +562,8 @@ def dashboard(
     """The owner's dashboard data (the owner's side only; 403 for participants): per
     organisation, when it was invited, whether and when it first opened the workspace, when it
     accepted the embargo, its position (silence read), its deadline, its last activity and
-    its comments; the threads with what is new to the caller; the settings and the early end.
+    its comments; the threads the owner belongs to, with what is new to the caller; the settings
+    and the early end.
     Read-only."""
     now = kb.now()
     with kb.workspace_tables() as conn:
@@ -574,7 +575,7 @@ def dashboard(
         first, last, counts = options.activity(conn, workspace_id)
         opts = options.options(conn, workspace_id)
         orgs = options.org_options(conn, workspace_id)
-        threads = discussion.threads(conn, workspace_id)
+        threads = [t for t in discussion.threads(conn, workspace_id) if _belongs(found, t)]
         stats = discussion.thread_stats(conn, workspace_id, [t.id for t in threads], viewer.user_id)
     shown = {p.org_id for p in everyone}
     rows = []
