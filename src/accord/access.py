@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, literal_column, not_, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Alias, FromClause
@@ -68,7 +68,13 @@ def _own_rule(viewer: Viewer, table: FromClause, *, tombstone: bool = False) -> 
     """Visibility of a row by its own marking, status, shares and readers (SQL); with
     ``tombstone``, of a withdrawn row's tombstone (only published records are withdrawn)."""
     c = table.c
-    published = c.status == (Status.WITHDRAWN if tombstone else Status.PUBLISHED).value
+    # The withdrawn status is written as a literal: it is the condition of the partial index
+    # of withdrawn rows (migration 0020), which SQLite uses only for a literal.
+    published = (
+        c.status == literal_column(f"'{Status.WITHDRAWN.value}'")
+        if tombstone
+        else c.status == Status.PUBLISHED.value
+    )
     # A record staged by an unfinished import is visible to no one but that import's writer
     # (docs/architecture.md, "Staged imports"): import_job is on the covering indexes, and the
     # few jobs done but not yet settled are read once per query.

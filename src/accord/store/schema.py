@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    literal_column,
     text,
 )
 
@@ -397,8 +398,9 @@ feed_origins = Table(
 
 # -- withdrawals (accord.kb.withdraw; migration 0020) --------------------------------------------
 # A withdrawn record keeps its row (status 'withdrawn') and its revisions; this table holds
-# when, by whom and why. The index serves the tombstones a TAXII page adds, in (updated_at, id)
-# order, without walking the live records.
+# when, by whom and why. The partial index serves the tombstones a TAXII page adds, in
+# (updated_at, id) order, without walking the live records; being partial, no query of live
+# records is ever planned on it.
 
 withdrawals = Table(
     "withdrawals",
@@ -409,7 +411,13 @@ withdrawals = Table(
     Column("withdrawn_by", String(64), nullable=True),
     Column("reason", Text, nullable=False),
 )
-Index("ix_records_status_updated", records.c.status, records.c.updated_at, records.c.id)
+Index(
+    "ix_records_withdrawn_updated",
+    records.c.updated_at,
+    records.c.id,
+    sqlite_where=records.c.status == literal_column("'withdrawn'"),
+    postgresql_where=records.c.status == literal_column("'withdrawn'"),
+)
 
 # -- workspace evidence, discussion, settings and notifications (migration 0021) ------------
 # Like the rest of a workspace, none of this is a record: it never leaves the workspace.
