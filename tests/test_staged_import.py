@@ -202,15 +202,14 @@ with base.import_job(SYSTEM):
 """
 
 
-def later(hours: int) -> FrozenClock:
-    """A frozen clock ``hours`` after the tests' one: past the staleness of a job."""
-    clock = FrozenClock()
-    clock.now += dt.timedelta(hours=hours)
-    return clock
+@pytest.fixture
+def stale(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Call it to make every job's heartbeat count as stopped (its process died)."""
+    return lambda: monkeypatch.setattr(kb_module, "STALE_IMPORT", dt.timedelta(0))
 
 
 def test_a_killed_import_is_hidden_then_removed_at_the_next_start(
-    kb: KnowledgeBase, db_url: str
+    kb: KnowledgeBase, db_url: str, stale: Callable[[], None]
 ) -> None:
     kb.create(actor("state-base", "Base"), SYSTEM)
     start = total(kb)
@@ -229,7 +228,8 @@ def test_a_killed_import_is_hidden_then_removed_at_the_next_start(
     soon.initialise()  # a job that may still be running is left alone
     assert staged_rows(soon)[1] == 1
     soon.close()
-    reopened = KnowledgeBase(db_url, clock=later(hours=2))
+    stale()  # ten minutes later
+    reopened = KnowledgeBase(db_url, clock=FrozenClock())
     reopened.initialise()
     assert staged_rows(reopened) == (0, 0, 0, 0)
     assert total(reopened) == start
@@ -240,7 +240,9 @@ def test_a_killed_import_is_hidden_then_removed_at_the_next_start(
     reopened.close()
 
 
-def test_an_abandoned_job_is_removed_by_the_next_import(kb: KnowledgeBase, db_url: str) -> None:
+def test_an_abandoned_job_is_removed_by_the_next_import(
+    kb: KnowledgeBase, db_url: str, stale: Callable[[], None]
+) -> None:
     start = total(kb)
     job = kb.import_job(SYSTEM)
     job.__enter__()  # the process dies here: the block never ends, nothing is cleaned up
@@ -248,7 +250,8 @@ def test_an_abandoned_job_is_removed_by_the_next_import(kb: KnowledgeBase, db_ur
     kb._job.set(None)
     kb._discard = lambda job_id: None  # type: ignore[method-assign]
     assert staged_rows(kb)[0] == 8
-    other = KnowledgeBase(db_url, clock=later(hours=1))
+    stale()
+    other = KnowledgeBase(db_url, clock=FrozenClock())
     with other.import_job(SYSTEM):
         other.bulk_create([actor("state-z", "Z")], SYSTEM)
     assert staged_rows(other) == (0, 0, 0, 0)
@@ -257,13 +260,16 @@ def test_an_abandoned_job_is_removed_by_the_next_import(kb: KnowledgeBase, db_ur
     other.close()
 
 
-def test_the_abandoned_job_cannot_write_after_removal(kb: KnowledgeBase, db_url: str) -> None:
+def test_the_abandoned_job_cannot_write_after_removal(
+    kb: KnowledgeBase, db_url: str, stale: Callable[[], None]
+) -> None:
     start = total(kb)
 
     def stall_then_write() -> None:
         with kb.import_job(SYSTEM):
             kb.bulk_create(world(1), SYSTEM)
-            other = KnowledgeBase(db_url, clock=later(hours=1))
+            stale()
+            other = KnowledgeBase(db_url, clock=FrozenClock())
             assert other.clean_imports() == 1
             other.close()
             kb.bulk_create([actor("state-late", "Late")], SYSTEM)
@@ -340,7 +346,7 @@ def test_a_stix_import_is_invisible_until_it_ends(kb: KnowledgeBase, tmp_path: P
 
 
 def test_a_swapped_job_whose_settling_died_is_visible_and_settled_later(
-    kb: KnowledgeBase, db_url: str
+    kb: KnowledgeBase, db_url: str, stale: Callable[[], None]
 ) -> None:
     start, entries = total(kb), kb.audit_head().count
     kb._settle = lambda job_id: None  # type: ignore[method-assign]
@@ -351,7 +357,8 @@ def test_a_swapped_job_whose_settling_died_is_visible_and_settled_later(
     assert staged_rows(kb)[:3] == (8, 1, 8)  # entries not chained yet
     assert kb.audit_head().count == entries
     assert kb.verify_audit().ok
-    reopened = KnowledgeBase(db_url, clock=later(hours=1))
+    stale()
+    reopened = KnowledgeBase(db_url, clock=FrozenClock())
     reopened.initialise()
     assert staged_rows(reopened) == (0, 0, 0, 0)
     assert total(reopened) == start + 8

@@ -39,7 +39,8 @@ Clock = Callable[[], dt.datetime]
 MAX_PAGE = 500
 #: Records an import job writes per transaction (docs/architecture.md, "Staged imports").
 STAGE_BATCH = 2_000
-#: An import job whose heartbeat is older than this is taken as dead and removed.
+#: An import job whose heartbeat (wall-clock time, not the records' clock) is older than this
+#: is taken as dead and removed.
 STALE_IMPORT = dt.timedelta(minutes=10)
 
 
@@ -767,7 +768,7 @@ class KnowledgeBase:
         job_id = str(uuid.uuid4())
         job = _Job(job_id, dataclasses.replace(viewer, staging=job_id), owner)
         with guarded(self._engine.begin) as conn:
-            staging.start(conn, job_id, owner, viewer.user_id, self.now())
+            staging.start(conn, job_id, owner, viewer.user_id, utcnow())
         token = self._job.set(job)
         try:
             yield
@@ -788,7 +789,7 @@ class KnowledgeBase:
         :data:`STALE_IMPORT` (their process died) staged, a batch per transaction; returns how
         many jobs were removed. Run by :meth:`initialise` and before each import. Writes."""
         with guarded(self._engine.begin) as conn:
-            failed, unsettled = staging.abandoned(conn, self.now() - STALE_IMPORT)
+            failed, unsettled = staging.abandoned(conn, utcnow() - STALE_IMPORT)
         for job_id in failed:
             self._discard(job_id)
         for job_id in unsettled:
@@ -863,7 +864,7 @@ class KnowledgeBase:
         ``import_job``, :data:`STAGE_BATCH` per transaction. Writes."""
         while True:
             with guarded(self._engine.begin) as conn:
-                if not staging.settle(conn, job_id, self.now(), STAGE_BATCH):
+                if not staging.settle(conn, job_id, utcnow(), STAGE_BATCH):
                     return
 
     def _discard(self, job_id: str) -> None:
@@ -880,7 +881,7 @@ class KnowledgeBase:
     def _staged_write(self, job: _Job) -> Iterator[Connection]:
         """One short transaction of an import job; refused once the job was given up."""
         with guarded(self._engine.begin) as conn:
-            staging.beat(conn, job.id, self.now())
+            staging.beat(conn, job.id, utcnow())
             yield conn
 
     def _after_import_batch(self) -> None:
