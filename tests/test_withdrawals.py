@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -26,6 +28,7 @@ from accord.interop import stix_mapping as m
 from accord.interop.stix_export import iter_objects
 from accord.interop.stix_import import import_bundle
 from accord.kb import KnowledgeBase
+from accord.store import migrate
 from accord.store.schema import audit_log
 from accord.web.app import create_app
 from accord.web.settings import Settings
@@ -501,3 +504,28 @@ def test_cli_withdraw_then_audit_verify_is_clean(
     code, out, err = run("audit", "verify")
     assert code == 0, out + err
     assert kb.tombstone(green, people.ngo) is not None
+
+
+# -- the migration -----------------------------------------------------------------------------
+
+
+def test_migration_0020_goes_down_and_up_and_refuses_while_a_record_is_withdrawn(
+    kb: KnowledgeBase, people: People
+) -> None:
+    config = migrate._config()
+    with kb._engine.begin() as conn:
+        assert "withdrawals" in sa.inspect(conn).get_table_names()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0019")
+        assert "withdrawals" not in sa.inspect(conn).get_table_names()
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("records")}
+        assert "ix_records_withdrawn_updated" not in indexes
+    migrate.upgrade(kb._engine)
+    green = _green(kb, people)
+    kb.withdraw(green, people.reviewer, REASON)
+    with kb._engine.begin() as conn:
+        config.attributes["connection"] = conn
+        with pytest.raises(RuntimeError, match="withdrawn"):
+            command.downgrade(config, "0019")
+        conn.rollback()
+    assert kb.tombstone(green, people.reviewer) is not None
