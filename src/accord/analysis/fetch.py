@@ -3,7 +3,8 @@
 At a million rows the cost of a scan is mostly Python's: one tuple and one object per value.
 :meth:`accord.reader.Reader.rows` skips SQLAlchemy's row objects; :func:`columns` goes further
 on SQLite and has the database join each column into one text (integers separated by commas,
-texts as a JSON array), which numpy and orjson split at C speed. Both only read, through the
+texts as a JSON array), which numpy and orjson split at C speed; PostgreSQL does the same
+with ``string_agg`` and ``json_agg`` over the query ordered by its key. Both only read, through the
 caller's reader: the queries are the caller's, and the reader refuses one without its sharing
 filter.
 """
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import orjson
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, Text, cast, func, literal, select
 
 from accord.reader import Reader
 
@@ -62,6 +63,11 @@ def columns(reader: Reader, query: Select[Any], forms: str) -> list[Column]:
     key = query.selected_columns[0]
     if len(forms) != len(query.selected_columns) or set(forms) - {INT, WORD, TEXT}:
         raise ValueError(f"one of {INT}, {WORD}, {TEXT} per selected column, not {forms!r}")
+    if reader.dialect_name == "postgresql":
+        # The same joined texts, built by PostgreSQL: a few values to transfer and split
+        # instead of one Python tuple and object per row and column (docs/performance.md).
+        whole = _joined(reader, query, forms)
+        return whole if whole is not None else [_split(None, form) for form in forms]
     if reader.dialect_name != "sqlite":
         found = reader.rows(query.order_by(key))
         return [_column([row[n] for row in found], form) for n, form in enumerate(forms)]
@@ -96,10 +102,20 @@ _JOIN = {INT: func.group_concat, WORD: func.group_concat, TEXT: func.json_group_
 
 
 def _joined(reader: Reader, query: Select[Any], forms: str) -> list[Column] | None:
-    """The rows of ``query`` (None when empty), each column joined into one text by SQLite and
-    split again here, in the key's order."""
-    sub = query.subquery()
-    aggregated = select(*(_JOIN[form](column) for form, column in zip(forms, sub.c, strict=True)))
+    """The rows of ``query`` (None when empty), each column joined into one text by the
+    database and split again here, in the key's order."""
+    if reader.dialect_name == "postgresql":
+        # From an ordered subquery, which PostgreSQL aggregates in its order (checked below):
+        # an ORDER BY inside each aggregate would sort the rows once per column.
+        sub = query.order_by(query.selected_columns[0]).subquery()
+        aggregated = select(
+            *(_pg_joined(form, column) for form, column in zip(forms, sub.c, strict=True))
+        )
+    else:
+        sub = query.subquery()
+        aggregated = select(
+            *(_JOIN[form](column) for form, column in zip(forms, sub.c, strict=True))
+        )
     (joined,) = reader.rows(aggregated)
     if joined[0] is None or (forms[0] == TEXT and joined[0] == "[]"):
         return None
@@ -114,6 +130,13 @@ def _joined(reader: Reader, query: Select[Any], forms: str) -> list[Column] | No
         order = sorted(range(len(keys)), key=keys.__getitem__)
         out = [c[order] if isinstance(c, np.ndarray) else tuple(c[i] for i in order) for c in out]
     return out
+
+
+def _pg_joined(form: str, column: Any) -> ColumnElement[Any]:
+    """PostgreSQL's form of :data:`_JOIN`: the column joined into one text."""
+    if form == TEXT:
+        return cast(func.json_agg(column), Text)
+    return func.string_agg(cast(column, Text), literal(","))
 
 
 def _split(text: str | None, form: str) -> Column:
