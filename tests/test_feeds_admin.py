@@ -130,6 +130,9 @@ def test_feed_commands_never_print_the_token(
     code, out, _ = cli("feed", "remove", "alpha", db=db_url)
     assert code == 0
     assert feeds.all_feeds(kb) == []
+    code, out, _ = cli("feed", "pull", db=db_url)
+    assert code == 0
+    assert "No feeds" in out
 
 
 @pytest.fixture

@@ -98,6 +98,8 @@ def pull_cmd(
     if json:
         render.emit_json([r.to_json() for r in reports])
         return
+    if not reports:
+        render.line("No feeds: add one with accord feed add.")
     for report in reports:
         _print(report)
 
