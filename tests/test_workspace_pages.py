@@ -231,6 +231,31 @@ def test_an_outsider_gets_the_page_a_missing_workspace_gets(w: World) -> None:
         assert [a.status_code for a in answers] == [404, 404], suffix
         assert answers[0].text == answers[1].text, suffix
     assert "Outsider" not in visible(w["ministry"].get(f"/workspaces/{ws}").text)
+    assert "Joint attribution" not in visible(w["outsider"].get("/workspaces").text)
+    anonymous = TestClient(w["outsider"].app, base_url="https://testserver")
+    assert anonymous.get("/workspaces").status_code == 401
+    assert anonymous.get("/workspaces/new").status_code == 401
+
+
+def test_only_reviewers_open_a_workspace(w: World) -> None:
+    accounts.create_user(
+        w.kb, "analyst@ministry.example", "ministry", UserRole.CONTRIBUTOR, password=PASSWORD
+    )
+    client = TestClient(w["ministry"].app, base_url="https://testserver")
+    signed = client.post(
+        "/signin",
+        data={
+            "email": "analyst@ministry.example",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(client, "/signin"),
+        },
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    assert client.get("/workspaces/new").status_code == 403
+    assert "Open a new workspace" not in client.get("/workspaces").text
+    refused = post(client, "/workspaces/new", {"incident": "NotPetya"}, "/workspaces")
+    assert refused.status_code == 403
 
 
 def test_a_post_without_the_csrf_token_is_refused(w: World) -> None:
