@@ -173,6 +173,9 @@ record_shares = Table(
     metadata,
     Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
     Column("org_id", String(128), ForeignKey("organisations.id"), primary_key=True),
+    # The records shared with one organisation: the sharing filter of a scan reads them once
+    # for the whole query (migration 0022).
+    Index("ix_record_shares_org", "org_id", "record_id"),
 )
 
 record_readers = Table(
@@ -180,6 +183,8 @@ record_readers = Table(
     metadata,
     Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
     Column("user_id", String(64), ForeignKey("users.id"), primary_key=True),
+    # The RED records one person is named on, read once per scan like the shares above.
+    Index("ix_record_readers_user", "user_id", "record_id"),
 )
 
 revisions = Table(
