@@ -919,11 +919,12 @@ class KnowledgeBase:
         ``write``."""
         return self._write() if write else self._read()
 
-    def originals(self, stix_uuids: Iterable[str]) -> dict[str, str]:
-        """STIX UUID → record id for the records of this instance, whoever may see them, whose
-        STIX id has one of these UUIDs (lower case) and that no feed wrote: the objects that
-        originated here, which a pull must never copy back (federation loops). Read-only; for
-        :mod:`accord.federation` only, which never shows these ids to anyone."""
+    def originals(self, stix_uuids: Iterable[str], viewer: Viewer) -> dict[str, str]:
+        """STIX UUID → record id for the records of this instance the viewer may see whose STIX
+        id has one of these UUIDs (lower case) and that no feed wrote: the objects that
+        originated here, which a pull must never copy back (federation loops). Only visible
+        records count: STIX ids derive from record ids, so an answer about hidden ones would
+        tell a remote that feeds chosen ids whether they exist. Read-only."""
         from accord.store.schema import feed_origins
 
         wanted = sorted({u.lower() for u in stix_uuids})
@@ -934,7 +935,11 @@ class KnowledgeBase:
                 query = (
                     select(records.c.stix_uuid, records.c.id)
                     .outerjoin(feed_origins, feed_origins.c.record_id == records.c.id)
-                    .where(records.c.stix_uuid.in_(chunk), feed_origins.c.record_id.is_(None))
+                    .where(
+                        records.c.stix_uuid.in_(chunk),
+                        feed_origins.c.record_id.is_(None),
+                        access.visible(viewer),
+                    )
                 )
                 found.update({str(u): str(rid) for u, rid in conn.execute(query)})
         return found

@@ -166,10 +166,9 @@ def _resolver(
     mentioned = {ref.lower() for obj in objects for ref in _ids_in(obj)} - set(written)
     pulled = origins.by_remote(kb, viewer.org_id or "", mentioned)
     rest = {sid.rsplit("--", 1)[-1]: sid for sid in mentioned if sid not in pulled}
-    own = kb.originals(rest)
-    seen = kb.visible_ids(own.values(), viewer)
+    own = kb.originals(rest, viewer)
     table = {sid: o.record_id for sid, o in pulled.items()}
-    table.update({rest[u]: rid for u, rid in own.items() if rid in seen})
+    table.update({rest[u]: rid for u, rid in own.items()})
     table.update(written)
 
     def resolve(sid: str) -> str | None:

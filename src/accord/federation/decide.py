@@ -67,7 +67,7 @@ def decide(
     org = viewer.org_id or ""
     ids = [str(o["id"]) for o in objects if isinstance(o.get("id"), str) and "--" in o["id"]]
     known = origins.by_remote(kb, org, ids)
-    own = kb.originals(_uuid(i) for i in ids if i not in m.META_IDS)
+    own = kb.originals((_uuid(i) for i in ids if i not in m.META_IDS), viewer)
     local = kb.get_many([o.record_id for o in known.values()], viewer)
     revoked = {o.record_id for sid, o in known.items() if o.record_id not in local}
     withdrawn = {rid for rid in revoked if kb.tombstone(rid, viewer) is not None}
