@@ -338,92 +338,6 @@ workspace_events = Table(
     Index("ix_workspace_events_workspace", "workspace_id", "seq"),
 )
 
-# -- federation feeds (accord.federation; migration 0019) --------------------------------------
-
-feeds = Table(
-    "feeds",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("url", String(2000), nullable=False),
-    Column("collection", String(128), nullable=False),
-    Column("org_id", String(128), ForeignKey("organisations.id"), nullable=False),
-    Column("user_id", String(64), ForeignKey("users.id"), nullable=False),
-    Column("token_sealed", Text, nullable=True),
-    Column("added_after", String(40), nullable=True),
-    Column("next_page", Text, nullable=True),
-    Column("high_water", String(40), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("last_pull_at", DateTime(timezone=True), nullable=True),
-)
-
-feed_origins = Table(
-    "feed_origins",
-    metadata,
-    Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
-    Column("feed", String(64), nullable=False),
-    Column("org_id", String(128), nullable=False),
-    Column("remote_id", String(300), nullable=False),
-    Column("remote_modified", String(40), nullable=False),
-    Column("local_updated_at", DateTime(timezone=True), nullable=False),
-    Column("pulled_at", DateTime(timezone=True), nullable=False),
-    Index("ux_feed_origins_org_remote", "org_id", "remote_id", unique=True),
-)
-
-# -- federation feeds (accord.federation; migration 0019) --------------------------------------
-
-feeds = Table(
-    "feeds",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("url", String(2000), nullable=False),
-    Column("collection", String(128), nullable=False),
-    Column("org_id", String(128), ForeignKey("organisations.id"), nullable=False),
-    Column("user_id", String(64), ForeignKey("users.id"), nullable=False),
-    Column("user_email", String(320), nullable=False),
-    Column("token_sealed", Text, nullable=True),
-    Column("added_after", String(40), nullable=True),
-    Column("next_page", Text, nullable=True),
-    Column("high_water", String(40), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("last_pull_at", DateTime(timezone=True), nullable=True),
-)
-
-feed_origins = Table(
-    "feed_origins",
-    metadata,
-    Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
-    Column("feed", String(64), nullable=False),
-    Column("org_id", String(128), nullable=False),
-    Column("remote_id", String(300), nullable=False),
-    Column("remote_modified", String(40), nullable=False),
-    Column("local_updated_at", DateTime(timezone=True), nullable=False),
-    Column("pulled_at", DateTime(timezone=True), nullable=False),
-    Index("ux_feed_origins_org_remote", "org_id", "remote_id", unique=True),
-)
-
-# -- withdrawals (accord.kb.withdraw; migration 0020) --------------------------------------------
-# A withdrawn record keeps its row (status 'withdrawn') and its revisions; this table holds
-# when, by whom and why. The partial index serves the tombstones a TAXII page adds, in
-# (updated_at, id) order, without walking the live records; being partial, no query of live
-# records is ever planned on it.
-
-withdrawals = Table(
-    "withdrawals",
-    metadata,
-    Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
-    Column("revision", Integer, nullable=False),
-    Column("withdrawn_at", DateTime(timezone=True), nullable=False),
-    Column("withdrawn_by", String(64), nullable=True),
-    Column("reason", Text, nullable=False),
-)
-Index(
-    "ix_records_withdrawn_updated",
-    records.c.updated_at,
-    records.c.id,
-    sqlite_where=records.c.status == literal_column("'withdrawn'"),
-    postgresql_where=records.c.status == literal_column("'withdrawn'"),
-)
-
 # -- workspace evidence, discussion, settings and notifications (migration 0021) ------------
 # Like the rest of a workspace, none of this is a record: it never leaves the workspace.
 
@@ -559,4 +473,59 @@ workspace_reminders = Table(
     Column("kind", String(24), primary_key=True),
     Column("org_id", String(128), primary_key=True),
     Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# -- federation feeds (accord.federation; migration 0019) --------------------------------------
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("collection", String(128), nullable=False),
+    Column("org_id", String(128), ForeignKey("organisations.id"), nullable=False),
+    Column("user_id", String(64), ForeignKey("users.id"), nullable=False),
+    Column("user_email", String(320), nullable=False),
+    Column("token_sealed", Text, nullable=True),
+    Column("added_after", String(40), nullable=True),
+    Column("next_page", Text, nullable=True),
+    Column("high_water", String(40), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_pull_at", DateTime(timezone=True), nullable=True),
+)
+
+feed_origins = Table(
+    "feed_origins",
+    metadata,
+    Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
+    Column("feed", String(64), nullable=False),
+    Column("org_id", String(128), nullable=False),
+    Column("remote_id", String(300), nullable=False),
+    Column("remote_modified", String(40), nullable=False),
+    Column("local_updated_at", DateTime(timezone=True), nullable=False),
+    Column("pulled_at", DateTime(timezone=True), nullable=False),
+    Index("ux_feed_origins_org_remote", "org_id", "remote_id", unique=True),
+)
+
+# -- withdrawals (accord.kb.withdraw; migration 0020) --------------------------------------------
+# A withdrawn record keeps its row (status 'withdrawn') and its revisions; this table holds
+# when, by whom and why. The partial index serves the tombstones a TAXII page adds, in
+# (updated_at, id) order, without walking the live records; being partial, no query of live
+# records is ever planned on it.
+
+withdrawals = Table(
+    "withdrawals",
+    metadata,
+    Column("record_id", String(128), ForeignKey("records.id"), primary_key=True),
+    Column("revision", Integer, nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True), nullable=False),
+    Column("withdrawn_by", String(64), nullable=True),
+    Column("reason", Text, nullable=False),
+)
+Index(
+    "ix_records_withdrawn_updated",
+    records.c.updated_at,
+    records.c.id,
+    sqlite_where=records.c.status == literal_column("'withdrawn'"),
+    postgresql_where=records.c.status == literal_column("'withdrawn'"),
 )
