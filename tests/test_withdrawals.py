@@ -33,11 +33,13 @@ from accord.store.schema import audit_log
 from accord.web.app import create_app
 from accord.web.settings import Settings
 from tests.conftest import actor, claim, incident
+from tests.stix_world import build_world
 from tests.test_analysis_consensus import _sony
 from tests.test_analysis_saydo import _world as saydo_world
 
 TAXII = "application/taxii+json;version=2.1"
 REASON = "The attribution was retracted by its source."
+BUNDLE = "bundle--00000000-0000-4000-8000-000000000000"
 
 
 @dataclass
@@ -445,15 +447,7 @@ def test_importing_a_revoked_bundle_object_withdraws_or_says_why_not(
     ]
     revoked = [{**o, "revoked": True} for o in objects]
     path = tmp_path / "revoked.json"
-    path.write_bytes(
-        orjson.dumps(
-            {
-                "type": "bundle",
-                "id": f"bundle--{'0' * 8}-0000-4000-8000-{'0' * 12}",
-                "objects": revoked,
-            }
-        )
-    )
+    path.write_bytes(orjson.dumps({"type": "bundle", "id": BUNDLE, "objects": revoked}))
     other = import_bundle(kb, path, people.firm)  # sees both, owns neither
     assert other.withdrawn == 0
     assert other.skipped["revoked (not withdrawn)"] == 2
@@ -529,3 +523,23 @@ def test_migration_0020_goes_down_and_up_and_refuses_while_a_record_is_withdrawn
             command.downgrade(config, "0019")
         conn.rollback()
     assert kb.tombstone(green, people.reviewer) is not None
+
+
+def test_reloading_what_still_holds_a_withdrawn_record_neither_revives_it_nor_fails(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    build_world(kb)
+    before = tmp_path / "before.json"
+    before.write_bytes(
+        orjson.dumps({"type": "bundle", "id": BUNDLE, "objects": list(iter_objects(kb, SYSTEM))})
+    )
+    kb.withdraw("wannacry", SYSTEM, "Not one incident.")
+    result = kb.bulk_create([incident("wannacry", "WannaCry", start="2017-05-12")], SYSTEM)
+    assert result.unchanged == ["wannacry"]
+    build_world(kb)  # its claims, hidden by the withdrawal, are left alone too
+    report = import_bundle(kb, before, SYSTEM)
+    assert report.written, report.to_json()
+    assert kb.tombstone("wannacry", SYSTEM) is not None
+    with pytest.raises(NotFound):
+        kb.get("claim-gb-wannacry", SYSTEM)
+    assert kb.verify_audit().problem_count == 0

@@ -138,6 +138,13 @@ def visible_tombstones(viewer: Viewer, table: FromClause = records) -> ColumnEle
     return _marked(and_(own, _ends_visible(viewer, table, HARD_DEPTH)), viewer, table)
 
 
+@functools.lru_cache(maxsize=64)
+def visible_but_for_ends(viewer: Viewer) -> ColumnElement[bool]:
+    """SQL filter on ``records``: rows the viewer may see by their own marking, status, shares
+    and readers, whatever they point to (a write's check of records hidden by a withdrawal)."""
+    return _marked(_own_rule(viewer, records), viewer, records)
+
+
 def _ends_visible(viewer: Viewer, table: FromClause, depth: int) -> ColumnElement[bool]:
     """No hard reference from the row leads to a record the viewer may not see."""
     target = _EndAlias._construct(records, name=f"target_{depth}")

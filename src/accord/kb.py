@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from accord import access
 from accord.access import ANONYMOUS, Viewer
 from accord.domain.inputs import Page, RecordInput, parse_input, parse_payload, require_sources
-from accord.domain.records import Record
+from accord.domain.records import HARD_DEPTH, Record
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
 from accord.errors import BadRequest, Conflict, InvalidInput, NotFound, StoreUnavailable
 from accord.reader import Reader
@@ -242,8 +242,11 @@ class KnowledgeBase:
         shown = {r.id: r for r in self._present(conn, viewer, list(stored.values()))}
         changed: list[tuple[Record, Record, Record]] = []
         unchanged: list[str] = []
+        left = self._left_withdrawn(conn, viewer, [rid for rid in found if rid not in seen])
         for rid, record in built.items():
-            if rid not in seen:  # absent, or hidden: answered alike up to the namespace
+            if rid in left:  # withdrawn, or hidden by a withdrawal: a write never revives it
+                unchanged.append(rid)
+            elif rid not in seen:  # absent, or hidden: answered alike up to the namespace
                 access.check_id_namespace(owner, rid)
                 if rid in found:
                     raise Conflict("the id is already used by another record", record=rid)
@@ -705,6 +708,40 @@ class KnowledgeBase:
                     record=record_id,
                 ) from None
             raise
+
+    def _left_withdrawn(self, conn: Connection, viewer: Viewer, hidden: list[str]) -> set[str]:
+        """Among existing ids the viewer cannot see, those of withdrawn records whose tombstone
+        the viewer may see, and of records the viewer would see but for a hard reference
+        (followed as deep as they go) to one of those: a write leaves them as they are and
+        reports them unchanged, so that re-loading a dataset or re-importing a bundle that
+        still holds a withdrawn record neither revives it nor fails. Read-only."""
+        if not hidden:
+            return set()
+        gone: set[str] = set()
+        for start in range(0, len(hidden), rows.BATCH):
+            chunk = hidden[start : start + rows.BATCH]
+            query = select(records.c.id).where(
+                records.c.id.in_(chunk), access.visible_tombstones(viewer)
+            )
+            gone.update(rid for (rid,) in conn.execute(query))
+        rest = set(hidden) - gone
+        for _ in range(HARD_DEPTH):
+            if not rest or not gone:
+                break
+            query = (
+                select(record_refs.c.record_id)
+                .join(records, records.c.id == record_refs.c.record_id)
+                .where(
+                    record_refs.c.record_id.in_(sorted(rest)),
+                    record_refs.c.hard.is_(True),
+                    record_refs.c.target_id.in_(sorted(gone)),
+                    access.visible_but_for_ends(viewer),
+                )
+            )
+            found = {rid for (rid,) in conn.execute(query)}
+            gone |= found
+            rest -= found
+        return gone
 
     def _get_readable(self, conn: Connection, record_id: str, viewer: Viewer) -> None:
         """NotFound unless the viewer sees the record or its tombstone (history)."""
