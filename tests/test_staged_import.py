@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from accord import accounts
 from accord import kb as kb_module
 from accord.access import ANONYMOUS, SYSTEM
-from accord.errors import Conflict, NotFound
+from accord.domain.vocab import Sector, UserRole
+from accord.errors import AccordError, Conflict, NotFound
 from accord.interop.stix_import import import_bundle
 from accord.kb import KnowledgeBase
 from accord.store.schema import import_audit, import_jobs, import_pending, records
@@ -366,3 +368,34 @@ def test_a_swapped_job_whose_settling_died_is_visible_and_settled_later(
     verification = reopened.verify_audit()
     assert verification.ok, verification.problems
     reopened.close()
+
+
+def _answer(call: Callable[[], Any]) -> str:
+    """What a caller learns from a call: its result's ids, or the error's kind and message."""
+    try:
+        result = call()
+    except AccordError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return repr(result)
+
+
+def test_ids_a_job_staged_answer_another_organisation_as_free_ids_do(kb: KnowledgeBase) -> None:
+    accounts.create_org(kb, "Ministry", Sector.GOVERNMENT)
+    accounts.create_org(kb, "Firm", Sector.PRIVATE)
+    ministry = accounts.create_user(kb, "chief@ministry.example", "ministry", UserRole.REVIEWER)
+    firm = accounts.create_user(kb, "chief@firm.example", "firm", UserRole.REVIEWER).viewer
+
+    def probes(rid: str) -> list[str]:
+        return [
+            _answer(lambda: kb.create(actor(rid, "Probe"), firm).id),
+            _answer(lambda: kb.get(rid, firm).id),
+            _answer(lambda: sorted(kb.get_many([rid], firm))),
+            _answer(lambda: sorted(kb.visible_ids([rid], firm))),
+        ]
+
+    free = probes("ministry.free-id")
+    with kb.import_job(ministry.viewer):
+        kb.bulk_create([actor("ministry.staged-id", "Staged")], ministry.viewer)
+        staged = elsewhere(lambda: probes("ministry.staged-id"))
+    assert [a.replace("staged-id", "free-id") for a in staged] == free
+    assert free[0].startswith("InvalidInput")  # another organisation's namespace
