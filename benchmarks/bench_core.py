@@ -49,8 +49,9 @@ class CoreScenarios:
     texts: dict[str, str]
 
     @classmethod
-    def open(cls, path: Path) -> CoreScenarios:
-        """Open (and migrate) a built world and prepare a REST client with a reader's token."""
+    def open(cls, path: Path | str) -> CoreScenarios:
+        """Open (and migrate) a built world (a file or a database URL) and prepare a REST
+        client with a reader's token."""
         kb = KnowledgeBase(str(path))
         kb.initialise()
         world = synthetic.load_world(kb)
@@ -58,10 +59,13 @@ class CoreScenarios:
         email = f"reader0@{synthetic.MID_SIZE_ORG}.example"
         _, token = accounts.create_token(kb, email)
         client = TestClient(create_app(kb=kb))
-        group = kb.list_records(viewer, kind=Kind.ACTOR, after="apt-", limit=1).items[0]
+        groups = kb.list_records(viewer, kind=Kind.ACTOR, after="apt-", limit=50).items
+        # The first with an alias (every group of this module's worlds has one).
+        group = next((g for g in groups if getattr(g.data, "aliases", ())), groups[0])
         incident = kb.list_records(viewer, kind=Kind.INCIDENT, after="inc-", limit=1).items[0]
         texts = {label: text or "" for label, text in SEARCHES.items()}
-        texts["search alias (selective)"] = group.data.aliases[0]  # type: ignore[attr-defined]
+        aliases = getattr(group.data, "aliases", ()) or (group.name,)
+        texts["search alias (selective)"] = aliases[0]
         texts["search incident name (2 words)"] = incident.name
         return cls(kb, world, client, {"Authorization": f"Bearer {token}"}, texts)
 

@@ -67,7 +67,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--insert", type=int, default=50_000, help="fresh bulk-insert size")
+    parser.add_argument(
+        "--db",
+        action="append",
+        default=[],
+        help="measure an existing world instead (a SQLite file or a PostgreSQL URL, e.g. "
+        "bench_analysis's; repeat to compare databases in one run)",
+    )
     args = parser.parse_args()
+    if args.db:
+        for _ in range(2):  # twice, alternating, on a shared machine
+            for db in args.db:
+                print(f"\n== {db}")
+                _measure(CoreScenarios.open(db), args.repeat)
+        return
     if args.insert:
         measure_insert(args.insert, args.seed)
     for size in (int(s) for s in args.sizes.split(",")):
@@ -78,19 +91,23 @@ def main() -> None:
             f"world built at {built['built_at']}: {built['records']:,} records in "
             f"{built['seconds']:,.1f} s = {built['rate']:,} records/s"
         )
-        scenarios = CoreScenarios.open(path)
-        try:
-            print(f"{'operation':<34} {'median ms':>10} {'p95 ms':>10} {'CPU ms':>10}")
-            for name, call in scenarios.operations().items():
-                median, p95, cpu = timed(call, args.repeat)
-                print(f"{name:<34} {median:>10.1f} {p95:>10.1f} {cpu:>10.1f}", flush=True)
-            wall, cpu = time.perf_counter(), time.process_time()
-            counts = scenarios.kb.count(scenarios.world.reader_of())
-            wall, cpu = (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
-            print(f"{'count by kind (one call)':<34} {wall:>10.1f} {'':>10} {cpu:>10.1f}")
-            print(f"visible to the reader: {sum(counts.values()):,} of {size:,}")
-        finally:
-            scenarios.close()
+        _measure(CoreScenarios.open(path), args.repeat)
+
+
+def _measure(scenarios: CoreScenarios, repeat: int) -> None:
+    """Print the figures of every operation of an opened world, then close it."""
+    try:
+        print(f"{'operation':<34} {'median ms':>10} {'p95 ms':>10} {'CPU ms':>10}")
+        for name, call in scenarios.operations().items():
+            median, p95, cpu = timed(call, repeat)
+            print(f"{name:<34} {median:>10.1f} {p95:>10.1f} {cpu:>10.1f}", flush=True)
+        wall, cpu = time.perf_counter(), time.process_time()
+        counts = scenarios.kb.count(scenarios.world.reader_of())
+        wall, cpu = (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+        print(f"{'count by kind (one call)':<34} {wall:>10.1f} {'':>10} {cpu:>10.1f}")
+        print(f"visible to the reader: {sum(counts.values()):,}")
+    finally:
+        scenarios.close()
 
 
 if __name__ == "__main__":
