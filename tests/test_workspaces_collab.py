@@ -26,7 +26,7 @@ from accord.access import SYSTEM, Viewer
 from accord.domain.vocab import Kind, Marking, Sector, UserRole
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.kb import KnowledgeBase
-from accord.workspaces import service
+from accord.workspaces import notify, outbound, service
 from accord.workspaces.model import Position
 from accord.workspaces.notify import Mode
 from tests.conftest import FrozenClock, actor, incident
@@ -330,6 +330,7 @@ def sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sink]:
     monkeypatch.setenv("ACCORD_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("ACCORD_SMTP_PORT", str(smtp.server_address[1]))
     monkeypatch.setenv("ACCORD_MAIL_FROM", "accord@test.example")
+    monkeypatch.setenv(outbound.ALLOW_PRIVATE, "1")  # the receiver runs on 127.0.0.1
     found.url = f"http://127.0.0.1:{hook.server_address[1]}/hook"  # type: ignore[attr-defined]
     yield found
     for server in (smtp, hook):
@@ -474,3 +475,56 @@ def test_the_owners_dashboard(world: World) -> None:
         service.dashboard(world.kb, world[SECOND], ws)
     with pytest.raises(NotFound):
         service.dashboard(world.kb, world["outsider/reviewer"], ws)
+
+
+def test_a_webhook_to_the_instances_own_network_is_refused(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A participant's reviewer cannot make the server call into its private network."""
+    ws = _open(world)
+    _accept_both(world, ws)
+    monkeypatch.delenv(outbound.ALLOW_PRIVATE, raising=False)
+    for url in (
+        "http://127.0.0.1:8000/admin",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.1.2.3/hook",
+        "http://[::1]/hook",
+        "file:///etc/passwd",
+    ):
+        with pytest.raises(InvalidInput):
+            service.set_notifications(
+                world.kb, world[SECOND], ws, Mode.IMMEDIATE, webhook=True, webhook_url=url,
+                webhook_secret="s3cret-s3cret-s3cret",
+            )  # fmt: skip
+    assert notify.post_webhook("http://127.0.0.1:9/hook", "s3cret-s3cret-s3cret", b"{}") is False
+
+
+def test_a_webhook_does_not_follow_redirects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A public receiver cannot bounce the server's request to an internal address."""
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            hits.append(self.path)
+            self.send_response(302)
+            self.send_header("Location", "/internal")
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802 - where urllib would follow the 302
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv(outbound.ALLOW_PRIVATE, "1")
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        assert notify.post_webhook(url, "s3cret-s3cret-s3cret", b"{}") is False
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert hits == ["/hook"]

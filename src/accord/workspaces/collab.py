@@ -25,7 +25,7 @@ from accord.access import Viewer
 from accord.domain.vocab import Marking
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.kb import KnowledgeBase
-from accord.workspaces import discussion, notify, options, rules, store
+from accord.workspaces import discussion, notify, options, outbound, rules, store
 from accord.workspaces.loading import Loaded, event, load
 from accord.workspaces.model import JOINED_STATES, Access, State, Status, instant, parse_instant
 
@@ -377,8 +377,7 @@ def set_notifications(
     a secret to sign with, or no URL to remove it. Writes."""
     now = kb.now()
     if webhook and webhook_url is not None:
-        if not webhook_url.startswith(("https://", "http://")):
-            raise InvalidInput("the webhook URL must be http(s)", field="webhook_url")
+        outbound.check_destination(webhook_url)
         if not webhook_secret or len(webhook_secret) < 16:
             raise InvalidInput("give a secret of at least 16 characters", field="webhook_secret")
     with kb.workspace_tables(write=True) as conn:

@@ -38,6 +38,7 @@ from enum import StrEnum
 from sqlalchemy import Connection, insert, select, update
 
 from accord.domain.vocab import UserRole
+from accord.errors import InvalidInput
 from accord.kb import KnowledgeBase
 from accord.store.schema import (
     users,
@@ -48,7 +49,7 @@ from accord.store.schema import (
     workspace_webhooks,
     workspaces,
 )
-from accord.workspaces import store
+from accord.workspaces import outbound, store
 from accord.workspaces.model import UNANSWERED, Workspace, utc_text
 
 log = logging.getLogger(__name__)
@@ -325,14 +326,19 @@ def send_mail(mails: Sequence[tuple[str, Message]]) -> int:
 
 def post_webhook(url: str, secret: str, body: bytes) -> bool:
     """POST a signed JSON body; whether the receiver answered 2xx. Errors are logged."""
-    request = urllib.request.Request(  # noqa: S310 - the URL is checked when registered
+    try:
+        outbound.check_destination(url)
+    except InvalidInput:
+        log.warning("workspace webhook %s refused: not a public address", url)
+        return False
+    request = urllib.request.Request(  # noqa: S310 - checked just above
         url,
         data=body,
         method="POST",
         headers={"Content-Type": "application/json", "X-Accord-Signature": sign(secret, body)},
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:  # noqa: S310
+        with outbound.OPENER.open(request, timeout=TIMEOUT) as answer:
             return 200 <= int(answer.status) < 300
     except OSError:
         log.warning("workspace webhook %s failed", url, exc_info=True)
