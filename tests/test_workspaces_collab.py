@@ -510,7 +510,7 @@ def test_a_webhook_does_not_follow_redirects(monkeypatch: pytest.MonkeyPatch) ->
             self.send_header("Location", "/internal")
             self.end_headers()
 
-        def do_GET(self) -> None:  # noqa: N802 - where urllib would follow the 302
+        def do_GET(self) -> None:
             hits.append(self.path)
             self.send_response(200)
             self.end_headers()
