@@ -423,3 +423,33 @@ def test_evidence_and_threads_stay_with_those_they_are_shared_with(w: World) -> 
     outsider = [w["outsider"].get(link.group(1)), w["outsider"].get(f"{path}x/threads/wst-0")]
     assert [a.status_code for a in outsider] == [404, 404]
     assert outsider[0].text == outsider[1].text
+
+
+def test_reviewers_name_colleagues_and_the_owner_shows_the_invitees(w: World) -> None:
+    ws = open_workspace(w)
+    path = f"/workspaces/{ws}"
+    accounts.create_user(
+        w.kb, "analyst@ministry.example", "ministry", UserRole.CONTRIBUTOR, password=PASSWORD
+    )
+    analyst = TestClient(w["ministry"].app, base_url="https://testserver")
+    analyst.post(
+        "/signin",
+        data={
+            "email": "analyst@ministry.example",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(analyst, "/signin"),
+        },
+    )
+    assert analyst.get(path).status_code == 404  # not named yet
+    named = post(w["ministry"], f"{path}/users", {"users": "analyst@ministry.example"}, path)
+    assert named.status_code == 303, named.text
+    assert TEXT in analyst.get(path).text
+    unknown = post(w["ministry"], f"{path}/users", {"users": "chief@outsider.example"}, path)
+    assert unknown.status_code == 422
+    assert 'id="e-users"' in unknown.text
+
+    post(w["second-government"], f"{path}/accept-embargo", {}, path)
+    assert "Security Firm" not in w["second-government"].get(path).text
+    shown = post(w["ministry"], f"{path}/settings", {"show_invitees": "yes"}, path)
+    assert shown.status_code == 303, shown.text
+    assert "Security Firm" in visible(w["second-government"].get(path).text)

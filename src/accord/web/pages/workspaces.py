@@ -740,6 +740,47 @@ def build_router() -> APIRouter:
         )
         return act(request, kb, viewer, workspace_id, filing, "#position")
 
+    @router.post("/workspaces/{workspace_id}/users", response_class=HTMLResponse)
+    async def name_users(
+        workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
+    ) -> Response:
+        filing = Filing(dict(_values(await request.form())))
+        emails = forms.id_list(str(filing.values.get("users") or ""))
+        if not emails:
+            filing.fail("users", "give the emails of colleagues in your organisation")
+        else:
+            attempt(
+                filing,
+                "users",
+                {"users": "users"},
+                lambda: service.name_users(kb, viewer, workspace_id, emails),
+            )
+        return act(request, kb, viewer, workspace_id, filing, "#people")
+
+    @router.post("/workspaces/{workspace_id}/settings", response_class=HTMLResponse)
+    async def settings(
+        workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
+    ) -> Response:
+        filing = Filing(dict(_values(await request.form())))
+        v = filing.values
+        if "show_invitees" in v:
+            shown = v.get("show_invitees") == "yes"
+            attempt(
+                filing,
+                "settings",
+                {},
+                lambda: service.set_show_invitees(kb, viewer, workspace_id, shown),
+            )
+        if "show_position" in v:
+            mine = v.get("show_position") == "yes"
+            attempt(
+                filing,
+                "settings",
+                {},
+                lambda: service.set_show_position(kb, viewer, workspace_id, mine),
+            )
+        return act(request, kb, viewer, workspace_id, filing, "#people")
+
     @router.post("/workspaces/{workspace_id}/evidence", response_class=HTMLResponse)
     async def evidence(
         workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
