@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json as jsonlib
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -26,6 +27,8 @@ from accord.render import Col
 from accord.workspaces import service
 from accord.workspaces.model import Position, Wording, zone_named
 from accord.workspaces.notify import Mode
+
+T = TypeVar("T")
 
 workspace_app = typer.Typer(
     help="Coordination workspaces: prepare a joint attribution under embargo, publish it together.",
@@ -51,9 +54,10 @@ EmbargoEnd = Annotated[
 ]
 
 
-def _session(db: str | None, email: str) -> tuple[KnowledgeBase, Viewer]:
-    kb = open_kb(db)
-    return kb, viewer_for(kb, email)
+def _call(db: str | None, email: str, action: Callable[[KnowledgeBase, Viewer], T]) -> T:
+    """Open the database, run ``action`` as the user ``email``, close it: the action's answer."""
+    with open_kb(db) as kb:
+        return action(kb, viewer_for(kb, email))
 
 
 def _zone(name: str | None) -> ZoneInfo | None:
@@ -150,9 +154,10 @@ def create_cmd(
         if not sep or not org:
             raise InvalidInput(f"'{item}' is not ORG=DEADLINE", field="invite")
         invitees.append(service.Invitee(org, deadline))
-    kb, viewer = _session(db, as_user)
-    with kb:
-        view = service.create(
+    view = _call(
+        db,
+        as_user,
+        lambda kb, viewer: service.create(
             kb,
             viewer,
             incident=incident,
@@ -164,16 +169,15 @@ def create_cmd(
             marking=marking,
             invitees=invitees,
             zone=_zone(tz),
-        )
+        ),
+    )
     _print(view, json)
 
 
 @workspace_app.command("list")
 def list_cmd(as_user: AsUser, tz: Tz = None, db: Db = None, json: Json = False) -> None:
     """The workspaces you see, each as its envelope."""
-    kb, viewer = _session(db, as_user)
-    with kb:
-        items = service.list_for(kb, viewer, _zone(tz))
+    items = _call(db, as_user, lambda kb, viewer: service.list_for(kb, viewer, _zone(tz)))
     if json:
         render.emit_json(items)
         return
@@ -199,9 +203,9 @@ def show_cmd(
     workspace: WorkspaceId, as_user: AsUser, tz: Tz = None, db: Db = None, json: Json = False
 ) -> None:
     """A workspace as you may see it (only its envelope before accepting the embargo)."""
-    kb, viewer = _session(db, as_user)
-    with kb:
-        _print(service.show(kb, viewer, workspace, _zone(tz)), json)
+    _print(
+        _call(db, as_user, lambda kb, viewer: service.show(kb, viewer, workspace, _zone(tz))), json
+    )
 
 
 @workspace_app.command("revise")
@@ -219,9 +223,10 @@ def revise_cmd(
 ) -> None:
     """A new statement revision (lapses joins; a new embargo end must be re-accepted)."""
     body = _body(text, text_file, "text")
-    kb, viewer = _session(db, as_user)
-    with kb:
-        view = service.revise(
+    view = _call(
+        db,
+        as_user,
+        lambda kb, viewer: service.revise(
             kb,
             viewer,
             workspace,
@@ -230,7 +235,8 @@ def revise_cmd(
             level=level,
             embargo_end=embargo_end,
             zone=_zone(tz),
-        )
+        ),
+    )
     _print(view, json)
 
 
@@ -247,9 +253,10 @@ def invite_cmd(
     json: Json = False,
 ) -> None:
     """Invite an organisation, or give an invited one a new deadline."""
-    kb, viewer = _session(db, as_user)
-    with kb:
-        view = service.invite(kb, viewer, workspace, service.Invitee(org, deadline), _zone(tz))
+    invitee = service.Invitee(org, deadline)
+    view = _call(
+        db, as_user, lambda kb, viewer: service.invite(kb, viewer, workspace, invitee, _zone(tz))
+    )
     _print(view, json)
 
 
@@ -263,9 +270,10 @@ def name_cmd(
     json: Json = False,
 ) -> None:
     """Name users of your organisation on the workspace (its reviewers)."""
-    kb, viewer = _session(db, as_user)
-    with kb:
-        _print(service.name_users(kb, viewer, workspace, emails, _zone(tz)), json)
+    view = _call(
+        db, as_user, lambda kb, viewer: service.name_users(kb, viewer, workspace, emails, _zone(tz))
+    )
+    _print(view, json)
 
 
 @workspace_app.command("accept")
@@ -273,9 +281,10 @@ def accept_cmd(
     workspace: WorkspaceId, as_user: AsUser, tz: Tz = None, db: Db = None, json: Json = False
 ) -> None:
     """Accept the embargo for your organisation: you then see the statement."""
-    kb, viewer = _session(db, as_user)
-    with kb:
-        _print(service.accept_embargo(kb, viewer, workspace, _zone(tz)), json)
+    view = _call(
+        db, as_user, lambda kb, viewer: service.accept_embargo(kb, viewer, workspace, _zone(tz))
+    )
+    _print(view, json)
 
 
 @workspace_app.command("position")
@@ -316,9 +325,12 @@ def position_cmd(
         confidence_words=confidence_words,
         source_url=source_url,
     )
-    kb, viewer = _session(db, as_user)
-    with kb:
-        _print(service.answer(kb, viewer, workspace, position, own, _zone(tz)), json)
+    view = _call(
+        db,
+        as_user,
+        lambda kb, viewer: service.answer(kb, viewer, workspace, position, own, _zone(tz)),
+    )
+    _print(view, json)
 
 
 @workspace_app.command("publish")
@@ -326,9 +338,8 @@ def publish_cmd(
     workspace: WorkspaceId, as_user: AsUser, tz: Tz = None, db: Db = None, json: Json = False
 ) -> None:
     """Publish now: one claim per joined organisation (the owner's reviewers)."""
-    kb, viewer = _session(db, as_user)
-    with kb:
-        _print(service.publish(kb, viewer, workspace, _zone(tz)), json)
+    view = _call(db, as_user, lambda kb, viewer: service.publish(kb, viewer, workspace, _zone(tz)))
+    _print(view, json)
 
 
 @workspace_app.command("publish-due")
@@ -384,20 +395,23 @@ def evidence_cmd(
 ) -> None:
     """List the evidence your organisation sees, or share evidence (--title): it stays in the
     workspace and is never published."""
-    kb, viewer = _session(db, as_user)
-    with kb:
-        if title is None:
-            items = service.list_evidence(kb, viewer, workspace, _zone(tz))
-            if json:
-                render.emit_json({"items": items})
-                return
-            rows = [
-                (e["id"], e["marking"], e["shared_by"]["name"], e["title"], e["url"] or "")
-                for e in items
-            ]
-            render.table("Evidence", ["id", "marking", "shared by", "title", "url"], rows)
+    if title is None:
+        items = _call(
+            db, as_user, lambda kb, viewer: service.list_evidence(kb, viewer, workspace, _zone(tz))
+        )
+        if json:
+            render.emit_json({"items": items})
             return
-        shared = service.add_evidence(
+        rows = [
+            (e["id"], e["marking"], e["shared_by"]["name"], e["title"], e["url"] or "")
+            for e in items
+        ]
+        render.table("Evidence", ["id", "marking", "shared by", "title", "url"], rows)
+        return
+    shared = _call(
+        db,
+        as_user,
+        lambda kb, viewer: service.add_evidence(
             kb,
             viewer,
             workspace,
@@ -407,8 +421,9 @@ def evidence_cmd(
             marking=marking,
             shared_with=share_with,
             zone=_zone(tz),
-        )
-        _out(shared, json)
+        ),
+    )
+    _out(shared, json)
 
 
 @workspace_app.command("comment")
@@ -427,11 +442,13 @@ def comment_cmd(
     json: Json = False,
 ) -> None:
     """Post a comment in the official thread, in --thread, or in a new thread with --org."""
-    kb, viewer = _session(db, as_user)
-    with kb:
-        view = service.post_comment(
+    view = _call(
+        db,
+        as_user,
+        lambda kb, viewer: service.post_comment(
             kb, viewer, workspace, body, thread=thread, title=title, orgs=org, zone=_zone(tz)
-        )
+        ),
+    )
     _thread(view, json)
 
 
@@ -466,12 +483,17 @@ def threads_cmd(
 ) -> None:
     """The threads your organisation belongs to, with what is new since your last visit; or
     one thread's comments (--thread)."""
-    kb, viewer = _session(db, as_user)
-    with kb:
-        if thread is not None:
-            _thread(service.read_thread(kb, viewer, workspace, thread, _zone(tz)), json)
-            return
-        items = service.list_threads(kb, viewer, workspace, _zone(tz))
+    if thread is not None:
+        read = _call(
+            db,
+            as_user,
+            lambda kb, viewer: service.read_thread(kb, viewer, workspace, thread, _zone(tz)),
+        )
+        _thread(read, json)
+        return
+    items = _call(
+        db, as_user, lambda kb, viewer: service.list_threads(kb, viewer, workspace, _zone(tz))
+    )
     if json:
         render.emit_json({"items": items})
         return
@@ -497,11 +519,13 @@ def end_embargo_cmd(
 ) -> None:
     """End the embargo early (the owner's reviewers): joined organisations confirm or
     withdraw by --confirm-by, when publication follows with those who confirmed."""
-    kb, viewer = _session(db, as_user)
-    with kb:
-        view = service.end_embargo(
+    view = _call(
+        db,
+        as_user,
+        lambda kb, viewer: service.end_embargo(
             kb, viewer, workspace, reason=reason, confirm_by=confirm_by, zone=_zone(tz)
-        )
+        ),
+    )
     _out(view, json)
 
 
@@ -517,9 +541,12 @@ def confirm_early_end_cmd(
     json: Json = False,
 ) -> None:
     """Confirm (or --withdraw) your organisation's join after the owner ended the embargo."""
-    kb, viewer = _session(db, as_user)
-    with kb:
-        _out(service.answer_early_end(kb, viewer, workspace, not withdraw, _zone(tz)), json)
+    done = _call(
+        db,
+        as_user,
+        lambda kb, viewer: service.answer_early_end(kb, viewer, workspace, not withdraw, _zone(tz)),
+    )
+    _out(done, json)
 
 
 @workspace_app.command("settings")
@@ -548,14 +575,16 @@ def settings_cmd(
         raise InvalidInput(
             "give --show-invitees/--hide-invitees or --show-position/--hide-position"
         )
-    kb, viewer = _session(db, as_user)
-    done: dict[str, Any] = {}
-    with kb:
+
+    def change(kb: KnowledgeBase, viewer: Viewer) -> dict[str, Any]:
+        done: dict[str, Any] = {}
         if show_invitees is not None:
             done |= service.set_show_invitees(kb, viewer, workspace, show_invitees)
         if show_position is not None:
             done |= service.set_show_position(kb, viewer, workspace, show_position)
-    _out(done, json)
+        return done
+
+    _out(_call(db, as_user, change), json)
 
 
 @workspace_app.command("notifications")
@@ -576,9 +605,10 @@ def notifications_cmd(
     json: Json = False,
 ) -> None:
     """Your notification mode for the workspace; and your organisation's webhook (reviewers)."""
-    kb, viewer = _session(db, as_user)
-    with kb:
-        done = service.set_notifications(
+    done = _call(
+        db,
+        as_user,
+        lambda kb, viewer: service.set_notifications(
             kb,
             viewer,
             workspace,
@@ -586,7 +616,8 @@ def notifications_cmd(
             webhook=remove_webhook or webhook_url is not None,
             webhook_url=None if remove_webhook else webhook_url,
             webhook_secret=webhook_secret,
-        )
+        ),
+    )
     _out(done, json)
 
 
@@ -596,9 +627,9 @@ def dashboard_cmd(
 ) -> None:
     """The owner's dashboard: each organisation's invitation, visit, acceptance, position and
     last activity."""
-    kb, viewer = _session(db, as_user)
-    with kb:
-        board = service.dashboard(kb, viewer, workspace, _zone(tz))
+    board = _call(
+        db, as_user, lambda kb, viewer: service.dashboard(kb, viewer, workspace, _zone(tz))
+    )
     if json:
         render.emit_json(board)
         return
