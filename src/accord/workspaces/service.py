@@ -359,18 +359,7 @@ def revise(
             if after != p:
                 lapsed.add(p.org_id)
                 after = dataclasses.replace(after, changed_at=now, changed_by=viewer.user_id)
-                store.save_participant(conn, ws.id, after)
-                event(
-                    conn,
-                    ws.id,
-                    now,
-                    viewer,
-                    org_id=p.org_id,
-                    action="lapse",
-                    from_state=p.state.value,
-                    to_state=after.state.value,
-                    revision=new.revision,
-                )
+                _save_transition(conn, ws.id, now, viewer, p, after, "lapse", new.revision)
     notify.deliver(kb, [notify.Notice(workspace_id, notify.Event.REVISION, frozenset(lapsed))])
     return show(kb, viewer, workspace_id, zone)
 
@@ -433,17 +422,8 @@ def accept_embargo(
             changed_by=viewer.user_id,
             changed_by_role=_role(viewer),
         )
-        store.save_participant(conn, workspace_id, after)
-        event(
-            conn,
-            workspace_id,
-            now,
-            viewer,
-            org_id=own.org_id,
-            action="accept_embargo",
-            from_state=own.state.value,
-            to_state=after.state.value,
-            revision=found.ws.revision,
+        _save_transition(
+            conn, workspace_id, now, viewer, own, after, "accept_embargo", found.ws.revision
         )
     return show(kb, viewer, workspace_id, zone)
 
@@ -488,24 +468,39 @@ def answer(
         if position.state in JOINED_STATES:
             statement = store.current_statement(conn, found.ws)
             _check_joinable(kb, viewer, found.ws, statement, after, now)
-        store.save_participant(conn, workspace_id, after)
-        event(
-            conn,
-            workspace_id,
-            now,
-            viewer,
-            org_id=own.org_id,
-            action="position",
-            from_state=own.state.value,
-            to_state=after.state.value,
-            revision=found.ws.revision,
-        )
+        _save_transition(conn, workspace_id, now, viewer, own, after, "position", found.ws.revision)
         if found.ws.status is Status.PUBLISHED:
             name = store.org_names(conn, [own.org_id]).get(own.org_id, own.org_id)
             publish_claim(
                 kb, conn, viewer, found.ws, statement, after, name, now.date(), "late_claim"
             )
     return show(kb, viewer, workspace_id, zone)
+
+
+def _save_transition(
+    conn: Connection,
+    workspace_id: str,
+    now: dt.datetime,
+    viewer: Viewer,
+    before: Participant,
+    after: Participant,
+    action: str,
+    revision: int,
+) -> None:
+    """Save an organisation's participation as ``after`` and record the event of its change
+    from ``before`` (its state before and after) at ``revision``. Writes."""
+    store.save_participant(conn, workspace_id, after)
+    event(
+        conn,
+        workspace_id,
+        now,
+        viewer,
+        org_id=before.org_id,
+        action=action,
+        from_state=before.state.value,
+        to_state=after.state.value,
+        revision=revision,
+    )
 
 
 def _role(viewer: Viewer) -> str | None:
