@@ -166,6 +166,29 @@ def _values(submitted: Any) -> dict[str, str]:
     return {k: v for k, v in submitted.items() if isinstance(v, str) and k != "csrf_token"}
 
 
+async def _submitted(request: Request) -> Filing:
+    """The request's submitted form, as typed."""
+    return Filing(dict(_values(await request.form())))
+
+
+def _field(filing: Filing, name: str) -> str:
+    """A text field as typed, without its surrounding spaces ("" when absent)."""
+    return str(filing.values.get(name) or "").strip()
+
+
+def _required(filing: Filing, name: str, message: str = "required") -> str:
+    """A text field that must be filled in: its text, or "" with ``message`` noted."""
+    text = _field(filing, name)
+    if not text:
+        filing.fail(name, message)
+    return text
+
+
+def _names(filing: Filing, name: str) -> list[str]:
+    """The comma-separated names of a field (names may hold spaces)."""
+    return [n.strip() for n in _field(filing, name).split(",") if n.strip()]
+
+
 def _suggestions(kb: KnowledgeBase, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
     """The names the incident and accused fields suggest: visible records of those kinds (by id
     when two share a name)."""
@@ -186,9 +209,8 @@ def _reference(
     kb: KnowledgeBase, viewer: Viewer, filing: Filing, name: str, kind: Kind
 ) -> str | None:
     """The id a reference field names (by name or id, among visible records)."""
-    text = str(filing.values.get(name) or "").strip()
+    text = _required(filing, name)
     if not text:
-        filing.fail(name, "required")
         return None
     try:
         return resolve(kb, viewer, text, (kind,))
@@ -261,12 +283,10 @@ def _check_new(
     marking = str(v.get("marking") or "")
     if marking not in WORKSPACE_MARKINGS:
         filing.fail("marking", "a workspace is AMBER, AMBER+STRICT or RED until it publishes")
-    text = str(v.get("text") or "").strip()
-    if not text:
-        filing.fail("text", "required")
-    elif len(text) > service.MAX_TEXT:
+    text = _required(filing, "text")
+    if len(text) > service.MAX_TEXT:
         filing.fail("text", f"at most {service.MAX_TEXT} characters")
-    title = str(v.get("title") or "").strip()
+    title = _field(filing, "title")
     if len(title) > 500:
         filing.fail("title", "at most 500 characters")
     end = _moment(filing, "embargo_end", zone, now)
@@ -274,8 +294,8 @@ def _check_new(
     chosen: set[str] = set()
     for i in range(1, _rows(v) + 1):
         org_field, when_field = f"invitee_org_{i}", f"invitee_deadline_{i}"
-        ref = str(v.get(org_field) or "").strip()
-        if not ref and not str(v.get(when_field) or "").strip():
+        ref = _field(filing, org_field)
+        if not ref and not _field(filing, when_field):
             continue
         org = None
         if not ref:
@@ -482,14 +502,13 @@ def _render(
 
 def _wording(filing: Filing) -> Wording:
     """A joiner's own terms from the position form; bad choices noted on their fields."""
-    v = filing.values
     chosen: dict[str, Any] = {}
     for name, attr, enum in (
         ("w_stance", "stance", Stance),
         ("w_level", "level", Level),
         ("w_kind", "kind", ClaimKind),
     ):
-        value = str(v.get(name) or "").strip()
+        value = _field(filing, name)
         if not value:
             continue
         try:
@@ -497,10 +516,10 @@ def _wording(filing: Filing) -> Wording:
         except ValueError:
             filing.fail(name, f"“{value}” is not one of the choices")
     for name, attr in (("w_confidence_words", "confidence_words"), ("w_source_url", "source_url")):
-        value = str(v.get(name) or "").strip()
+        value = _field(filing, name)
         if value:
             chosen[attr] = value
-    return Wording(text=str(v.get("wording") or "").strip() or None, **chosen)
+    return Wording(text=_field(filing, "wording") or None, **chosen)
 
 
 # -- routes --------------------------------------------------------------------------------------
@@ -553,7 +572,7 @@ def build_router() -> APIRouter:
     async def create(request: Request, kb: KB, viewer: CurrentViewer) -> Response:
         _signed_in(request, viewer)
         _check_reviewer(viewer)
-        filing = Filing(dict(_values(await request.form())))
+        filing = await _submitted(request)
         rows = _rows(filing.values)
         if "more" in filing.values:  # more invitation rows, nothing checked yet
             return _new_form(request, kb, viewer, filing, min(rows + 3, MAX_INVITEE_ROWS))
@@ -614,7 +633,7 @@ def build_router() -> APIRouter:
     async def position(
         workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
     ) -> Response:
-        filing = Filing(dict(_values(await request.form())))
+        filing = await _submitted(request)
         chosen = str(filing.values.get("position") or "")
         wording = _wording(filing)
         if chosen not in POSITIONS:
@@ -637,15 +656,13 @@ def build_router() -> APIRouter:
     async def revise(
         workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
     ) -> Response:
-        filing = Filing(dict(_values(await request.form())))
+        filing = await _submitted(request)
         zone = zone_of(request)
         current = service.show(kb, viewer, workspace_id, zone)  # the 404 first
         statement = current.get("statement") or {}
         changes: dict[str, Any] = {}
-        text = str(filing.values.get("rev_text") or "").strip()
-        if not text:
-            filing.fail("rev_text", "required")
-        elif text != statement.get("text"):
+        text = _required(filing, "rev_text")
+        if text and text != statement.get("text"):
             changes["text"] = text
         accused = _reference(kb, viewer, filing, "rev_accused", Kind.ACTOR)
         if accused is not None and accused != statement.get("accused"):
@@ -655,7 +672,7 @@ def build_router() -> APIRouter:
             filing.fail("rev_level", "choose how far the statement reaches")
         elif level != statement.get("level"):
             changes["level"] = Level(level)
-        typed_end = str(filing.values.get("rev_embargo_end") or "").strip()
+        typed_end = _field(filing, "rev_embargo_end")
         if typed_end != typed(statement.get("embargo_end")):  # as shown: unchanged
             end = _moment(filing, "rev_embargo_end", zone, kb.now())
             if end is not None and both(end, zone)["utc"] != statement["embargo_end"]["utc"]:
@@ -681,12 +698,10 @@ def build_router() -> APIRouter:
     async def invite(
         workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
     ) -> Response:
-        filing = Filing(dict(_values(await request.form())))
+        filing = await _submitted(request)
         zone = zone_of(request)
         service.show(kb, viewer, workspace_id, zone)  # the 404 first
-        ref = str(filing.values.get("inv_org") or "").strip()
-        if not ref:
-            filing.fail("inv_org", "required")
+        ref = _required(filing, "inv_org")
         deadline = _moment(filing, "inv_deadline", zone, kb.now())
         if not filing.errors and deadline is not None:
             invitee = service.Invitee(ref, deadline)
@@ -708,12 +723,10 @@ def build_router() -> APIRouter:
     async def end_embargo(
         workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
     ) -> Response:
-        filing = Filing(dict(_values(await request.form())))
+        filing = await _submitted(request)
         zone = zone_of(request)
         service.show(kb, viewer, workspace_id, zone)  # the 404 first
-        reason = str(filing.values.get("early_reason") or "").strip()
-        if not reason:
-            filing.fail("early_reason", "required: a leak, a prior attribution…")
+        reason = _required(filing, "early_reason", "required: a leak, a prior attribution…")
         window = _moment(filing, "early_confirm_by", zone, kb.now())
         if not filing.errors and window is not None:
             attempt(
@@ -730,7 +743,7 @@ def build_router() -> APIRouter:
     async def early_answer(
         workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
     ) -> Response:
-        filing = Filing(dict(_values(await request.form())))
+        filing = await _submitted(request)
         confirm = filing.values.get("answer") == "confirm"
         attempt(
             filing,
@@ -744,7 +757,7 @@ def build_router() -> APIRouter:
     async def name_users(
         workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
     ) -> Response:
-        filing = Filing(dict(_values(await request.form())))
+        filing = await _submitted(request)
         emails = forms.id_list(str(filing.values.get("users") or ""))
         if not emails:
             filing.fail("users", "give the emails of colleagues in your organisation")
@@ -761,7 +774,7 @@ def build_router() -> APIRouter:
     async def settings(
         workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
     ) -> Response:
-        filing = Filing(dict(_values(await request.form())))
+        filing = await _submitted(request)
         v = filing.values
         if "show_invitees" in v:
             shown = v.get("show_invitees") == "yes"
@@ -785,15 +798,12 @@ def build_router() -> APIRouter:
     async def evidence(
         workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
     ) -> Response:
-        filing = Filing(dict(_values(await request.form())))
-        v = filing.values
-        title = str(v.get("ev_title") or "").strip()
-        if not title:
-            filing.fail("ev_title", "required")
-        marking = str(v.get("ev_marking") or "").strip()
+        filing = await _submitted(request)
+        title = _required(filing, "ev_title")
+        marking = _field(filing, "ev_marking")
         if marking not in WORKSPACE_MARKINGS:
             filing.fail("ev_marking", "evidence is AMBER, AMBER+STRICT or RED")
-        names = [n.strip() for n in str(v.get("ev_shared_with") or "").split(",") if n.strip()]
+        names = _names(filing, "ev_shared_with")
         if not filing.errors:
             attempt(
                 filing,
@@ -810,8 +820,8 @@ def build_router() -> APIRouter:
                     viewer,
                     workspace_id,
                     title=title,
-                    text=str(v.get("ev_text") or "").strip() or None,
-                    url=str(v.get("ev_url") or "").strip() or None,
+                    text=_field(filing, "ev_text") or None,
+                    url=_field(filing, "ev_url") or None,
                     marking=Marking(marking),
                     shared_with=names or None,
                 ),
@@ -822,15 +832,13 @@ def build_router() -> APIRouter:
     async def comment(
         workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
     ) -> Response:
-        filing = Filing(dict(_values(await request.form())))
+        filing = await _submitted(request)
         v = filing.values
         limited = "t_body" in v  # opening a thread with some participants
         body_field = "t_body" if limited else "c_body"
-        body = str(v.get(body_field) or "").strip()
-        if not body:
-            filing.fail(body_field, "required")
-        orgs = [n.strip() for n in str(v.get("t_orgs") or "").split(",") if n.strip()]
-        title = str(v.get("t_title") or "").strip()
+        body = _required(filing, body_field)
+        orgs = _names(filing, "t_orgs")
+        title = _field(filing, "t_title")
         if limited and not title:
             filing.fail("t_title", "required")
         if limited and not orgs:
@@ -887,11 +895,9 @@ def build_router() -> APIRouter:
     async def reply(
         workspace_id: str, thread_id: str, request: Request, kb: KB, viewer: CurrentViewer
     ) -> Response:
-        filing = Filing(dict(_values(await request.form())))
-        body = str(filing.values.get("c_body") or "").strip()
-        if not body:
-            filing.fail("c_body", "required")
-        else:
+        filing = await _submitted(request)
+        body = _required(filing, "c_body")
+        if body:
             attempt(
                 filing,
                 "c_body",
