@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from accord.kb import KnowledgeBase
 from accord.store.schema import metadata
+from tests.cli_runner import Run, RunCli, run_cli
 
 PG_ADMIN_URL = os.environ.get(
     "ACCORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -100,6 +101,16 @@ def kb(db_url: str, clock: FrozenClock) -> Iterator[KnowledgeBase]:
         yield base
     finally:
         base.close()
+
+
+@pytest.fixture
+def accord(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> RunCli:
+    """Run the CLI's entry point in process and capture it: ``accord(*args, db=url) -> Run``."""
+
+    def run(*args: str, db: str | None = None) -> Run:
+        return run_cli(capsys, monkeypatch, *args, db=db)
+
+    return run
 
 
 def source(**overrides: Any) -> dict[str, Any]:

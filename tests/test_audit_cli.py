@@ -9,9 +9,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from accord.kb import KnowledgeBase
-from tests.test_cli import Run, accord, initialised
+from tests.cli_runner import Run
+from tests.test_cli import initialised
 
-__all__ = ["accord", "initialised"]  # fixtures shared with test_cli
+__all__ = ["initialised"]  # a fixture shared with test_cli
 
 
 def test_head_printed_then_verified_as_text_and_as_file(

@@ -9,47 +9,17 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from accord import render
-from accord.cli import main
 from accord.kb import KnowledgeBase
 from accord.web.app import create_app
 from accord.web.settings import Settings
+from tests.cli_runner import Run
 from tests.conftest import source
-
-
-@dataclass
-class Run:
-    """What one CLI invocation printed and returned."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def accord(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., Run]:
-    """Run the CLI's entry point in process (as the console script does) and capture it."""
-
-    def run(*args: str, db: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["accord", *args, "--db", db])
-        capsys.readouterr()
-        code = 0
-        try:
-            main()
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        return Run(code, out.out, out.err)
-
-    return run
 
 
 @pytest.fixture

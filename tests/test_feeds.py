@@ -6,7 +6,6 @@ syncs) and a ring of three instances without loop copies — on SQLite and Postg
 from __future__ import annotations
 
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +19,6 @@ from fastapi.testclient import TestClient
 
 from accord import accounts
 from accord.access import Viewer
-from accord.cli import main
 from accord.domain.stable_ids import uuid5
 from accord.domain.vocab import Sector, UserRole
 from accord.errors import NotFound
@@ -30,6 +28,7 @@ from accord.interop import stix_mapping as m
 from accord.kb import KnowledgeBase
 from accord.web.app import create_app
 from accord.web.settings import Settings
+from tests.cli_runner import RunCli
 from tests.conftest import FrozenClock, actor, claim, fresh_postgres_database, incident
 
 KEY = "k" * 40
@@ -149,7 +148,7 @@ def world(a: Instance) -> None:
 
 
 def test_first_pull_creates_and_a_second_pull_writes_nothing(
-    net: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    net: Any, accord: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a, b = net("alpha"), net("beta")
     world(a)
@@ -184,30 +183,15 @@ def test_first_pull_creates_and_a_second_pull_writes_nothing(
     assert second.counts.get("create", 0) == second.counts.get("update", 0) == 0
     assert b.kb.audit_head() == audit_before
     assert feeds.get(b.kb, "from-alpha").cursor.next_page is None
-    shown = show(b, "beta.alpha.inc-1", capsys, monkeypatch)
+    shown = show(b, "beta.alpha.inc-1", accord, monkeypatch)
     assert f"pulled from feed from-alpha: incident--{uuid5('alpha.inc-1')}" in shown
 
 
-def show(
-    inst: Instance,
-    record_id: str,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> str:
+def show(inst: Instance, record_id: str, accord: RunCli, monkeypatch: pytest.MonkeyPatch) -> str:
     """What ``accord show`` prints for the instance's reviewer (wide, on one line each)."""
-    db = inst.kb._engine.url.render_as_string(hide_password=False)
-    args = ["accord", "show", record_id, "--as", inst.reviewer, "--db", db]
-    monkeypatch.setattr(sys, "argv", args)
     monkeypatch.setenv("COLUMNS", "400")
-    capsys.readouterr()
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    return out.out
+    db = inst.kb._engine.url.render_as_string(hide_password=False)
+    return accord("show", record_id, "--as", inst.reviewer, db=db).ok()
 
 
 def test_pulled_objects_keep_their_stix_ids_when_served_again(net: Any) -> None:

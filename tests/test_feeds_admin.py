@@ -4,9 +4,7 @@ commands and the REST routes for instance administrators, on both databases."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +12,6 @@ from alembic import command
 from fastapi.testclient import TestClient
 
 from accord import accounts
-from accord.cli import main
 from accord.domain.vocab import Sector, UserRole
 from accord.errors import BadRequest, InvalidInput
 from accord.federation import feeds, sealing
@@ -23,6 +20,7 @@ from accord.store import migrate
 from accord.store.schema import feeds as feeds_table
 from accord.web.app import create_app
 from accord.web.settings import Settings
+from tests.cli_runner import RunCli
 
 KEY = "s" * 40
 SECRET = "acc_remote-secret-token-value"
@@ -88,49 +86,33 @@ def test_the_stored_token_is_sealed_and_a_feed_pulls_as_a_reviewer(
     assert feeds.get(kb, "f").to_json()["token"] == "set"
 
 
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    def run(*args: str, db: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["accord", *args, "--db", db])
-        capsys.readouterr()
-        code = 0
-        try:
-            main()
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
-
-
 def test_feed_commands_never_print_the_token(
-    kb: KnowledgeBase, db_url: str, admin_world: dict[str, str], cli: Any
+    kb: KnowledgeBase, db_url: str, admin_world: dict[str, str], accord: RunCli
 ) -> None:
-    code, out, err = cli(
+    code, out, err = accord(
         "feed", "add", "alpha", "https://taxii.example/api/", "--collection", "c1",
         "--as", "reviewer@beta.example", "--token", SECRET, db=db_url,
     )  # fmt: skip
     assert code == 0, err
     assert SECRET not in out
-    code, out, _ = cli("feed", "list", "--json", db=db_url)
+    code, out, _ = accord("feed", "list", "--json", db=db_url)
     assert code == 0
     [listed] = json.loads(out)
     assert listed["name"] == "alpha"
     assert listed["token"] == "set"
     assert SECRET not in out
-    code, _, err = cli("feed", "pull", "missing", db=db_url)
+    code, _, err = accord("feed", "pull", "missing", db=db_url)
     assert code == 1
     assert "no feed named 'missing'" in err
-    code, _, err = cli("feed", "pull", "alpha", "--dry-run", db=db_url)
+    code, _, err = accord("feed", "pull", "alpha", "--dry-run", db=db_url)
     assert code == 1
     assert "cannot read" in err
     assert SECRET not in err
     assert "Traceback" not in err
-    code, out, _ = cli("feed", "remove", "alpha", db=db_url)
+    code, out, _ = accord("feed", "remove", "alpha", db=db_url)
     assert code == 0
     assert feeds.all_feeds(kb) == []
-    code, out, _ = cli("feed", "pull", db=db_url)
+    code, out, _ = accord("feed", "pull", db=db_url)
     assert code == 0
     assert "No feeds" in out
 

@@ -5,7 +5,6 @@ dataset check (which still requires both)."""
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from stix2validator import ValidationOptions, validate_string
 from accord import dataset
 from accord.access import SYSTEM
 from accord.analysis import consensus, saydo
-from accord.cli import main
 from accord.domain.records import Claim, Incident
 from accord.interop import stix_mapping as m
 from accord.interop.stix_export import write_bundle
@@ -30,6 +28,7 @@ from accord.store import migrate
 from accord.store.schema import claim_facts, records
 from accord.web.app import create_app
 from accord.web.settings import Settings
+from tests.cli_runner import RunCli
 from tests.conftest import (
     FrozenClock,
     actor,
@@ -236,21 +235,12 @@ def test_incident_list_pages_through_undated_incidents(client: TestClient) -> No
 
 
 def test_cli_tables_say_date_unknown(
-    kb: KnowledgeBase, db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+    kb: KnowledgeBase, db_url: str, accord: RunCli, monkeypatch: Any
 ) -> None:
     _world(kb)
 
     def run(*args: str) -> str:
-        monkeypatch.setattr(sys, "argv", ["accord", *args, "--db", db_url])
-        capsys.readouterr()
-        code = 0
-        try:
-            main()
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        assert code == 0, out.err
-        return out.out
+        return accord(*args, db=db_url).ok()
 
     monkeypatch.setenv("COLUMNS", "200")
     detail = run("analyze", "consensus", "--incident", "inc")

@@ -5,7 +5,6 @@ importing a revoked object withdraws the record it maps to when the importer may
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,6 @@ from sqlalchemy import select
 from accord import accounts
 from accord.access import ANONYMOUS, SYSTEM, Viewer
 from accord.analysis import consensus, saydo
-from accord.cli import main
 from accord.domain.vocab import Kind, Marking, Sector, Status, UserRole
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.interop import stix_mapping as m
@@ -32,6 +30,7 @@ from accord.store import migrate
 from accord.store.schema import audit_log
 from accord.web.app import create_app
 from accord.web.settings import Settings
+from tests.cli_runner import Run, RunCli
 from tests.conftest import actor, claim, incident
 from tests.stix_world import build_world
 from tests.test_analysis_consensus import _sony
@@ -468,24 +467,12 @@ def test_importing_a_revoked_bundle_object_withdraws_or_says_why_not(
 
 
 def test_cli_withdraw_then_audit_verify_is_clean(
-    kb: KnowledgeBase,
-    people: People,
-    db_url: str,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    kb: KnowledgeBase, people: People, db_url: str, accord: RunCli
 ) -> None:
     green = _green(kb, people)
 
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["accord", *args, "--db", db_url])
-        capsys.readouterr()
-        code = 0
-        try:
-            main()
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
+    def run(*args: str) -> Run:
+        return accord(*args, db=db_url)
 
     code, _, err = run("withdraw", green, "--reason", REASON, "--as", "analyst@ministry.example")
     assert code != 0

@@ -4,7 +4,6 @@ invitation to a published joint attribution, the one 404, and the error shape.""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -12,11 +11,11 @@ from fastapi.testclient import TestClient
 
 from accord import accounts
 from accord.access import SYSTEM
-from accord.cli import main
 from accord.domain.vocab import Kind, Sector, UserRole
 from accord.kb import KnowledgeBase
 from accord.web.app import create_app
 from accord.web.settings import Settings
+from tests.cli_runner import RunCli
 from tests.conftest import actor, incident
 
 API = "/api/v1/workspaces"
@@ -219,25 +218,15 @@ def test_the_cli_walks_a_workspace_to_publication(
     kb: KnowledgeBase,
     db_url: str,
     auth: dict[str, dict[str, str]],
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    accord: RunCli,
 ) -> None:
     """The CLI runs on the real clock: its instants are years ahead."""
 
-    def accord(*args: str) -> str:
-        monkeypatch.setattr(sys, "argv", ["accord", "workspace", *args, "--db", db_url])
-        capsys.readouterr()
-        code = 0
-        try:
-            main()
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        assert code == 0, out.err
-        return out.out
+    def workspace(*args: str) -> str:
+        return accord("workspace", *args, db=db_url).ok()
 
     created = json.loads(
-        accord(
+        workspace(
             "create",
             "--as",
             "chief@ministry.example",
@@ -257,18 +246,18 @@ def test_the_cli_walks_a_workspace_to_publication(
         )
     )
     ws = created["id"]
-    shown = accord(
+    shown = workspace(
         "show", ws, "--as", "chief@second-government.example", "--tz", "America/New_York"
     )
     assert "2099-06-01T05:00:00-04:00 America/New_York" in shown
     assert "Russia was responsible." not in shown
-    accord("accept", ws, "--as", "chief@second-government.example")
-    accord("position", ws, "join", "--as", "chief@second-government.example")
-    accord("position", ws, "decline", "--as", "chief@ministry.example")
-    table = accord("show", ws, "--as", "chief@ministry.example")
+    workspace("accept", ws, "--as", "chief@second-government.example")
+    workspace("position", ws, "join", "--as", "chief@second-government.example")
+    workspace("position", ws, "decline", "--as", "chief@ministry.example")
+    table = workspace("show", ws, "--as", "chief@ministry.example")
     assert "second-government" in table
     assert "joined" in table
-    accord("publish", ws, "--as", "chief@ministry.example")
+    workspace("publish", ws, "--as", "chief@ministry.example")
     claims = kb.list_records(
         accounts.find_user(kb, "chief@outsider.example").viewer, kind=Kind.CLAIM
     )
@@ -279,24 +268,14 @@ def test_the_cli_shares_evidence_discusses_and_ends_early(
     kb: KnowledgeBase,
     db_url: str,
     auth: dict[str, dict[str, str]],
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    accord: RunCli,
 ) -> None:
-    def accord(*args: str) -> str:
-        monkeypatch.setattr(sys, "argv", ["accord", "workspace", *args, "--db", db_url])
-        capsys.readouterr()
-        code = 0
-        try:
-            main()
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        assert code == 0, out.err
-        return out.out
+    def workspace(*args: str) -> str:
+        return accord("workspace", *args, db=db_url).ok()
 
     owner, second = "chief@ministry.example", "chief@second-government.example"
     ws = json.loads(
-        accord(
+        workspace(
             "create",
             "--as",
             owner,
@@ -315,18 +294,18 @@ def test_the_cli_shares_evidence_discusses_and_ends_early(
             "--json",
         )
     )["id"]
-    accord("accept", ws, "--as", second)
-    accord("evidence", ws, "--as", second, "--title", "Hashes", "--text", "EV-CLI")
-    listed = json.loads(accord("evidence", ws, "--as", owner, "--json"))
+    workspace("accept", ws, "--as", second)
+    workspace("evidence", ws, "--as", second, "--title", "Hashes", "--text", "EV-CLI")
+    listed = json.loads(workspace("evidence", ws, "--as", owner, "--json"))
     assert [e["text"] for e in listed["items"]] == ["EV-CLI"]
-    accord("comment", ws, "Welcome.", "--as", owner)
-    threads = accord("threads", ws, "--as", second)
+    workspace("comment", ws, "Welcome.", "--as", owner)
+    threads = workspace("threads", ws, "--as", second)
     assert "Official thread" in threads
-    accord("position", ws, "join", "--as", second)
-    accord("settings", ws, "--as", second, "--show-position")
-    accord("notifications", ws, "digest", "--as", second)
+    workspace("position", ws, "join", "--as", second)
+    workspace("settings", ws, "--as", second, "--show-position")
+    workspace("notifications", ws, "digest", "--as", second)
     early = json.loads(
-        accord(
+        workspace(
             "end-embargo",
             ws,
             "--as",
@@ -339,9 +318,9 @@ def test_the_cli_shares_evidence_discusses_and_ends_early(
         )
     )
     assert early["confirm_by"] == {"utc": "2099-04-01T00:00:00Z"}
-    assert "confirm" in accord("confirm-early-end", ws, "--as", second)
-    accord("dashboard", ws, "--as", owner)  # the table
-    board = json.loads(accord("dashboard", ws, "--as", owner, "--json"))
+    assert "confirm" in workspace("confirm-early-end", ws, "--as", second)
+    workspace("dashboard", ws, "--as", owner)  # the table
+    board = json.loads(workspace("dashboard", ws, "--as", owner, "--json"))
     rows = {r["org"]: r for r in board["participants"]}
     assert rows["second-government"]["state"] == "joined"
     assert rows["second-government"]["shows_position"] is True
