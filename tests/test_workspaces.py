@@ -41,8 +41,22 @@ class World:
         return self.users[key]
 
 
-@pytest.fixture
-def world(kb: KnowledgeBase, clock: FrozenClock) -> World:
+#: What an invitee sees of a workspace before accepting its embargo.
+ENVELOPE_KEYS = {
+    "id",
+    "access",
+    "inviter",
+    "topic",
+    "marking",
+    "embargo_end",
+    "deadline",
+    "state",
+    "status",
+}
+
+
+def make_world(kb: KnowledgeBase, clock: FrozenClock) -> World:
+    """The ministry, two invitees and an outsider: a reviewer, contributor and reader each."""
     kb.bulk_create([incident("notpetya", "NotPetya"), actor("state-ru", "Russia")], SYSTEM)
     users: dict[str, Viewer] = {}
     for name in ("Ministry", "Second Government", "Security Firm", "Outsider"):
@@ -51,6 +65,11 @@ def world(kb: KnowledgeBase, clock: FrozenClock) -> World:
             user = accounts.create_user(kb, f"{role.value}@{org}.example", org, role)
             users[f"{org}/{role.value}"] = user.viewer
     return World(kb, clock, users)
+
+
+@pytest.fixture
+def world(kb: KnowledgeBase, clock: FrozenClock) -> World:
+    return make_world(kb, clock)
 
 
 def _open(w: World, **extra: object) -> str:
@@ -87,17 +106,7 @@ def _at(w: World, text: str) -> None:
 def test_an_invitee_sees_only_the_envelope_before_accepting(world: World) -> None:
     ws = _open(world)
     view = service.show(world.kb, world["second-government/reviewer"], ws)
-    assert set(view) == {
-        "id",
-        "access",
-        "inviter",
-        "topic",
-        "marking",
-        "embargo_end",
-        "deadline",
-        "state",
-        "status",
-    }
+    assert set(view) == ENVELOPE_KEYS
     assert view["access"] == "envelope"
     assert view["inviter"] == {"org": "ministry", "name": "Ministry"}
     assert view["marking"] == "AMBER+STRICT"

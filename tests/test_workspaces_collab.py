@@ -21,16 +21,14 @@ from typing import Any
 
 import pytest
 
-from accord import accounts
-from accord.access import SYSTEM, Viewer
-from accord.domain.vocab import Kind, Marking, Sector, UserRole
+from accord.domain.vocab import Kind, Marking
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.kb import KnowledgeBase
 from accord.workspaces import notify, outbound, service
 from accord.workspaces.model import Position
 from accord.workspaces.notify import Mode
-from tests.conftest import FrozenClock, actor, incident
-from tests.test_workspaces import TEXT, World, _at, _open
+from tests.conftest import FrozenClock
+from tests.test_workspaces import TEXT, World, _at, _open, make_world
 
 SECOND = "second-government/reviewer"
 FIRM = "security-firm/reviewer"
@@ -40,14 +38,7 @@ OWNER = "ministry/reviewer"
 @pytest.fixture
 def world(kb: KnowledgeBase, clock: FrozenClock) -> World:
     """The world of tests/test_workspaces.py: the ministry, two invitees and an outsider."""
-    kb.bulk_create([incident("notpetya", "NotPetya"), actor("state-ru", "Russia")], SYSTEM)
-    users: dict[str, Viewer] = {}
-    for name in ("Ministry", "Second Government", "Security Firm", "Outsider"):
-        org = accounts.create_org(kb, name, Sector.GOVERNMENT)
-        for role in (UserRole.REVIEWER, UserRole.CONTRIBUTOR, UserRole.READER):
-            user = accounts.create_user(kb, f"{role.value}@{org}.example", org, role)
-            users[f"{org}/{role.value}"] = user.viewer
-    return World(kb, clock, users)
+    return make_world(kb, clock)
 
 
 def _accept_both(w: World, ws: str) -> None:

@@ -26,6 +26,7 @@ from accord.kb import KnowledgeBase
 from accord.workspaces import notify, service
 from accord.workspaces.model import Position, Wording
 from tests.conftest import FrozenClock, actor, incident
+from tests.test_workspaces import ENVELOPE_KEYS
 
 ORGS = ("ministry", "second-government", "security-firm", "outsider")
 INVITED = ("second-government", "security-firm")
@@ -33,17 +34,6 @@ ROLES = (UserRole.REVIEWER, UserRole.CONTRIBUTOR, UserRole.READER)
 USERS = tuple(f"{role.value}@{org}.example" for org in ORGS for role in ROLES)
 REVIEWERS = tuple(u for u in USERS if u.startswith("reviewer@"))
 START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
-ENVELOPE_KEYS = {
-    "id",
-    "access",
-    "inviter",
-    "topic",
-    "marking",
-    "embargo_end",
-    "deadline",
-    "state",
-    "status",
-}
 MISSING = "ws-00000000000000000000"
 
 #: One step: (act, acting user, a number picking a variant).
