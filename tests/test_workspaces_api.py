@@ -4,7 +4,7 @@ invitation to a published joint attribution, the one 404, and the error shape.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -214,6 +214,18 @@ def test_participants_cannot_manage_and_bad_times_name_their_field(
     assert extra.status_code == 422
 
 
+def _cli_create(workspace: Callable[..., str], owner: str) -> str:
+    """``accord workspace create`` as ``owner``: NotPetya, Russia, the second government
+    invited; the new workspace's id."""
+    created = workspace(
+        "create", "--as", owner, "--incident", "notpetya", "--accused", "state-ru",
+        "--level", "state", "--text", "Russia was responsible.",
+        "--embargo-end", "2099-06-01T09:00:00Z",
+        "--invite", "second-government=2099-05-01T09:00:00Z", "--json",
+    )  # fmt: skip
+    return str(json.loads(created)["id"])
+
+
 def test_the_cli_walks_a_workspace_to_publication(
     kb: KnowledgeBase,
     db_url: str,
@@ -225,27 +237,7 @@ def test_the_cli_walks_a_workspace_to_publication(
     def workspace(*args: str) -> str:
         return accord("workspace", *args, db=db_url).ok()
 
-    created = json.loads(
-        workspace(
-            "create",
-            "--as",
-            "chief@ministry.example",
-            "--incident",
-            "notpetya",
-            "--accused",
-            "state-ru",
-            "--level",
-            "state",
-            "--text",
-            "Russia was responsible.",
-            "--embargo-end",
-            "2099-06-01T09:00:00Z",
-            "--invite",
-            "second-government=2099-05-01T09:00:00Z",
-            "--json",
-        )
-    )
-    ws = created["id"]
+    ws = _cli_create(workspace, "chief@ministry.example")
     shown = workspace(
         "show", ws, "--as", "chief@second-government.example", "--tz", "America/New_York"
     )
@@ -274,26 +266,7 @@ def test_the_cli_shares_evidence_discusses_and_ends_early(
         return accord("workspace", *args, db=db_url).ok()
 
     owner, second = "chief@ministry.example", "chief@second-government.example"
-    ws = json.loads(
-        workspace(
-            "create",
-            "--as",
-            owner,
-            "--incident",
-            "notpetya",
-            "--accused",
-            "state-ru",
-            "--level",
-            "state",
-            "--text",
-            "Russia was responsible.",
-            "--embargo-end",
-            "2099-06-01T09:00:00Z",
-            "--invite",
-            "second-government=2099-05-01T09:00:00Z",
-            "--json",
-        )
-    )["id"]
+    ws = _cli_create(workspace, owner)
     workspace("accept", ws, "--as", second)
     workspace("evidence", ws, "--as", second, "--title", "Hashes", "--text", "EV-CLI")
     listed = json.loads(workspace("evidence", ws, "--as", owner, "--json"))
