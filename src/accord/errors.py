@@ -10,7 +10,9 @@ stable machine ``code`` that the web layer renders in one JSON shape
     │   ├── DatasetInvalid (422, invalid)    the bundled dataset has problems (all listed)
     │   └── ImportInvalid (422, invalid)     an import has invalid rows: nothing written
     ├── BadRequest (400, bad_request)        a malformed request or file
-    │   └── BundleError (400, bad_request)   a file that is not a readable STIX bundle
+    │   ├── BundleError (400, bad_request)   a file that is not a readable STIX bundle
+    │   └── RemoteError (400, bad_request)   a feed's TAXII server cannot be read
+    │       └── StaleNext (400, bad_request) the server refused a ``next`` token it issued
     ├── Unauthenticated (401, unauthenticated)  missing, bad, expired or revoked credentials
     ├── Forbidden (403, forbidden)           the caller sees the record but may not do this
     ├── NotFound (404, not_found)            no such record, or one the caller may not see
@@ -110,6 +112,14 @@ class BadRequest(AccordError):
 
 class BundleError(BadRequest):
     """The file is not a readable STIX bundle (malformed JSON, no objects array)."""
+
+
+class RemoteError(BadRequest):
+    """A feed's remote server could not be read (unreachable, refused, or not TAXII 2.1)."""
+
+
+class StaleNext(RemoteError):
+    """The remote refused a ``next`` token it issued earlier."""
 
 
 class Unauthenticated(AccordError):

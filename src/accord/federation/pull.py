@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from accord.errors import StaleNext
 from accord.federation import feeds, remote
 from accord.federation.apply import Outcome, write_page
 from accord.federation.decide import decide
@@ -117,7 +118,7 @@ def pull(
         while True:
             try:
                 page = client.page(base, next_token, page_size)
-            except remote.StaleNext:
+            except StaleNext:
                 next_token = None
                 page = client.page(base, None, page_size)
             report.pages += 1

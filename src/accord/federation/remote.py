@@ -16,19 +16,11 @@ import requests
 from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import Collection
 
-from accord.errors import BadRequest
+from accord.errors import RemoteError, StaleNext
 
 #: Objects asked for per page (a server may send fewer).
 PAGE = 500
 TIMEOUT_SECONDS = 60
-
-
-class RemoteError(BadRequest):
-    """The remote server could not be read (unreachable, refused, or not TAXII 2.1)."""
-
-
-class StaleNext(RemoteError):
-    """The remote refused a ``next`` token it issued earlier."""
 
 
 @dataclass(frozen=True)
