@@ -5,23 +5,19 @@ syncs) and a ring of three instances without loop copies — on SQLite and Postg
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from accord import accounts
 from accord.access import Viewer
 from accord.domain.stable_ids import uuid5
 from accord.domain.vocab import Sector, UserRole
-from accord.errors import NotFound
+from accord.errors import NotFound, RemoteError
 from accord.federation import feeds, origins, remote
 from accord.federation.pull import OVERLAP, PullReport, pull
 from accord.interop import stix_mapping as m
@@ -30,6 +26,7 @@ from accord.web.app import create_app
 from accord.web.settings import Settings
 from tests.cli_runner import RunCli
 from tests.conftest import FrozenClock, actor, claim, fresh_postgres_database, incident
+from tests.live_server import serve
 
 KEY = "k" * 40
 
@@ -64,26 +61,6 @@ def collection(key: str) -> str:
     return uuid5(f"taxii-collection:{key}")
 
 
-def _serve(kb: KnowledgeBase) -> tuple[str, Callable[[], None]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app(Settings(secure_cookies=False), kb=kb)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-    return f"http://127.0.0.1:{port}", stop
-
-
 @pytest.fixture
 def net(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -109,7 +86,7 @@ def net(
         email = f"reviewer@{name}.example"
         user = accounts.create_user(kb, email, org, UserRole.REVIEWER)
         token = accounts.create_token(kb, email)[1]
-        base, stop = _serve(kb)
+        base, stop = serve(kb)
         cleanup.append(stop)
         cleanup.append(kb.close)
         made.append(Instance(kb, base, org, email, user.viewer, token))
@@ -288,11 +265,11 @@ def test_a_pull_interrupted_after_its_first_page_resumes_without_loss_or_duplica
     def failing(self: remote.Remote, *args: Any, **kwargs: Any) -> remote.RemotePage:
         calls["n"] += 1
         if calls["n"] == 2:
-            raise remote.RemoteError("connection lost")
+            raise RemoteError("connection lost")
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(remote.Remote, "page", failing)
-    with pytest.raises(remote.RemoteError):
+    with pytest.raises(RemoteError):
         pull(b.kb, "from-alpha", page_size=20)  # the definitions, then records
     cursor = feeds.get(b.kb, "from-alpha").cursor
     assert cursor.next_page is not None

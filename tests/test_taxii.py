@@ -3,15 +3,11 @@ adding objects — in process, and with the real taxii2-client against a live uv
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-import uvicorn
 from fastapi.testclient import TestClient
 from taxii2client.v21 import Server, as_pages
 
@@ -23,6 +19,7 @@ from accord.kb import KnowledgeBase
 from accord.web.app import create_app
 from accord.web.settings import Settings
 from tests.conftest import actor
+from tests.live_server import serve
 from tests.stix_world import build_world
 from tests.test_stix_export import refs_in
 
@@ -293,20 +290,9 @@ class _Bearer(requests.auth.AuthBase):
 @pytest.fixture
 def live(kb: KnowledgeBase) -> Iterator[str]:
     """A real uvicorn server on a free port of 127.0.0.1, in a thread."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app(Settings(secure_cookies=False), kb=kb)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    url, stop = serve(kb)
+    yield url
+    stop()
 
 
 def test_taxii2_client_pages_through_a_collection(
