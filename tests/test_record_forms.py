@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from accord import accounts
@@ -22,24 +19,12 @@ from accord.access import SYSTEM
 from accord.domain.records import Incident, Participation, Record, Response
 from accord.domain.vocab import Kind, Sector, Status, UserRole
 from accord.kb import KnowledgeBase
-from accord.web.app import create_app
 from accord.web.pages.record_forms import FORMS, INCIDENT, field
-from accord.web.settings import Settings
 from tests.conftest import actor, claim, incident, initiative
+from tests.test_pages import PASSWORD, World, client, fast_hashing
 
-PASSWORD = "correct horse battery staple"
-
-
-@dataclass
-class World:
-    kb: KnowledgeBase
-    ministry: str
-    company: str
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+# Fixtures of test_pages: cheap argon2 (autouse) and a client of the world defined here.
+__all__ = ["client", "fast_hashing"]
 
 
 @pytest.fixture
@@ -71,13 +56,6 @@ def world(kb: KnowledgeBase) -> World:
     hidden = incident(f"{company}.quiet-breach", "Quiet breach", start="2024-02")
     kb.create({**hidden, "marking": "AMBER"}, intel)
     return World(kb, ministry, company)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    app = create_app(Settings(), kb=world.kb)
-    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as c:
-        yield c
 
 
 def csrf_of(client: TestClient, path: str) -> str:
