@@ -27,9 +27,8 @@ from accord.store.engine import make_engine
 from accord.web.app import create_app
 from accord.web.session import COOKIE
 from accord.web.settings import Settings
-from tests import test_cli
+from tests.cli_runner import Run
 from tests.conftest import FrozenClock, actor, incident
-from tests.test_cli import Run
 from tests.test_pages import (
     PASSWORD,
     csrf_of,
@@ -38,7 +37,6 @@ from tests.test_pages import (
 )
 
 ORGS = ("ministry-of-test", "test-security-co")
-accord_cli = test_cli.accord  # a fixture: the CLI run in process
 TAXII = {"Accept": "application/taxii+json;version=2.1"}
 
 
@@ -298,19 +296,18 @@ def test_upgrading_hides_organisations_registered_before_they_could_choose(
 
 
 def test_cli_lists_an_organisation_and_withdraws_it(
-    kb: KnowledgeBase, db_url: str, accord_cli: Callable[..., Run]
+    kb: KnowledgeBase, db_url: str, accord: Callable[..., Run]
 ) -> None:
-    done = accord_cli("org", "create", "Open Lab", "--sector", "academia", "--listed", db=db_url)
+    done = accord("org", "create", "Open Lab", "--sector", "academia", "--listed", db=db_url)
     assert done.returncode == 0, done.stderr
     assert kb.get("open-lab", ANONYMOUS).marking is Marking.CLEAR
-    done = accord_cli("org", "listing", "Open Lab", "--unlisted", db=db_url)
+    done = accord("org", "listing", "Open Lab", "--unlisted", db=db_url)
     assert done.returncode == 0, done.stderr
     assert not accounts.is_listed(kb, "open-lab")
     with pytest.raises(NotFound):
         kb.get("open-lab", ANONYMOUS)
-    assert accord_cli("org", "listing", "open-lab", db=db_url).returncode == 2  # say which
+    assert accord("org", "listing", "open-lab", db=db_url).returncode == 2  # say which
     assert (
-        accord_cli("org", "create", "Quiet NGO", "--sector", "civil_society", db=db_url).returncode
-        == 0
+        accord("org", "create", "Quiet NGO", "--sector", "civil_society", db=db_url).returncode == 0
     )
     assert not accounts.is_listed(kb, "quiet-ngo")
