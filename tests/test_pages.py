@@ -350,6 +350,37 @@ def test_dispute_draft_review_publish_and_edit(client: TestClient, world: World)
     assert "We still dispute it." in client.get(page_url).text
 
 
+def test_edit_form_shows_every_error_at_once_and_saves_nothing(client: TestClient) -> None:
+    sign_in(client, "analyst@mfa.example")
+    created = client.post(
+        "/contribute/claim",
+        data=_claim_form(client, summary="First words."),
+        follow_redirects=False,
+    )
+    page_url = created.headers["location"]
+    response = client.post(
+        f"{page_url}/edit",
+        data={
+            "csrf_token": csrf_of(client, f"{page_url}/edit"),
+            "summary": "Second words.",
+            "date": "2018-13",
+            "stance": "shrugs",
+            "marking": "PURPLE",
+            "shares": "no-such-org",
+            "revision": "1",
+        },
+    )
+    assert response.status_code == 422
+    for name in ("date", "stance", "marking", "shares"):
+        assert re.search(rf'id="e-{name}" role="alert">', response.text), name
+    assert "Second words." in response.text  # what was typed is kept
+    assert "Nothing was saved" in response.text
+    assert "First words." in client.get(page_url).text
+    assert "Second words." not in client.get(page_url).text
+    history = client.get(f"{page_url}/history").text
+    assert history.count("<tr>") == 2  # header + the one revision
+
+
 def test_anonymous_cannot_contribute(client: TestClient) -> None:
     response = client.get("/contribute/claim")
     assert response.status_code == 401

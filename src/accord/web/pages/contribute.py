@@ -234,12 +234,11 @@ def _register_edit(router: APIRouter, kind: Kind, plural: str) -> None:
             for name, value in forms.payload_from(form, tuple(editable)).items()
             if str(value) != before.get(name)
         }
-        marking = forms.text(form, "marking") or record.marking.value
-        shares = forms.id_list(forms.text(form, "shares"))
+        checked, marking, shares = filing.check_edit(kb, viewer, record, form, patch)
+        if checked.errors:
+            return render(request, kb, viewer, record, checked.values, checked.errors, 422)
         revision = forms.text(form, "revision")
         try:
-            if marking not in CHOICES["marking"]:
-                raise InvalidInput(f"'{marking}' is not a TLP marking", field="marking")
             with kb.transaction():  # one submission, one transaction: all of it or nothing
                 if patch:
                     kb.update(

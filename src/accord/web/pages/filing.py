@@ -122,7 +122,7 @@ def resolve(kb: KnowledgeBase, viewer: Viewer, text: str, kinds: tuple[Kind, ...
     raise InvalidInput(f"no {what} you may see is named “{text}” or has it as its id.{hint}")
 
 
-def _validate(
+def validate(
     model: type[BaseModel], data: Mapping[str, Any], filing: Filing, prefix: str = ""
 ) -> None:
     """Note every error the model finds in ``data`` on the form field it concerns; an error about
@@ -174,7 +174,7 @@ def _payload(kb: KnowledgeBase, viewer: Viewer, form: RecordForm, filing: Filing
             data[f.name] = int(text) if text.isdigit() else text
         else:
             data[f.name] = text
-    _validate(PAYLOADS[form.kind], data, filing)
+    validate(PAYLOADS[form.kind], data, filing)
     return data
 
 
@@ -193,7 +193,7 @@ def _source(filing: Filing) -> list[dict[str, str]]:
         for name, value in filing.values.items()
         if name.startswith("source_") and isinstance(value, str) and value.strip()
     }
-    _validate(Source, source, filing, prefix="source_")
+    validate(Source, source, filing, prefix="source_")
     return [source]
 
 
@@ -250,3 +250,19 @@ def submit(kb: KnowledgeBase, viewer: Viewer, form: RecordForm, submitted: Any) 
         filing.fail(name if name in filing.values else "form", exc.message)
         filing.status = exc.status
     return filing
+
+
+def check_edit(
+    kb: KnowledgeBase, viewer: Viewer, record: Record, submitted: Any, patch: Mapping[str, Any]
+) -> tuple[Filing, str, list[str]]:
+    """Check an edit form whole before anything is written: the record's payload with the
+    patch applied (every field pydantic finds wrong), the marking and the organisations to
+    share with (names or ids). Returns what was typed with every error by field, the marking
+    (the record's own when none was given) and the organisations' ids. Read-only."""
+    values: Values = {k: v for k, v in submitted.items() if isinstance(v, str)}
+    values["marking"] = str(values.get("marking") or "").strip() or record.marking.value
+    filing = Filing(values)
+    payload = record.data.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    validate(PAYLOADS[record.kind], {**payload, **patch}, filing)
+    marking, shares, _ = _sharing(kb, viewer, filing)
+    return filing, marking, shares
