@@ -453,3 +453,56 @@ def test_reviewers_name_colleagues_and_the_owner_shows_the_invitees(w: World) ->
     shown = post(w["ministry"], f"{path}/settings", {"show_invitees": "yes"}, path)
     assert shown.status_code == 303, shown.text
     assert "Security Firm" in visible(w["second-government"].get(path).text)
+
+
+def test_notification_settings_on_the_page(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = open_workspace(w)
+    path = f"/workspaces/{ws}"
+    notifications = f"{path}/notifications"
+    assert 'value="immediate" selected' in w["ministry"].get(path).text
+    chosen = post(w["ministry"], notifications, {"mode": "digest"}, path)
+    assert chosen.status_code == 303, chosen.text
+    assert 'value="digest" selected' in w["ministry"].get(path).text
+
+    wrong = post(w["ministry"], notifications, {"mode": "loud"}, path)
+    assert wrong.status_code == 422
+    assert 'id="e-mode"' in wrong.text
+
+    private = post(
+        w["ministry"],
+        notifications,
+        {"mode": "digest", "webhook": "yes", "webhook_url": "http://127.0.0.1:9/hook",
+         "webhook_secret": "s" * 20},
+        path,
+    )  # fmt: skip
+    assert private.status_code == 422
+    assert re.search(r'id="e-webhook_url" role="alert">', private.text)
+    assert "s" * 20 not in private.text  # a secret is never shown again
+
+    monkeypatch.setenv("ACCORD_WEBHOOK_ALLOW_PRIVATE", "1")
+    short = post(
+        w["ministry"],
+        notifications,
+        {"mode": "digest", "webhook": "yes", "webhook_url": "http://127.0.0.1:9/hook",
+         "webhook_secret": "short"},
+        path,
+    )  # fmt: skip
+    assert short.status_code == 422
+    assert re.search(r'id="e-webhook_secret" role="alert">', short.text)
+    kept = post(
+        w["ministry"],
+        notifications,
+        {"mode": "mute", "webhook": "yes", "webhook_url": "http://127.0.0.1:9/hook",
+         "webhook_secret": "a-long-enough-secret"},
+        path,
+    )  # fmt: skip
+    assert kept.status_code == 303, kept.text
+    page = w["ministry"].get(path).text
+    assert "<code>http://127.0.0.1:9/hook</code>" in page
+    assert "a-long-enough-secret" not in page
+    assert 'value="mute" selected' in page
+
+    post(w["second-government"], f"{path}/accept-embargo", {}, path)
+    other = w["second-government"].get(path).text
+    assert "127.0.0.1:9/hook" not in other  # another organisation's webhook stays its own
+    assert 'value="immediate" selected' in other  # a mode is each user's own

@@ -362,6 +362,23 @@ def set_show_position(
     return {"show_position": show}
 
 
+def notification_settings(kb: KnowledgeBase, viewer: Viewer, workspace_id: str) -> dict[str, Any]:
+    """The caller's notification mode for the workspace and, for a reviewer of a participating
+    organisation, the URL of its organisation's webhook (never the secret). Read-only."""
+    with kb.workspace_tables() as conn:
+        found = load(conn, viewer, workspace_id)
+        if viewer.user_id is None:
+            raise rules.not_found(workspace_id)
+        mode = notify.modes(conn, workspace_id).get(viewer.user_id, notify.Mode.IMMEDIATE)
+        reviewer = found.own is not None and viewer.role is not None and viewer.role.can_review
+        url = (
+            notify.webhook_url(conn, workspace_id, found.own.org_id)
+            if found.own and reviewer
+            else None
+        )
+    return {"mode": mode.value, "can_set_webhook": reviewer, "webhook_url": url}
+
+
 def set_notifications(
     kb: KnowledgeBase,
     viewer: Viewer,

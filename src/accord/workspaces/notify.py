@@ -229,6 +229,16 @@ def set_webhook(
         )
 
 
+def webhook_url(conn: Connection, workspace_id: str, org_id: str) -> str | None:
+    """The URL of an organisation's webhook for a workspace (never its secret). Read-only."""
+    query = select(workspace_webhooks.c.url).where(
+        workspace_webhooks.c.workspace_id == workspace_id,
+        workspace_webhooks.c.org_id == org_id,
+    )
+    found = conn.execute(query).scalar()
+    return str(found) if found else None
+
+
 def sign(secret: str, body: bytes) -> str:
     """The signature header's value for a webhook body."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

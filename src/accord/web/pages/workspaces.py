@@ -47,6 +47,7 @@ from accord.web.pages.routing import page_router
 from accord.web.pages.templating import page
 from accord.workspaces import service
 from accord.workspaces.model import Position, Wording, parse_instant, zone_named
+from accord.workspaces.notify import Mode
 
 #: The cookie that keeps the reader's time zone (a display preference, nothing else).
 ZONE_COOKIE = "accord_tz"
@@ -497,6 +498,8 @@ def _render(
         stances=STANCES,
         claim_kinds=CLAIM_KINDS,
         lists=_suggestions(kb, viewer) if view["access"] == "manager" else {},
+        notifications=service.notification_settings(kb, viewer, workspace_id),
+        notification_modes=[m.value for m in Mode],
     )
 
 
@@ -793,6 +796,38 @@ def build_router() -> APIRouter:
                 lambda: service.set_show_position(kb, viewer, workspace_id, mine),
             )
         return act(request, kb, viewer, workspace_id, filing, "#people")
+
+    @router.post("/workspaces/{workspace_id}/notifications", response_class=HTMLResponse)
+    async def notifications(
+        workspace_id: str, request: Request, kb: KB, viewer: CurrentViewer
+    ) -> Response:
+        filing = await _submitted(request)
+        mode = _field(filing, "mode")
+        if mode not in {m.value for m in Mode}:
+            filing.fail("mode", "choose immediate, digest or mute")
+            return act(request, kb, viewer, workspace_id, filing, "#notifications")
+        webhook = _field(filing, "webhook") == "yes"
+        url = _field(filing, "webhook_url") or None
+        secret = _field(filing, "webhook_secret") or None
+        if webhook and url is not None and secret is None:
+            current = service.notification_settings(kb, viewer, workspace_id)["webhook_url"]
+            webhook = url != current  # an unchanged URL keeps its secret
+        attempt(
+            filing,
+            "notifications",
+            {"webhook_url": "webhook_url", "webhook_secret": "webhook_secret"},
+            lambda: service.set_notifications(
+                kb,
+                viewer,
+                workspace_id,
+                Mode(mode),
+                webhook_url=url,
+                webhook_secret=secret,
+                webhook=webhook,
+            ),
+        )
+        filing.values.pop("webhook_secret", None)  # never shown again
+        return act(request, kb, viewer, workspace_id, filing, "#notifications")
 
     @router.post("/workspaces/{workspace_id}/evidence", response_class=HTMLResponse)
     async def evidence(
