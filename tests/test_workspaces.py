@@ -478,11 +478,19 @@ def test_publish_due_publishes_at_the_embargo_end_and_skips_what_nobody_joined(
 def test_the_owner_sees_the_coordination_lag(world: World) -> None:
     world.kb.bulk_create(
         [
-            actor("state-gb", "United Kingdom"),
+            # a claimant anonymous readers do not see: its CLEAR claim is public all the same
+            {**actor("state-gb", "United Kingdom"), "marking": "GREEN"},
             claim("gb-notpetya", "state-gb", "notpetya", "state-ru"),
+            # earlier, but shared with the ministry only: not public
+            {
+                **claim("gb-early", "state-gb", "notpetya", "state-ru", date="2017-07-01"),
+                "marking": "AMBER",
+                "shares": ["ministry"],
+            },
         ],
         SYSTEM,
     )
+    assert "gb-early" in world.kb.visible_ids(["gb-early"], world["ministry/reviewer"])
     ws = _open(world)
     _at(world, "2026-01-16T12:00:00Z")
     service.accept_embargo(world.kb, world["second-government/reviewer"], ws)

@@ -4,9 +4,10 @@ Read-only.
 
 Instants from the workspace are exact; the incident's start and the first public claim are
 dates at their own precision (a month-precise start counts from its first day, so the days
-from it are an upper bound). The first public claim is the earliest claim about the incident
-that an anonymous reader sees and that has a date, whoever made it, the workspace's own
-included.
+from it are an upper bound). The first public claim is the earliest dated claim about the
+incident, published at TLP:CLEAR, among those the owner's reader sees, whoever made it, the
+workspace's own included. (Read as the owner, not anonymously: a claim by an organisation
+that keeps its actor record unlisted is public all the same.)
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from accord.access import ANONYMOUS, Viewer
+from accord.access import Viewer
 from accord.domain.records import Claim, Incident
-from accord.domain.vocab import Kind
+from accord.domain.vocab import Kind, Marking, Status
 from accord.errors import NotFound
 from accord.kb import KnowledgeBase
 from accord.workspaces.model import Event, Workspace, instant
@@ -56,9 +57,14 @@ def timeline(
             start = record.data.start
     except NotFound:  # re-marked since the workspace opened: the owner no longer sees it
         pass
-    public = kb.referrers(ws.incident, ANONYMOUS, kind=Kind.CLAIM, fields=["incident"])
+    claims = kb.referrers(ws.incident, viewer, kind=Kind.CLAIM, fields=["incident"])
     dated = [
-        (c.data.date, c.id) for c in public if isinstance(c.data, Claim) and c.data.date is not None
+        (c.data.date, c.id)
+        for c in claims
+        if isinstance(c.data, Claim)
+        and c.data.date is not None
+        and c.status is Status.PUBLISHED
+        and c.marking is Marking.CLEAR
     ]
     first = min(dated, key=lambda d: (d[0].earliest, d[1]), default=None)
     invited = {o: at for o, at in _first(events, "invite").items() if o != ws.owner}
