@@ -13,6 +13,7 @@ import typer
 from accord import accounts, dataset, render
 from accord.cli_analyze import analyze_app
 from accord.cli_common import As, Db, Json, existing_folder, hint_missing, open_kb, viewer_for
+from accord.cli_corrections import register as register_corrections
 from accord.cli_feed import feed_app
 from accord.cli_import import import_app
 from accord.cli_withdraw import withdraw
@@ -37,6 +38,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(import_app, name="import")
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(workspace_app, name="workspace")
+register_corrections(feed_app)
 app.add_typer(feed_app, name="feed")
 app.command()(withdraw)
 

@@ -12,6 +12,7 @@ from accord import __version__
 from accord.kb import KnowledgeBase
 from accord.web import error_pages, errors
 from accord.web.api import analysis as analysis_api
+from accord.web.api import corrections as corrections_api
 from accord.web.api import feeds as feeds_api
 from accord.web.api import stix as stix_api
 from accord.web.api import workspaces as workspaces_api
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     app.include_router(analysis_api.build_router(), prefix="/api/v1")
     app.include_router(stix_api.build_router(), prefix="/api/v1")
     app.include_router(workspaces_api.build_router(), prefix="/api/v1")
+    app.include_router(corrections_api.build_router(), prefix="/api/v1")
     app.include_router(feeds_api.build_router(), prefix="/api/v1")
     app.mount("/taxii2", build_taxii_app(base, settings), name="taxii2")
     app.mount(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from fastapi import FastAPI
 
 from accord.kb import KnowledgeBase
@@ -17,7 +15,6 @@ def build_taxii_app(kb: KnowledgeBase, settings: Settings) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.kb = kb
     app.state.settings = settings
-    app.state.taxii_statuses = OrderedDict()
     media.install(app)
     app.include_router(build_router())
     return app

@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from collections import OrderedDict
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from accord.domain.records import Record
-from accord.errors import BadRequest, Forbidden, InvalidInput, NotFound
-from accord.interop import stix_convert, stix_feed
+from accord.errors import BadRequest, NotFound
+from accord.interop import stix_feed
 from accord.interop import stix_mapping as m
-from accord.interop.stix_import import ObjectSource, import_objects
 from accord.web.deps import KB, CurrentViewer
-from accord.web.taxii import meta
-from accord.web.taxii.collections import Collection, collections_for, find
+from accord.web.taxii import meta, writes
+from accord.web.taxii.collections import collections_for, find
 from accord.web.taxii.media import (
     TAXII,
     require_accept,
-    require_content_type,
     taxii_response,
 )
 
 ROOT = "accord"
-MAX_STATUSES = 1_000
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -197,44 +190,7 @@ def build_router() -> APIRouter:
             headers=_headers(entries),
         )
 
-    @router.post(
-        "/{api_root}/collections/{collection_id}/objects/",
-        dependencies=[Depends(require_content_type)],
-    )
-    async def add_objects(
-        api_root: str, collection_id: str, request: Request, kb: KB, viewer: CurrentViewer
-    ) -> Response:
-        _root(api_root)
-        collection = find(viewer, collection_id)
-        if not collection.can_write:
-            raise Forbidden("you may not add objects to this collection")
-        try:
-            envelope = orjson.loads(await request.body())
-        except orjson.JSONDecodeError as exc:
-            raise BadRequest(f"the body is not JSON: {exc}") from exc
-        objects = envelope.get("objects") if isinstance(envelope, dict) else None
-        if not isinstance(objects, list):
-            raise InvalidInput(
-                "the body must be a TAXII envelope with an 'objects' array", field="objects"
-            )
-        status = _add(kb, viewer, collection, objects)
-        statuses: OrderedDict[str, tuple[str | None, dict[str, Any]]]
-        statuses = request.app.state.taxii_statuses
-        statuses[status["id"]] = (viewer.user_id, status)
-        while len(statuses) > MAX_STATUSES:
-            statuses.popitem(last=False)
-        return taxii_response(status, status=202)
-
-    @router.get("/{api_root}/status/{status_id}/")
-    def get_status(
-        api_root: str, status_id: str, request: Request, viewer: CurrentViewer
-    ) -> Response:
-        _root(api_root)
-        owner, status = request.app.state.taxii_statuses.get(status_id, (None, None))
-        if status is None or owner != viewer.user_id:
-            raise NotFound("no such status")
-        return taxii_response(status)
-
+    writes.register(router, ROOT)
     return router
 
 
@@ -248,52 +204,3 @@ def _current(kb: KB, viewer: Any, record_id: str) -> Record:
         if tombstone is None:
             raise
         return tombstone.record
-
-
-def _add(kb: KB, viewer: Any, collection: Collection, objects: list[Any]) -> dict[str, Any]:
-    """Import posted objects (each valid one is written; the rest are failures). Writes."""
-    source = ObjectSource(f"taxii-{collection.key}", None, lambda: iter(objects))
-    report = import_objects(
-        kb, source, viewer, skip_invalid=True, default_marking=collection.default_marking
-    )
-    failed = {p.where: p.reason for p in report.invalid}
-    failed.update(
-        {p.where: p.reason for p in report.notes if p.reason.startswith(_NOT_STORED_NOTES)}
-    )
-    successes, failures = [], []
-    for obj in objects:
-        oid = obj.get("id") if isinstance(obj, dict) else None
-        entry = {"id": str(oid), "version": str(obj.get("modified", ""))} if oid else None
-        if entry is None:
-            continue
-        reason = failed.get(str(oid)) or _skip_reason(obj)
-        if reason or not report.written:
-            failures.append({**entry, "message": reason or "not written"})
-        else:
-            successes.append(entry)
-    return {
-        "id": str(uuid.uuid4()),
-        "status": "complete",
-        "request_timestamp": m.timestamp(dt.datetime.now(dt.UTC)),
-        "total_count": len(successes) + len(failures),
-        "success_count": len(successes),
-        "successes": successes,
-        "failure_count": len(failures),
-        "failures": failures,
-        "pending_count": 0,
-    }
-
-
-#: The notes of an import that mean an object was not stored (a missing end; a revoked object
-#: whose record the poster may not withdraw).
-_NOT_STORED_NOTES = ("left out", "not withdrawn")
-
-
-def _skip_reason(obj: dict[str, Any]) -> str | None:
-    try:
-        stix_convert.plan(obj)
-    except stix_convert.Skip as skip:
-        return f"not stored: {skip}"
-    except (stix_convert.Invalid, KeyError, TypeError) as exc:
-        return f"invalid: {exc}"
-    return None
