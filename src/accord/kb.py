@@ -839,8 +839,9 @@ class KnowledgeBase:
         """``bulk_create`` inside an import job: the rows of new records in batches (each
         checked as :meth:`bulk_create` checks a batch, references resolved against the whole
         call), then their links, revisions and derived rows, each batch its own transaction,
-        all hidden until the job ends. Audit entries and new revisions of existing records
-        wait for the job's end."""
+        all hidden until the job ends. Each batch of new records gets one audit entry that
+        commits to all of them (:mod:`accord.store.audit_batches`); it and the new revisions
+        of existing records wait for the job's end."""
         if (viewer.user_id, viewer.org_id) != (job.viewer.user_id, job.viewer.org_id):
             raise BadRequest("an import job writes as the one viewer that started it")
         writer = job.viewer
@@ -864,7 +865,8 @@ class KnowledgeBase:
                 staging.stage(
                     conn,
                     job.id,
-                    [self._audit("create", r, None, writer) for r in fresh],
+                    (self.now() if not fresh else fresh[0].updated_at, writer.user_id),
+                    [(r.id, r.revision, audit.digest(rows.snapshot_of(r))) for r in fresh],
                     [(old.revision, new) for old, new, _ in changed],
                 )
             placed.append(fresh)

@@ -27,10 +27,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, select
+from sqlalchemy import ColumnElement, Connection, Select, null, select, union_all
 
 from accord.domain.vocab import RELATIONSHIP_KINDS
-from accord.store import rows
+from accord.store import audit_batches, rows
 from accord.store.audit import Findings, Problem, digest
 from accord.store.schema import audit_log, record_refs, records, revisions
 
@@ -65,6 +65,7 @@ class _Current:
 def check(conn: Connection, findings: Findings) -> tuple[int, int]:
     """Check every revision and record against the chain; returns how many of each were checked.
     Read-only."""
+    audit_batches.check(conn, findings)
     checked_revisions = checked_records = 0
     streams = (_entries(conn), _revisions(conn), _records(conn))
     for record_id, (entries, stored, current) in _side_by_side(streams):
@@ -184,17 +185,33 @@ def _grouped(result: Iterable[Any]) -> Iterator[tuple[str, list[Any]]]:
 
 
 def _entries(conn: Connection) -> Iterator[tuple[str, list[Any]]]:
-    """Each record's audit entries, by revision then seq."""
+    """Each record's audit entries, by revision then seq: its own entries, and for a revision
+    an import batch audited, that batch's chained entry with the member's snapshot hash
+    (:mod:`accord.store.audit_batches`)."""
+    own = select(
+        audit_log.c.record_id,
+        audit_log.c.revision,
+        audit_log.c.seq,
+        audit_log.c.before_hash,
+        audit_log.c.after_hash,
+    ).where(audit_log.c.record_id.is_not(None), audit_log.c.revision.is_not(None))
+    members = audit_batches.audit_members
+    batched = select(
+        members.c.record_id,
+        members.c.revision,
+        audit_log.c.seq,
+        null().label("before_hash"),
+        members.c.after_hash,
+    ).join_from(
+        members,
+        audit_log,
+        (audit_log.c.after_hash == members.c.batch)
+        & (audit_log.c.action == audit_batches.IMPORT_BATCH),
+    )
+    both = union_all(own, batched).subquery()
     query = (
-        select(
-            audit_log.c.record_id,
-            audit_log.c.revision,
-            audit_log.c.seq,
-            audit_log.c.before_hash,
-            audit_log.c.after_hash,
-        )
-        .where(audit_log.c.record_id.is_not(None), audit_log.c.revision.is_not(None))
-        .order_by(_by_id(audit_log.c.record_id, conn), audit_log.c.revision, audit_log.c.seq)
+        select(both)
+        .order_by(_by_id(both.c.record_id, conn), both.c.revision, both.c.seq)
         .execution_options(yield_per=BATCH)
     )
     return _grouped(conn.execute(query))

@@ -249,8 +249,9 @@ import_audit = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("user_id", String(64), nullable=True),
     Column("action", String(32), nullable=False),
-    Column("record_id", String(128), nullable=False),
-    Column("revision", Integer, nullable=False),
+    # NULL for the entry of an import batch (accord.store.audit_batches; 0023).
+    Column("record_id", String(128), nullable=True),
+    Column("revision", Integer, nullable=True),
     Column("after_hash", String(64), nullable=False),
 )
 

@@ -3,27 +3,30 @@
 An import job (``import_jobs``) writes its new records in short transactions with
 ``records.import_job`` set to the job's id, which :func:`accord.access.visible` hides from
 everyone but the job's own writer until the job is ``done``; the new revisions of records that
-already exist wait in ``import_pending`` and the audit entries of the new records in
-``import_audit``. The job's swap (called by :meth:`accord.kb.KnowledgeBase.import_job`) applies
-the pending revisions and marks the job ``done``: everything becomes visible at once, in one
-short transaction. :func:`settle` then chains the waiting audit entries and clears
-``import_job`` a batch per transaction (resumable: ``import_audit`` is the durable queue). A job
-that failed, or whose heartbeat stopped (the process died), is removed a batch at a time by
-:func:`remove`: its rows were never visible and its audit entries were never chained. No access
-rules here: callers decide what may be written.
+already exist wait in ``import_pending``, and the audit entry of each batch of new records (one
+entry committing to the whole batch, :mod:`accord.store.audit_batches`) in ``import_audit``.
+The job's swap (called by :meth:`accord.kb.KnowledgeBase.import_job`) applies the pending
+revisions and marks the job ``done``: everything becomes visible at once, in one short
+transaction. :func:`settle` then chains the waiting entries and clears ``import_job`` a batch
+per transaction (resumable: ``import_audit`` is the durable queue). A job that failed, or whose
+heartbeat stopped (the process died), is removed a batch at a time by :func:`remove`: its rows
+were never visible and its audit entries were never chained. No access rules here: callers
+decide what may be written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 
 from sqlalchemy import Connection, delete, insert, select, update
 
 from accord.domain.records import Record
 from accord.errors import Conflict
-from accord.store import bulk
+from accord.store import audit_batches, bulk
 from accord.store.audit import AuditEntry, append
+from accord.store.audit_batches import IMPORT_BATCH, Member, audit_members
 from accord.store.rows import as_utc, snapshot_of
 from accord.store.schema import (
     claim_facts,
@@ -41,6 +44,7 @@ STAGING = "staging"
 FAILED = "failed"
 #: Swapped: its records are visible; :func:`settle` chains their entries.
 DONE = "done"
+_IN = 2_000  # ids per IN (...)
 
 
 def start(conn: Connection, job_id: str, owner: str, user_id: str | None, now: dt.datetime) -> None:
@@ -72,27 +76,30 @@ def beat(conn: Connection, job_id: str, now: dt.datetime) -> None:
 def stage(
     conn: Connection,
     job_id: str,
-    entries: Sequence[AuditEntry],
+    written: tuple[dt.datetime, str | None],
+    members: Sequence[Member],
     pending: Sequence[tuple[int, Record]],
 ) -> None:
-    """Keep the audit entries of newly staged records and the new revisions (with the revision
-    each follows) of existing ones until the job finishes. Writes."""
-    bulk.insert_rows(
-        conn,
-        import_audit,
-        [
-            {
-                "job_id": job_id,
-                "at": e.at,
-                "user_id": e.user_id,
-                "action": e.action,
-                "record_id": e.record_id,
-                "revision": e.revision,
-                "after_hash": e.after_hash,
-            }
-            for e in entries
-        ],
-    )
+    """Keep what the job's end needs: the audit entry of a batch of newly staged records
+    (``written``: when and by whom), which commits to its ``members``
+    (:mod:`accord.store.audit_batches`), and the new revisions (with the revision each
+    follows) of existing records. Writes."""
+    if members:
+        bulk.insert_rows(
+            conn,
+            import_audit,
+            [
+                {
+                    "job_id": job_id,
+                    "at": written[0],
+                    "user_id": written[1],
+                    "action": IMPORT_BATCH,
+                    "record_id": None,
+                    "revision": None,
+                    "after_hash": audit_batches.write(conn, members),
+                }
+            ],
+        )
     if pending:
         ids = [record.id for _, record in pending]
         conn.execute(
@@ -129,9 +136,11 @@ def finish(conn: Connection, job_id: str) -> None:
 
 
 def settle(conn: Connection, job_id: str, now: dt.datetime, limit: int) -> int:
-    """Chain up to ``limit`` of a done job's waiting audit entries, in the order they were
-    staged, and clear ``import_job`` of their records; once none is left, forget the job.
-    Returns how many entries were chained (0: the job is settled or gone). Writes."""
+    """Chain the next of a done job's waiting audit entries, in the order they were staged
+    (one batch's entry, or up to ``limit`` entries of single records, as jobs staged before
+    migration 0023 wrote), and clear ``import_job`` of their records; once none is left,
+    forget the job. Returns how many entries were chained (0: the job is settled or gone).
+    Writes."""
     moved = conn.execute(  # locks the job's row: one settler at a time
         update(import_jobs)
         .where(import_jobs.c.id == job_id, import_jobs.c.state == DONE)
@@ -149,6 +158,12 @@ def settle(conn: Connection, job_id: str, now: dt.datetime, limit: int) -> int:
         conn.execute(update(records).where(records.c.import_job == job_id).values(import_job=None))
         _forget(conn, job_id)
         return 0
+    if waiting[0].record_id is None:  # a batch's entry
+        waiting = waiting[:1]
+        ids = audit_batches.record_ids(conn, waiting[0].after_hash)
+    else:
+        waiting = list(itertools.takewhile(lambda r: r.record_id is not None, waiting))
+        ids = [r.record_id for r in waiting]
     append(
         conn,
         [
@@ -158,12 +173,12 @@ def settle(conn: Connection, job_id: str, now: dt.datetime, limit: int) -> int:
             for r in waiting
         ],
     )
-    ids = [r.record_id for r in waiting]
-    conn.execute(
-        update(records)
-        .where(records.c.id.in_(ids), records.c.import_job == job_id)
-        .values(import_job=None)
-    )
+    for start in range(0, len(ids), _IN):
+        conn.execute(
+            update(records)
+            .where(records.c.id.in_(ids[start : start + _IN]), records.c.import_job == job_id)
+            .values(import_job=None)
+        )
     conn.execute(delete(import_audit).where(import_audit.c.seq.in_([r.seq for r in waiting])))
     return len(waiting)
 
@@ -219,7 +234,7 @@ def remove(conn: Connection, job_id: str, limit: int) -> int:
         return 0
     ids = [row.id for row in batch]
     conn.execute(delete(record_refs).where(record_refs.c.target_id.in_(ids)))
-    for table in (record_refs, record_shares, record_readers, revisions):
+    for table in (record_refs, record_shares, record_readers, revisions, audit_members):
         conn.execute(delete(table).where(table.c.record_id.in_(ids)))
     conn.execute(delete(claim_facts).where(claim_facts.c.record_pk.in_([r.pk for r in batch])))
     conn.execute(delete(records).where(records.c.pk.in_([r.pk for r in batch])))
