@@ -5,7 +5,9 @@ it, the TAXII status follows; and the origin's TAXII write endpoint under attack
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -15,12 +17,13 @@ from taxii2client.v21 import ApiRoot
 
 from accord import accounts
 from accord.access import Viewer
-from accord.domain.vocab import Sector, UserRole
+from accord.domain.vocab import Sector, Status, UserRole
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.federation import corrections, feeds, proposals
 from accord.federation.pull import pull
 from accord.interop import stix_mapping as m
 from accord.web.taxii.media import TAXII
+from tests.cli_runner import RunCli
 from tests.conftest import incident
 from tests.test_feeds import Instance, collection, net, world
 
@@ -36,88 +39,126 @@ class _Bearer(requests.auth.AuthBase):
         return request
 
 
-def member(inst: Instance, org: str, role: UserRole) -> tuple[Viewer, str]:
-    """A user of ``org`` on ``inst`` (the organisation is created when new) and a token."""
+@dataclass(frozen=True)
+class Member:
+    """A user of an instance, with an API token there."""
+
+    viewer: Viewer
+    email: str
+    token: str
+
+
+def member(inst: Instance, org: str, role: UserRole) -> Member:
+    """A new user of ``org`` on ``inst`` (the organisation is created when new)."""
     try:
         accounts.find_org(inst.kb, org)
     except NotFound:
         accounts.create_org(inst.kb, f"{org.title()} Org", Sector.PRIVATE, org_id=org)
     email = f"{role.value}-{uuid.uuid4().hex[:6]}@{org}.example"
     user = accounts.create_user(inst.kb, email, org, role)
-    return user.viewer, accounts.create_token(inst.kb, email)[1]
+    return Member(user.viewer, email, accounts.create_token(inst.kb, email)[1])
 
 
-def linked(net: Any) -> tuple[Instance, Instance, Viewer, Viewer]:
+def linked(net: Any) -> tuple[Instance, Instance, Member, Member]:
     """Alpha (the origin, with its world) and beta, which pulled alpha's Public collection with
     the token of a contributor of 'partner' on alpha; beta's contributor; the partner user."""
     a, b = net("alpha"), net("beta")
     world(a)
-    poster, token = member(a, "partner", UserRole.CONTRIBUTOR)
+    poster = member(a, "partner", UserRole.CONTRIBUTOR)
     feeds.add(
-        b.kb, "from-alpha", a.api_root, collection("public"), user_email=b.reviewer, token=token
+        b.kb,
+        "from-alpha",
+        a.api_root,
+        collection("public"),
+        user_email=b.reviewer,
+        token=poster.token,
     )
     pull(b.kb, "from-alpha")
-    contributor, _ = member(b, b.org, UserRole.CONTRIBUTOR)
-    return a, b, contributor, poster
+    return a, b, member(b, b.org, UserRole.CONTRIBUTOR), poster
 
 
-def test_a_correction_arrives_as_a_proposal_the_owner_reviewer_accepts(net: Any) -> None:
+def test_a_correction_arrives_as_a_proposal_the_owner_reviewer_accepts(
+    net: Any, accord: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     a, b, contributor, poster = linked(net)
-    sent = corrections.propose(b.kb, contributor, "beta.alpha.inc-1", {"name": "Incident 1b"})
-    assert (sent.outcome, sent.changes) == ("pending", {"name": "Incident 1b"})
+    monkeypatch.setenv("COLUMNS", "400")
+    sent = accord(
+        "feed",
+        "correct",
+        "beta.alpha.inc-1",
+        "--as",
+        contributor.email,
+        "--set",
+        "name=Incident 1b",
+        "--json",
+        db=_db(b),
+    ).ok()
+    assert json.loads(sent)["outcome"] == "pending"
     assert a.kb.get("alpha.inc-1", a.viewer).name == "Incident One"  # nothing changed yet
     [proposal] = proposals.pending(a.kb, a.viewer)
     assert (proposal.record_id, proposal.changes) == ("alpha.inc-1", {"name": "Incident 1b"})
     assert proposal.proposer_org == "partner"
-    outsider, _ = member(a, "outsider", UserRole.REVIEWER)
-    for stranger in (outsider, poster):
+    listed = accord("feed", "proposals", "--as", a.reviewer, db=_db(a)).ok()
+    assert proposal.id in listed
+    assert "Incident 1b" in listed
+    outsider = member(a, "outsider", UserRole.REVIEWER).viewer
+    for stranger in (outsider, poster.viewer):
         assert proposals.pending(a.kb, stranger, every=True) == []
         with pytest.raises(NotFound):
             proposals.accept(a.kb, stranger, proposal.id)
-    colleague, _ = member(a, a.org, UserRole.CONTRIBUTOR)
+    colleague = member(a, a.org, UserRole.CONTRIBUTOR).viewer
     assert [p.id for p in proposals.pending(a.kb, colleague)] == [proposal.id]
     with pytest.raises(Forbidden):
         proposals.accept(a.kb, colleague, proposal.id)
-    assert [c.outcome for c in corrections.corrections(b.kb, contributor)] == ["pending"]
-    record = proposals.accept(a.kb, a.viewer, proposal.id)
-    assert (record.name, record.revision) == ("Incident 1b", 2)
+    assert [c.outcome for c in corrections.corrections(b.kb, contributor.viewer)] == ["pending"]
+    accepted = accord("feed", "accept", proposal.id, "--as", a.reviewer, db=_db(a)).ok()
+    assert "revision 2" in accepted
+    assert a.kb.get("alpha.inc-1", a.viewer).name == "Incident 1b"
     with pytest.raises(Conflict):
         proposals.accept(a.kb, a.viewer, proposal.id)
-    [listed] = corrections.corrections(b.kb, contributor)
-    assert (listed.id, listed.outcome) == (sent.id, "success")
-    assert "accepted" in listed.message
+    shown = accord("feed", "corrections", "--as", contributor.email, db=_db(b)).ok()
+    assert "success" in shown
+    assert "beta.alpha.inc-1" in shown
     assert pull(b.kb, "from-alpha").counts["update"] == 1  # the correction comes back
     assert b.kb.get("beta.alpha.inc-1", b.viewer).name == "Incident 1b"
 
-
-def test_a_rejected_correction_fails_with_the_reason_and_only_members_see_the_list(
-    net: Any,
-) -> None:
-    a, b, contributor, _ = linked(net)
-    corrections.propose(b.kb, contributor, "beta.alpha.state-x", {"name": "State Y"})
+    # rejected over REST: the status fails with the reason
+    token = member(b, b.org, UserRole.CONTRIBUTOR).token
+    body: dict[str, Any] = {"record": "beta.alpha.state-x", "changes": {"name": "State Y"}}
+    answer = requests.post(
+        f"{b.url}/api/v1/feeds/corrections", json=body, auth=_Bearer(token), timeout=10
+    )
+    assert answer.status_code == 201, answer.text
     [proposal] = proposals.pending(a.kb, a.viewer)
-    rejected = proposals.reject(a.kb, a.viewer, proposal.id, "State X is right")
-    assert rejected.state == "rejected"
+    reject = requests.post(
+        f"{a.url}/api/v1/proposals/{proposal.id}/reject",
+        json={"reason": "State X is right"},
+        auth=_Bearer(a.token),
+        timeout=10,
+    )
+    assert reject.json()["state"] == "rejected"
     assert proposals.pending(a.kb, a.viewer) == []
-    [listed] = corrections.corrections(b.kb, contributor)
-    assert listed.outcome == "failure"
-    assert listed.message.endswith("State X is right")
+    sent_list = requests.get(
+        f"{b.url}/api/v1/feeds/corrections", auth=_Bearer(token), timeout=10
+    ).json()["items"]
+    outcomes = {c["record"]: (c["outcome"], c["message"]) for c in sent_list}
+    assert outcomes["beta.alpha.inc-1"][0] == "success"
+    assert outcomes["beta.alpha.state-x"][0] == "failure"
+    assert outcomes["beta.alpha.state-x"][1].endswith("State X is right")
     assert a.kb.get("alpha.state-x", a.viewer).name == "State X"
-    other, _ = member(b, "elsewhere", UserRole.REVIEWER)
-    assert corrections.corrections(b.kb, other) == []
+    elsewhere = member(b, "elsewhere", UserRole.REVIEWER).viewer
+    assert corrections.corrections(b.kb, elsewhere) == []
 
-
-def test_only_a_contributor_who_sees_a_pulled_record_proposes(net: Any) -> None:
-    a, b, contributor, _ = linked(net)
-    reader, _ = member(b, b.org, UserRole.READER)
+    # who may propose, and what
+    reader = member(b, b.org, UserRole.READER).viewer
     with pytest.raises(Forbidden):
         corrections.propose(b.kb, reader, "beta.alpha.inc-1", {"name": "X"})
-    other, _ = member(b, "elsewhere", UserRole.CONTRIBUTOR)
+    other = member(b, "elsewhere", UserRole.CONTRIBUTOR).viewer
     with pytest.raises(Forbidden):  # sees the CLEAR copy, but the feed is beta's
         corrections.propose(b.kb, other, "beta.alpha.inc-1", {"name": "X"})
     b.add(incident("local", "Local"))
     with pytest.raises(InvalidInput, match="not pulled"):
-        corrections.propose(b.kb, contributor, "beta.local", {"name": "X"})
+        corrections.propose(b.kb, contributor.viewer, "beta.local", {"name": "X"})
     b.add(incident("amber", "Amber"), marking="AMBER")
     answers = []
     for hidden in ("beta.amber", "beta.no-such-record"):
@@ -126,10 +167,14 @@ def test_only_a_contributor_who_sees_a_pulled_record_proposes(net: Any) -> None:
         answers.append(str(caught.value).replace(hidden, "ID"))
     assert answers[0] == answers[1]
     with pytest.raises(InvalidInput):
-        corrections.propose(b.kb, contributor, "beta.alpha.inc-1", {"name": "Incident One"})
+        corrections.propose(b.kb, contributor.viewer, "beta.alpha.inc-1", {"name": "Incident 1b"})
     with pytest.raises(InvalidInput):
-        corrections.propose(b.kb, contributor, "beta.alpha.inc-1", {"no_such_field": 1})
+        corrections.propose(b.kb, contributor.viewer, "beta.alpha.inc-1", {"no_such_field": 1})
     assert proposals.pending(a.kb, a.viewer) == []
+
+
+def _db(inst: Instance) -> str:
+    return inst.kb._engine.url.render_as_string(hide_password=False)
 
 
 def _served(a: Instance, record_id: str) -> dict[str, Any]:
@@ -158,13 +203,13 @@ def _taxii_error(response: requests.Response, status: int) -> None:
     assert body.get("http_status", str(status)) == str(status)
 
 
-def test_the_taxii_write_endpoint_refuses_what_it_must_and_hides_what_it_should(
+def test_the_taxii_write_endpoint_refuses_hides_and_interoperates(
     net: Any,
 ) -> None:
     a = net("alpha")
     world(a)
-    _, contributor_token = member(a, "partner", UserRole.CONTRIBUTOR)
-    _, reader_token = member(a, "partner", UserRole.READER)
+    contributor_token = member(a, "partner", UserRole.CONTRIBUTOR).token
+    reader_token = member(a, "partner", UserRole.READER).token
     obj = {**_served(a, "alpha.inc-1"), "name": "Changed", "modified": "2030-01-01T00:00:00.000Z"}
     envelope = orjson.dumps({"objects": [obj]})
     mine = "org:partner"
@@ -191,6 +236,15 @@ def test_the_taxii_write_endpoint_refuses_what_it_must_and_hides_what_it_should(
         answers.append(orjson.dumps(status).decode().replace(sid, "ID"))
     assert answers[0] == answers[1]
     assert a.kb.get("alpha.secret", a.viewer).name == "Secret"
+    # a new object is a draft of the poster's organisation, even posted by a reviewer
+    reviewer = member(a, "partner", UserRole.REVIEWER)
+    sid = m.stable_id("incident", "partner.fresh")
+    own = {**obj["extensions"][m.PROPS_EXT], "record_id": "partner.fresh"}
+    fresh = {**obj, "id": sid, "name": "Fresh", "extensions": {m.PROPS_EXT: own}}
+    added = _post(a, reviewer.token, mine, orjson.dumps({"objects": [fresh]})).json()
+    assert added["success_count"] == 1, added
+    [draft] = [r for r in a.kb.iter_records(reviewer.viewer) if r.name == "Fresh"]
+    assert (draft.owner, draft.status) == ("partner", Status.DRAFT)
     assert proposals.pending(a.kb, a.viewer) == []
     # a correction is pending; its status is its poster's alone
     response = _post(a, contributor_token, mine, envelope)
@@ -211,20 +265,16 @@ def test_the_taxii_write_endpoint_refuses_what_it_must_and_hides_what_it_should(
         assert other.json() == unknown.json()
     assert a.kb.get("alpha.inc-1", a.viewer).name == "Incident One"
 
-
-def test_taxii2_client_adds_a_correction_and_follows_its_status(net: Any) -> None:
-    a = net("alpha")
-    world(a)
-    _, token = member(a, "partner", UserRole.CONTRIBUTOR)
-    root = ApiRoot(a.api_root, auth=_Bearer(token))
+    # taxii2-client sees the one writable collection, adds a correction, follows its status
+    root = ApiRoot(a.api_root, auth=_Bearer(contributor_token))
     writable = {c.title: c for c in root.collections if c.can_write}
     assert set(writable) == {"partner"}
     obj = {**_served(a, "alpha.state-x"), "name": "State X (corrected)"}
     obj["modified"] = "2030-01-01T00:00:00.000Z"
-    status = writable["partner"].add_objects({"objects": [obj]}, wait_for_completion=False)
-    assert (status.status, status.pending_count) == ("pending", 1)
-    [proposal] = proposals.pending(a.kb, a.viewer)
+    added = writable["partner"].add_objects({"objects": [obj]}, wait_for_completion=False)
+    assert (added.status, added.pending_count) == ("pending", 1)
+    [proposal] = [p for p in proposals.pending(a.kb, a.viewer) if p.record_id == "alpha.state-x"]
     proposals.accept(a.kb, a.viewer, proposal.id)
-    status.refresh()
-    assert (status.status, status.success_count, status.pending_count) == ("complete", 1, 0)
+    added.refresh()
+    assert (added.status, added.success_count, added.pending_count) == ("complete", 1, 0)
     assert a.kb.get("alpha.state-x", a.viewer).name == "State X (corrected)"

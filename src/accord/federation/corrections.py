@@ -31,7 +31,7 @@ from taxii2client.v21 import ApiRoot, Collection, Status
 
 from accord.access import Viewer
 from accord.domain.inputs import parse_payload
-from accord.errors import Forbidden, InvalidInput, NotFound, RemoteError
+from accord.errors import BadRequest, Forbidden, InvalidInput, NotFound, RemoteError
 from accord.federation import feeds, origins
 from accord.federation.remote import Credentials, _with_timeout
 from accord.interop import stix_mapping as m
@@ -78,8 +78,7 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _correction(row: Any) -> Correction:
-    r = row._mapping
+def _correction(r: Mapping[str, Any]) -> Correction:
     return Correction(
         r["id"],
         r["feed"],
@@ -124,7 +123,8 @@ def propose(
     obj = to_stix(corrected, build_context(kb, viewer, [corrected]))
     obj["id"] = origin.remote_id
     obj["modified"] = m.timestamp(_after(now, origin.remote_modified))
-    status, status_url = _Origin(feed, feeds.credentials_of(kb, feed)).add(obj)
+    with _Origin(feed, feeds.credentials_of(kb, feed)) as remote:
+        status, status_url = remote.add(obj)
     outcome, message = _outcome(status)
     row = {
         "id": str(uuid.uuid4()),
@@ -143,14 +143,7 @@ def propose(
     }
     with kb.federation_tables(write=True) as conn:
         conn.execute(insert(feed_corrections).values(**row))
-    return _correction(_Row(row))
-
-
-class _Row:
-    """A row written here, read back as a result row is."""
-
-    def __init__(self, values: Mapping[str, Any]) -> None:
-        self._mapping = values
+    return _correction(row)
 
 
 def _check_changes(changes: Mapping[str, Any]) -> None:
@@ -204,7 +197,7 @@ def corrections(kb: KnowledgeBase, viewer: Viewer, *, refresh: bool = True) -> l
     seen = kb.visible_ids({r._mapping["record_id"] for r in rows}, viewer)
     out = []
     for row in rows:
-        found = _correction(row)
+        found = _correction(row._mapping)
         if found.record_id not in seen:
             continue
         if refresh and found.outcome == "pending":
@@ -216,8 +209,9 @@ def corrections(kb: KnowledgeBase, viewer: Viewer, *, refresh: bool = True) -> l
 def _refresh(kb: KnowledgeBase, found: Correction, status_url: str) -> Correction:
     try:
         feed = feeds.get(kb, found.feed)
-        status = _Origin(feed, feeds.credentials_of(kb, feed)).status(status_url)
-    except (RemoteError, NotFound) as exc:
+        with _Origin(feed, feeds.credentials_of(kb, feed)) as remote:
+            status = remote.status(status_url)
+    except (BadRequest, NotFound) as exc:  # unreachable, refused, feed or key gone
         return Correction(**{**found.__dict__, "refresh_error": str(exc)})
     outcome, message = _outcome(status)
     now = kb.now()
@@ -239,6 +233,12 @@ class _Origin:
         self.feed = feed
         self.conn = _HTTPConnection(version="2.1", auth=credentials.auth() if credentials else None)
         self.conn.session.request = _with_timeout(self.conn.session.request)
+
+    def __enter__(self) -> _Origin:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.close()
 
     def _fail(self, exc: Exception) -> RemoteError:
         if isinstance(exc, requests.HTTPError) and exc.response is not None:

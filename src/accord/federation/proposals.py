@@ -195,8 +195,10 @@ def _propose(
 
     if served.get("revoked") is True:
         return failed("the record is withdrawn: it is no longer corrected")
-    record_id = served["extensions"][m.PROPS_EXT]["record_id"]
-    record = kb.get(record_id, viewer)
+    try:
+        record = kb.get(served["extensions"][m.PROPS_EXT]["record_id"], viewer)
+    except NotFound:  # served a moment ago: withdrawn or re-marked since
+        return failed(NOT_FOUND)
     try:
         changes = _changes(kb, viewer, obj, record)
     except (sc.Skip, sc.Invalid, AccordError, KeyError, TypeError) as exc:
