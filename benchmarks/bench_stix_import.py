@@ -1,12 +1,14 @@
 """STIX import speed: `stix2.parse` alone vs Accord's whole import (parse, check, write).
 
-Generates a synthetic STIX 2.1 bundle (identities, intrusion sets, attributed-to claims and
-skipped indicators), or reads a real one (``--bundle``), times ``stix2.parse(bundle,
+Generates a synthetic STIX 2.1 bundle (identities, intrusion sets, incidents and
+attributed-to relationships), or reads a real one (``--bundle``), times ``stix2.parse(bundle,
 allow_custom=True, interoperability=True)`` on it, then times
-`accord.interop.stix_import.import_bundle` into a fresh SQLite database, and prints both and
-the ratio. Peak RSS of the import runs is printed too (measured in a child process).
+`accord.interop.stix_import.import_bundle` into a fresh SQLite database (in a child process,
+its start-up excluded), and prints both, the ratio and the machine's speed probe (this VM's
+speed drifts between minutes: compare runs next to their probes). Peak RSS of the import is
+printed too. ``--profile FILE`` writes a cProfile of the import to FILE.
 
-    .venv/bin/python benchmarks/bench_stix_import.py [--objects 50000] [--skip-stix2]
+    .venv/bin/python benchmarks/bench_stix_import.py [--objects 100000] [--skip-stix2]
     .venv/bin/python benchmarks/bench_stix_import.py \
         --bundle ../shared/data/mitre-attack-cti/attack-groups-campaigns-bundle.json
 """
@@ -23,6 +25,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from accord.interop.stix_mapping import PROPS_EXT
+
+if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.bench_analysis import _probe  # noqa: E402
+
 T = "2024-01-01T00:00:00.000Z"
 CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
 
@@ -32,14 +41,17 @@ def _id(stype: str, n: int) -> str:
 
 
 def synthetic(count: int) -> list[dict[str, Any]]:
-    """A bundle's objects: per 10 objects 2 identities, 2 intrusion sets, 3 claims, 3
-    indicators (the last are skipped by Accord)."""
+    """A bundle's objects: per 10 objects 2 identities, 2 intrusion sets, 2 incidents (as
+    another Accord instance exports them: with Accord's start date and effects) and 4
+    attributed-to relationships (2 about an intrusion set, 2 about an incident), all mapped."""
     common = {"spec_version": "2.1", "created": T, "modified": T, "object_marking_refs": [CLEAR]}
     ref = [{"source_name": "bench", "url": "https://example.org/report", "description": "r"}]
+    props = {"extension_type": "property-extension", "effects": ["espionage"]}
     out: list[dict[str, Any]] = []
     for n in range(count // 10):
         ids = [_id("identity", 2 * n + k) for k in range(2)]
         groups = [_id("intrusion-set", 2 * n + k) for k in range(2)]
+        incidents = [_id("incident", 2 * n + k) for k in range(2)]
         for k, i in enumerate(ids):
             out.append(
                 {
@@ -62,44 +74,56 @@ def synthetic(count: int) -> list[dict[str, Any]]:
                     **common,
                 }
             )
-        for k in range(3):
+        for k, i in enumerate(incidents):
             out.append(
                 {
-                    "type": "relationship",
-                    "id": _id("relationship", 3 * n + k),
-                    "relationship_type": "attributed-to",
-                    "source_ref": groups[k % 2],
-                    "target_ref": ids[(k + 1) % 2],
-                    "created_by_ref": ids[k % 2],
-                    "confidence": 50,
+                    "type": "incident",
+                    "id": i,
+                    "name": f"Incident {n}-{k}",
+                    "description": "An operation against a ministry.",
+                    "extensions": {PROPS_EXT: {**props, "start": f"20{10 + n % 15}-0{1 + k}"}},
+                    "external_references": ref,
                     **common,
                 }
             )
-        for k in range(3):
+        for k in range(4):
+            source = groups[k % 2] if k < 2 else incidents[k % 2]
             out.append(
                 {
-                    "type": "indicator",
-                    "id": _id("indicator", 3 * n + k),
-                    "pattern": f"[ipv4-addr:value = '10.0.{n % 250}.{k}']",
-                    "pattern_type": "stix",
-                    "valid_from": T,
+                    "type": "relationship",
+                    "id": _id("relationship", 4 * n + k),
+                    "relationship_type": "attributed-to",
+                    "source_ref": source,
+                    "target_ref": ids[(k + 1) % 2] if k < 2 else groups[k % 2],
+                    "created_by_ref": ids[k % 2],
+                    "confidence": 50,
                     **common,
                 }
             )
     return out
 
 
-def run_import(path: str) -> None:
-    """Child process: import the bundle into a fresh SQLite database, print timing + RSS."""
+def run_import(path: str, profile: str | None) -> None:
+    """Child process: import the bundle into a fresh SQLite database, print timing + RSS
+    (and write a cProfile of the import to ``profile`` when given)."""
+    import cProfile
+
     from accord.access import SYSTEM
     from accord.interop.stix_import import import_bundle
     from accord.kb import KnowledgeBase
 
+    profiler = cProfile.Profile() if profile else None
     with tempfile.TemporaryDirectory() as tmp, KnowledgeBase(f"sqlite:///{tmp}/b.db") as kb:
         kb.initialise()
         start = time.perf_counter()
+        if profiler:
+            profiler.enable()
         report = import_bundle(kb, Path(path), SYSTEM)
+        if profiler:
+            profiler.disable()
         took = time.perf_counter() - start
+    if profiler and profile:
+        profiler.dump_stats(profile)
     peak = _peak_rss_mb()
     print(
         json.dumps(
@@ -124,16 +148,18 @@ def _peak_rss_mb() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--objects", type=int, default=50_000)
+    parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument(
         "--bundle", type=Path, help="a real bundle file instead of the synthetic one"
     )
     parser.add_argument("--skip-stix2", action="store_true")
+    parser.add_argument("--profile", help="write a cProfile of the import to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        run_import(args.child)
+        run_import(args.child, args.profile)
         return
+    _probe()
     with tempfile.TemporaryDirectory() as tmp:
         path = args.bundle or Path(tmp) / "bundle.json"
         if args.bundle is None:
@@ -155,7 +181,13 @@ def main() -> None:
             print(f"stix2.parse alone:    {stix2_s:7.2f} s  {count / stix2_s:9.0f} obj/s")
         del text
         child = subprocess.run(
-            [sys.executable, __file__, "--child", str(path)],
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                str(path),
+                *(["--profile", args.profile] if args.profile else []),
+            ],
             check=True,
             capture_output=True,
             text=True,

@@ -110,7 +110,7 @@ def test_a_writer_commits_and_readers_see_nothing_while_an_import_runs(
         result = kb.bulk_create(world(), SYSTEM, upsert=True)
     kb.on_import_batch = None
     assert len(result.created) == 42
-    assert len(batches) >= 10  # 42 rows in batches of 7, then their links in as many
+    assert len(batches) >= 7  # 42 rows in batches of 7, then the links of those pointing forward
     assert all(seen["ids"] == [] for seen in batches)
     assert total(kb) == start + 42 + len(batches)
     assert kb.get("claim-3", ANONYMOUS).data.accused == "state-4"  # type: ignore[attr-defined]

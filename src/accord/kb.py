@@ -838,18 +838,21 @@ class KnowledgeBase:
     ) -> BulkResult:
         """``bulk_create`` inside an import job: the rows of new records in batches (each
         checked as :meth:`bulk_create` checks a batch, references resolved against the whole
-        call), then their links, revisions and derived rows, each batch its own transaction,
-        all hidden until the job ends. Each batch of new records gets one audit entry that
-        commits to all of them (:mod:`accord.store.audit_batches`); it and the new revisions
-        of existing records wait for the job's end."""
+        call) with their links, revisions and derived rows, each batch its own transaction,
+        all hidden until the job ends; a batch whose records point to a later batch of the
+        call gets its links once every row is in. Each batch of new records gets one audit
+        entry that commits to all of them (:mod:`accord.store.audit_batches`); it and the new
+        revisions of existing records wait for the job's end."""
         if (viewer.user_id, viewer.org_id) != (job.viewer.user_id, job.viewer.org_id):
             raise BadRequest("an import job writes as the one viewer that started it")
         writer = job.viewer
         result = BulkResult()
         placed: list[list[Record]] = []
         ids = list(built)
+        part_of = {rid: n // STAGE_BATCH for n, rid in enumerate(ids)}
         for start in range(0, len(ids), STAGE_BATCH):
             part = {rid: built[rid] for rid in ids[start : start + STAGE_BATCH]}
+            this = start // STAGE_BATCH
             with self._staged_write(job) as conn:
                 fresh, changed, unchanged = self._sort_batch(conn, writer, job.owner, part, upsert)
                 if staging.staged_by(conn, job.id, [old.id for old, _, _ in changed]):
@@ -862,6 +865,10 @@ class KnowledgeBase:
                 ]
                 check_sharing(conn, [*fresh, *(new for _, new, _ in changed)])
                 rows.insert_record_rows(conn, fresh, job.id)
+                # linked in the same transaction unless a record points to a later batch's
+                later = any(part_of.get(t, -1) > this for r in fresh for _, t in r.data.refs())
+                if not later:
+                    rows.insert_record_links(conn, fresh, writer.user_id)
                 staging.stage(
                     conn,
                     job.id,
@@ -869,7 +876,8 @@ class KnowledgeBase:
                     [(r.id, r.revision, audit.digest(rows.snapshot_of(r))) for r in fresh],
                     [(old.revision, new) for old, new, _ in changed],
                 )
-            placed.append(fresh)
+            if later:
+                placed.append(fresh)
             result.created.extend(r.id for r in fresh)
             result.updated.extend(new.id for _, new, _ in changed)
             result.unchanged.extend(unchanged)

@@ -9,10 +9,12 @@ under ``extra["stix"]`` and exported again unchanged.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from accord.domain.inputs import RecordInput, parse_payload
@@ -352,7 +354,19 @@ def _sources(
         if own is not None and i < len(details) and isinstance(details[i], Mapping):
             source.update(details[i])
         try:
-            out.append(Source.model_validate(source))
-        except ValidationError:
+            found = _source(orjson.dumps(source))
+        except TypeError:  # a detail that is not JSON
             continue
+        if found is not None:
+            out.append(found)
     return out or [fallback]
+
+
+@functools.lru_cache(maxsize=4_096)
+def _source(text: bytes) -> Source | None:
+    """A source validated from its JSON, or None when invalid; cached, as the objects of a
+    bundle cite the same few reports. Pure (a source is immutable)."""
+    try:
+        return Source.model_validate_json(text)
+    except ValidationError:
+        return None

@@ -450,7 +450,9 @@ def _write_chunk(
     ctx = sc.Context(resolve, attributions, *defaults, country_of)
     positions = {ids(e.plan.record_id): e.position for e in ends.values()}
     for position, obj, planned in mine:
-        written = dataclasses.replace(planned.plan, record_id=ids(planned.plan.record_id))
+        written = planned.plan
+        if ids(written.record_id) != written.record_id:
+            written = dataclasses.replace(written, record_id=ids(written.record_id))
         try:
             raw, notes = sc.convert(obj, written, ctx)
         except sc.Invalid as exc:
