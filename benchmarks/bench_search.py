@@ -7,8 +7,12 @@ Run with ``.venv/bin/python -m benchmarks.bench_search [sizes]`` (default
 bundled dataset's :data:`DATASET_SEARCHES` (anonymously), it times
 ``store.search.run_search`` (20 hits) and the previous FTS5 BM25 ranking (kept below,
 measurement only: it computed scores over every indexed record, visible or not), alternating
-the two, and prints median milliseconds and the ratio after/before. SQLite only: on PostgreSQL
-both rankings read each matched record's own vector.
+the two, and prints median milliseconds and the ratio after/before.
+
+An argument that names an existing world (a SQLite file or a PostgreSQL URL, e.g.
+``bench_analysis``'s) measures that world instead; on PostgreSQL the comparison is between
+``run_search`` (bounds, then windows) and :func:`accord.store.search.full_ranking` (every
+visible match ranked in one query, what PostgreSQL ran before), same process, alternating.
 """
 
 from __future__ import annotations
@@ -78,12 +82,14 @@ def _timed(call: Callable[[], object], times: list[float]) -> None:
 def compare(
     conn: Connection, where: ColumnElement[bool], texts: dict[str, str]
 ) -> list[tuple[str, str, float, float]]:
-    """(label, text, before ms, after ms) for each search text, the two rankings alternated."""
+    """(label, text, before ms, after ms) for each search text, the two rankings alternated
+    (before: BM25 on SQLite, the one-query full ranking on PostgreSQL)."""
+    baseline = bm25_search if conn.dialect.name == "sqlite" else search.full_ranking
     out = []
     for label, text in texts.items():
         runs: dict[str, list[float]] = {"before": [], "after": []}
         calls: dict[str, Callable[[], object]] = {
-            "before": functools.partial(bm25_search, conn, text, where, [], 20),
+            "before": functools.partial(baseline, conn, text, where, [], 20),
             "after": functools.partial(search.run_search, conn, text, where, [], 20),
         }
         for call in calls.values():
@@ -96,9 +102,10 @@ def compare(
     return out
 
 
-def measure(size: int) -> list[tuple[str, str, float, float]]:
-    """The comparison on the synthetic world of ``size`` records, as the mid-size reader."""
-    path, _ = synthetic.world_db(size)
+def measure(world: int | str) -> list[tuple[str, str, float, float]]:
+    """The comparison on the synthetic world of ``world`` records (or in the existing world at
+    that path or URL), as the mid-size reader."""
+    path = synthetic.world_db(world)[0] if isinstance(world, int) else world
     scenarios = CoreScenarios.open(path)
     try:
         with scenarios.kb._engine.connect() as conn:
@@ -124,12 +131,16 @@ def measure_dataset() -> list[tuple[str, str, float, float]]:
 def main(argv: list[str]) -> None:
     """Print the table for the sizes given as one comma-separated argument."""
     sizes = (argv[0] if argv else "dataset,1000,100000").split(",")
-    print(f"{'records':>8} | {'search':<32} | {'BM25 ms':>8} | {'relevance ms':>12} | ratio")
+    print(f"{'records':>8} | {'search':<32} | {'before ms':>9} | {'after ms':>9} | ratio")
     for size in sizes:
-        rows = measure_dataset() if size == "dataset" else measure(int(size))
+        if size == "dataset":
+            rows = measure_dataset()
+        else:
+            rows = measure(size if "://" in size or not size.isdigit() else int(size))
         for label, text, before, after in rows:
             shown = f"{label} ({text})"[:32]
-            print(f"{size:>8} | {shown:<32} | {before:8.1f} | {after:12.1f} | {after / before:.2f}")
+            where = size if len(size) <= 8 else size.rsplit("/", 1)[-1][:8]
+            print(f"{where:>8} | {shown:<32} | {before:9.1f} | {after:9.1f} | {after / before:.2f}")
 
 
 if __name__ == "__main__":

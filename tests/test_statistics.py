@@ -1,0 +1,40 @@
+"""Planner statistics after a bulk write: PostgreSQL analyses the tables the write changed."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from benchmarks import synthetic
+
+from accord.kb import KnowledgeBase
+from accord.store import statistics
+
+
+def _reltuples(kb: KnowledgeBase, table: str) -> float:
+    with kb._engine.connect() as conn:
+        query = sa.text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)")
+        return float(conn.execute(query, {"t": table}).scalar_one())
+
+
+def test_refresh_analyses_what_a_bulk_load_changed(kb: KnowledgeBase) -> None:
+    if kb._engine.dialect.name != "postgresql":
+        synthetic.build(kb, 50, seed=3)
+        assert statistics.refresh(kb._engine) == []  # SQLite: nothing to do
+        return
+    statistics.refresh(kb._engine)  # the tables initialise() wrote
+    synthetic.build(kb, 150, seed=3)
+    _wait_for_counters(kb)
+    analysed = statistics.refresh(kb._engine)
+    assert {"records", "revisions", "record_refs", "audit_log"} <= set(analysed)
+    with kb._engine.connect() as conn:
+        written = conn.execute(sa.select(sa.func.count()).select_from(sa.table("records")))
+        assert _reltuples(kb, "records") == written.scalar_one()
+    _wait_for_counters(kb)
+    assert statistics.refresh(kb._engine) == []  # nothing changed since
+
+
+def _wait_for_counters(kb: KnowledgeBase) -> None:
+    """Make the server's change counters include every committed write (they are flushed by
+    each backend at most once a second)."""
+    kb._engine.dispose()  # closed connections flush their counters
+    with kb._engine.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
