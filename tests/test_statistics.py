@@ -18,18 +18,19 @@ def _reltuples(kb: KnowledgeBase, table: str) -> float:
 def test_refresh_analyses_what_a_bulk_load_changed(kb: KnowledgeBase) -> None:
     if kb._engine.dialect.name != "postgresql":
         synthetic.build(kb, 50, seed=3)
-        assert statistics.refresh(kb._engine) == []  # SQLite: nothing to do
+        assert statistics.refresh(kb._engine, statistics.BULK) == []  # SQLite: nothing to do
         return
-    statistics.refresh(kb._engine)  # the tables initialise() wrote
+    statistics.refresh(kb._engine, statistics.BULK)  # the tables initialise() wrote
     synthetic.build(kb, 150, seed=3)
     _wait_for_counters(kb)
-    analysed = statistics.refresh(kb._engine)
+    assert statistics.refresh(kb._engine, statistics.BULK - 1) == []  # a small write
+    analysed = statistics.refresh(kb._engine, statistics.BULK)
     assert {"records", "revisions", "record_refs", "audit_log"} <= set(analysed)
     with kb._engine.connect() as conn:
         written = conn.execute(sa.select(sa.func.count()).select_from(sa.table("records")))
         assert _reltuples(kb, "records") == written.scalar_one()
     _wait_for_counters(kb)
-    assert statistics.refresh(kb._engine) == []  # nothing changed since
+    assert statistics.refresh(kb._engine, statistics.BULK) == []  # nothing changed since
 
 
 def _wait_for_counters(kb: KnowledgeBase) -> None:

@@ -19,6 +19,9 @@ from sqlalchemy import Engine, text
 #: analysed when more rows than ``THRESHOLD + SCALE * rows`` changed since its last analysis.
 THRESHOLD = 50
 SCALE = 0.1
+#: Writes of fewer records do not look for stale tables (that check is one catalogue query;
+#: single edits are left to autovacuum).
+BULK = 1_000
 
 _STALE = text(
     "SELECT s.relname FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid "
@@ -39,11 +42,14 @@ def stale_tables(engine: Engine) -> list[str]:
         return [str(name) for name in conn.execute(_STALE, params).scalars()]
 
 
-def refresh(engine: Engine) -> list[str]:
-    """PostgreSQL: ``ANALYZE`` every stale table (:func:`stale_tables`) outside any
-    transaction; returns their names. Call it after committing a bulk write. Each analysed
+def refresh(engine: Engine, written: int) -> list[str]:
+    """PostgreSQL: after committing a write of ``written`` records, ``ANALYZE`` every stale
+    table (:func:`stale_tables`) outside any transaction; returns their names. Each analysed
     table costs a fixed-size sample (a few hundred milliseconds for a large table); nothing is
-    done when no table is stale, nor on SQLite."""
+    done for writes of fewer than :data:`BULK` records, when no table is stale, or on
+    SQLite."""
+    if written < BULK:
+        return []
     tables = stale_tables(engine)
     if not tables:
         return []
