@@ -19,7 +19,7 @@ from accord import accounts
 from accord.access import Viewer
 from accord.domain.vocab import Sector, Status, UserRole
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
-from accord.federation import corrections, feeds, proposals
+from accord.federation import corrections, feeds, proposals, remote
 from accord.federation.pull import pull
 from accord.interop import stix_mapping as m
 from accord.web.taxii.media import TAXII
@@ -30,13 +30,8 @@ from tests.test_feeds import Instance, collection, net, world
 __all__ = ["net"]  # the fixture, shared with tests/test_feeds.py
 
 
-class _Bearer(requests.auth.AuthBase):
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
+def _bearer(token: str) -> requests.auth.AuthBase:
+    return remote.Credentials("bearer", token).auth()
 
 
 @dataclass(frozen=True)
@@ -126,20 +121,20 @@ def test_a_correction_arrives_as_a_proposal_the_owner_reviewer_accepts(
     token = member(b, b.org, UserRole.CONTRIBUTOR).token
     body: dict[str, Any] = {"record": "beta.alpha.state-x", "changes": {"name": "State Y"}}
     answer = requests.post(
-        f"{b.url}/api/v1/feeds/corrections", json=body, auth=_Bearer(token), timeout=10
+        f"{b.url}/api/v1/feeds/corrections", json=body, auth=_bearer(token), timeout=10
     )
     assert answer.status_code == 201, answer.text
     [proposal] = proposals.pending(a.kb, a.viewer)
     reject = requests.post(
         f"{a.url}/api/v1/proposals/{proposal.id}/reject",
         json={"reason": "State X is right"},
-        auth=_Bearer(a.token),
+        auth=_bearer(a.token),
         timeout=10,
     )
     assert reject.json()["state"] == "rejected"
     assert proposals.pending(a.kb, a.viewer) == []
     sent_list = requests.get(
-        f"{b.url}/api/v1/feeds/corrections", auth=_Bearer(token), timeout=10
+        f"{b.url}/api/v1/feeds/corrections", auth=_bearer(token), timeout=10
     ).json()["items"]
     outcomes = {c["record"]: (c["outcome"], c["message"]) for c in sent_list}
     assert outcomes["beta.alpha.inc-1"][0] == "success"
@@ -252,21 +247,21 @@ def test_the_taxii_write_endpoint_refuses_hides_and_interoperates(
     status = response.json()
     assert (status["status"], status["pending_count"], status["total_count"]) == ("pending", 1, 1)
     url = f"{a.api_root}status/{status['id']}/"
-    mine_again = requests.get(url, headers={"Accept": TAXII}, auth=_Bearer(contributor_token))
+    mine_again = requests.get(url, headers={"Accept": TAXII}, auth=_bearer(contributor_token))
     assert mine_again.json() == status
     for token in (reader_token, None):
-        other = requests.get(url, headers={"Accept": TAXII}, auth=_Bearer(token) if token else None)
+        other = requests.get(url, headers={"Accept": TAXII}, auth=_bearer(token) if token else None)
         unknown = requests.get(
             f"{a.api_root}status/{uuid.uuid4()}/",
             headers={"Accept": TAXII},
-            auth=_Bearer(token) if token else None,
+            auth=_bearer(token) if token else None,
         )
         _taxii_error(other, 404)
         assert other.json() == unknown.json()
     assert a.kb.get("alpha.inc-1", a.viewer).name == "Incident One"
 
     # taxii2-client sees the one writable collection, adds a correction, follows its status
-    root = ApiRoot(a.api_root, auth=_Bearer(contributor_token))
+    root = ApiRoot(a.api_root, auth=_bearer(contributor_token))
     writable = {c.title: c for c in root.collections if c.can_write}
     assert set(writable) == {"partner"}
     obj = {**_served(a, "alpha.state-x"), "name": "State X (corrected)"}

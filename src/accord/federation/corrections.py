@@ -34,6 +34,7 @@ from accord.domain.inputs import parse_payload
 from accord.errors import BadRequest, Forbidden, InvalidInput, NotFound, RemoteError
 from accord.federation import feeds, origins
 from accord.federation.remote import Credentials, _with_timeout
+from accord.federation.statuses import as_utc
 from accord.interop import stix_mapping as m
 from accord.interop.stix_export import build_context, to_stix
 from accord.kb import KnowledgeBase
@@ -74,10 +75,6 @@ class Correction:
         }
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _correction(r: Mapping[str, Any]) -> Correction:
     return Correction(
         r["id"],
@@ -87,8 +84,8 @@ def _correction(r: Mapping[str, Any]) -> Correction:
         orjson.loads(r["changes"]),
         r["outcome"],
         r["message"],
-        _utc(r["created_at"]),
-        _utc(r["refreshed_at"]),
+        as_utc(r["created_at"]),
+        as_utc(r["refreshed_at"]),
     )
 
 

@@ -99,12 +99,6 @@ class Proposal:
         }
 
 
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _proposal(row: Any) -> Proposal:
     r = row._mapping
     return Proposal(
@@ -116,8 +110,8 @@ def _proposal(row: Any) -> Proposal:
         r["proposer_org"],
         r["state"],
         r["reason"],
-        _utc(r["created_at"]) or dt.datetime.min,
-        _utc(r["decided_at"]),
+        statuses.as_utc(r["created_at"]),
+        statuses.as_utc(r["decided_at"]) if r["decided_at"] else None,
     )
 
 

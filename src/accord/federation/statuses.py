@@ -32,6 +32,11 @@ from accord.store.correction_tables import (
 OUTCOMES = ("success", "failure", "pending")
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored instant as an aware UTC datetime (SQLite gives them back naive)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 @dataclass(frozen=True)
 class ObjectStatus:
     """What became of one object posted (``outcome`` is one of :data:`OUTCOMES`)."""
@@ -123,7 +128,7 @@ def resource(kb: KnowledgeBase, viewer: Viewer, status_id: str) -> dict[str, Any
     for object_id, version, outcome, message, state, reason in rows:
         outcome, message = _decided(outcome, state, reason) or (outcome, message)
         groups[outcome].append(ObjectStatus(object_id, version, outcome, message).detail())
-    requested = head[0] if head[0].tzinfo else head[0].replace(tzinfo=dt.UTC)
+    requested = as_utc(head[0])
     return {
         "id": status_id,
         "status": "pending" if groups["pending"] else "complete",
