@@ -195,7 +195,8 @@ def _taxii_error(response: requests.Response, status: int) -> None:
     assert response.status_code == status
     body = response.json()
     assert "Traceback" not in response.text
-    assert body.get("http_status", str(status)) == str(status)
+    assert set(body) == {"title", "description", "http_status"}
+    assert body["http_status"] == str(status)
 
 
 def test_the_taxii_write_endpoint_refuses_hides_and_interoperates(

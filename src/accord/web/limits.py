@@ -17,6 +17,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.domain.text import forbidden, visible, why
 from accord.web.errors import error_response
+from accord.web.taxii.media import error as taxii_error
+
+#: Where the TAXII server is mounted (accord.web.app).
+TAXII_PREFIX = "/taxii2/"
 
 _FORM = b"application/x-www-form-urlencoded"
 
@@ -55,7 +59,12 @@ class BodySizeLimit:
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(413, "too_large", f"the body exceeds {self.max_bytes} bytes")
+        message = f"the body exceeds {self.max_bytes} bytes"
+        response = (
+            taxii_error(413, "too large", message)  # TAXII clients get TAXII's error shape
+            if str(scope.get("path", "")).startswith(TAXII_PREFIX)
+            else error_response(413, "too_large", message)
+        )
         await response(scope, receive, send)
 
 
