@@ -24,7 +24,7 @@ from accord.federation.pull import pull
 from accord.interop import stix_mapping as m
 from accord.web.taxii.media import TAXII
 from tests.cli_runner import RunCli
-from tests.conftest import incident
+from tests.conftest import actor, incident
 from tests.test_feeds import Instance, collection, net, world
 
 __all__ = ["net"]  # the fixture, shared with tests/test_feeds.py
@@ -232,6 +232,19 @@ def test_the_taxii_write_endpoint_refuses_hides_and_interoperates(
         answers.append(orjson.dumps(status).decode().replace(sid, "ID"))
     assert answers[0] == answers[1]
     assert a.kb.get("alpha.secret", a.viewer).name == "Secret"
+    # a correction pointing to a hidden record is answered as one pointing to no record
+    a.add(actor("hidden-state", "Hidden State"), marking="AMBER")
+    claim = _served(a, "alpha.claim-1")
+    answers = []
+    for record_id in ("alpha.hidden-state", "alpha.no-such-state"):
+        sid = m.stable_id("identity", record_id)
+        probe = {**claim, "target_ref": sid, "modified": "2030-01-01T00:00:00.000Z"}
+        status = _post(a, contributor_token, mine, orjson.dumps({"objects": [probe]})).json()
+        for key in ("id", "request_timestamp"):
+            status.pop(key)
+        answers.append(orjson.dumps(status).decode().replace(sid, "ID"))
+    assert answers[0] == answers[1]
+    assert proposals.pending(a.kb, a.viewer) == []
     # a new object is a draft of the poster's organisation, even posted by a reviewer
     reviewer = member(a, "partner", UserRole.REVIEWER)
     sid = m.stable_id("incident", "partner.fresh")

@@ -229,7 +229,7 @@ def _changes(
     if plan.kind is not record.kind:
         raise InvalidInput(f"a {plan.kind.value} cannot correct a {record.kind.value} record")
     ctx = sc.Context(
-        _resolver(kb, viewer, {}, [obj]),
+        _visible_resolver(kb, viewer, obj),
         {},
         Source(
             title="TAXII correction",
@@ -243,6 +243,21 @@ def _changes(
     now = _fields(proposed.data)
     before = _fields(record.data)
     return {k: v for k, v in now.items() if before.get(k) != v}
+
+
+def _visible_resolver(kb: KnowledgeBase, viewer: Viewer, obj: Mapping[str, Any]) -> sc.Resolve:
+    """STIX id → record id as a pull resolves it, kept only when the viewer may see the record
+    (a copy the viewer's organisation pulled may be hidden from the viewer, e.g. withdrawn)."""
+    resolve = _resolver(kb, viewer, {}, [obj])
+    seen: dict[str, bool] = {}
+
+    def visible(sid: str) -> str | None:
+        found = resolve(sid)
+        if found is not None and found not in seen:
+            seen[found] = bool(kb.visible_ids([found], viewer))
+        return found if found is not None and seen[found] else None
+
+    return visible
 
 
 def _fields(data: Any) -> dict[str, Any]:
