@@ -14,12 +14,13 @@ from accord.web.app import create_app
 from accord.web.settings import Settings
 
 
-def serve(kb: KnowledgeBase) -> tuple[str, Callable[[], None]]:
-    """Start the server; return its base URL and the function that stops it."""
+def serve(kb: KnowledgeBase, *, pull_feeds: bool = False) -> tuple[str, Callable[[], None]]:
+    """Start the server (pulling feeds in the background with ``pull_feeds``); return its
+    base URL and the function that stops it."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(Settings(secure_cookies=False), kb=kb)
+    app = create_app(Settings(secure_cookies=False), kb=kb, pull_feeds=pull_feeds)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

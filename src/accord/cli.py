@@ -86,6 +86,12 @@ def serve(
     db: Db = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    pull_feeds: Annotated[
+        bool,
+        typer.Option(
+            "--pull-feeds", help="Pull each feed on its interval (--every) in the background."
+        ),
+    ] = False,
 ) -> None:
     """Serve the REST API (/api/v1) and web interface."""
     import uvicorn
@@ -95,7 +101,8 @@ def serve(
 
     settings = Settings(database_url=db)
     open_kb(db).close()
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app = create_app(settings, pull_feeds=pull_feeds)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @app.command()

@@ -3,12 +3,14 @@ accord.federation → print). Feed tokens are sealed at rest and never printed."
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import typer
 
 from accord import render
 from accord.cli_common import Db, Json, open_kb
+from accord.errors import PullRunning
 from accord.federation import feeds
 from accord.federation.pull import PullReport, pull
 from accord.render import Col
@@ -18,6 +20,14 @@ feed_app = typer.Typer(
     no_args_is_help=True,
 )
 Name = Annotated[str, typer.Argument(help="The feed's name (lower-case letters, digits, - _).")]
+Every = Annotated[
+    str | None,
+    typer.Option(
+        "--every",
+        help="Pull in the background this often under 'accord serve --pull-feeds' "
+        "(30s, 15m, 6h, 1d; 'off': never).",
+    ),
+]
 
 
 @feed_app.command("add")
@@ -42,12 +52,23 @@ def add_cmd(
     basic: Annotated[
         bool, typer.Option("--basic", help="Send the token as HTTP Basic user:password.")
     ] = False,
+    every: Every = None,
     db: Db = None,
     json: Json = False,
 ) -> None:
     """Subscribe to a remote collection."""
+    seconds = feeds.parse_every(every) if every else None
     with open_kb(db) as kb:
-        feed = feeds.add(kb, name, url, collection, user_email=as_user, token=token, basic=basic)
+        feed = feeds.add(
+            kb,
+            name,
+            url,
+            collection,
+            user_email=as_user,
+            token=token,
+            basic=basic,
+            every=seconds,
+        )
     if json:
         render.emit_json(feed.to_json())
         return
@@ -66,7 +87,17 @@ def list_cmd(db: Db = None, json: Json = False) -> None:
         return
     render.table(
         "Feeds",
-        [Col("name", key=True), "url", "collection", "org", "token", "added after", "last pull"],
+        [
+            Col("name", key=True),
+            "url",
+            "collection",
+            "org",
+            "token",
+            "added after",
+            "every",
+            "last success",
+            "last error",
+        ],
         [
             [
                 f.name,
@@ -74,11 +105,36 @@ def list_cmd(db: Db = None, json: Json = False) -> None:
                 f.collection,
                 f.org_id,
                 "set" if f.has_token else "none",
-                (f.cursor.added_after or "") + (" (mid-pull)" if f.cursor.next_page else ""),
-                f.last_pull_at.isoformat(timespec="seconds") if f.last_pull_at else "never",
+                (f.cursor.added_after or "")
+                + (" (pulling)" if f.pulling else " (mid-pull)" if f.cursor.next_page else ""),
+                feeds.format_every(f.every) or "off",
+                _when(f.last_pull_at) or "never",
+                f"{_when(f.last_error_at)}: {f.last_error}" if f.last_error else "",
             ]
             for f in items
         ],
+    )
+
+
+def _when(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
+
+
+@feed_app.command("set")
+def set_cmd(name: Name, every: Every = None, db: Db = None, json: Json = False) -> None:
+    """Change a feed's settings: its background pull interval."""
+    if every is None:
+        raise typer.BadParameter("say what to set: --every 15m (or --every off)")
+    with open_kb(db) as kb:
+        feed = feeds.set_every(kb, name, feeds.parse_every(every))
+    if json:
+        render.emit_json(feed.to_json())
+        return
+    how = feeds.format_every(feed.every)
+    render.line(
+        f"Feed {feed.name}: pulled every {how} by 'accord serve --pull-feeds'."
+        if how
+        else f"Feed {feed.name}: not pulled in the background."
     )
 
 
@@ -91,17 +147,28 @@ def pull_cmd(
     db: Db = None,
     json: Json = False,
 ) -> None:
-    """Pull one feed, or every feed in name order."""
+    """Pull one feed, or every feed in name order. Refused while another pull of the feed
+    runs (every feed: that one is skipped, said so)."""
+    busy: list[str] = []
     with open_kb(db) as kb:
-        names = [name] if name else [f.name for f in feeds.all_feeds(kb)]
-        reports = [pull(kb, n, dry_run=dry_run) for n in names]
+        if name:  # one feed: a pull running elsewhere is this command's error
+            reports = [pull(kb, name, dry_run=dry_run)]
+        else:
+            reports = []
+            for each in [f.name for f in feeds.all_feeds(kb)]:
+                try:
+                    reports.append(pull(kb, each, dry_run=dry_run))
+                except PullRunning as exc:
+                    busy.append(str(exc))
     if json:
         render.emit_json([r.to_json() for r in reports])
         return
-    if not reports:
+    if not reports and not busy:
         render.line("No feeds: add one with accord feed add.")
     for report in reports:
         _print(report)
+    for text in busy:
+        render.line(f"Skipped: {text}.")
 
 
 def _print(report: PullReport) -> None:

@@ -18,6 +18,7 @@ stable machine ``code`` that the web layer renders in one JSON shape
     ├── NotFound (404, not_found)            no such record, or one the caller may not see
     ├── NotAcceptable (406, not_acceptable)  the client does not accept TAXII 2.1 responses
     ├── Conflict (409, conflict)             an id taken by different content, a stale revision
+    │   └── PullRunning (409, conflict)      a pull of the same feed is already running
     ├── PayloadTooLarge (413, too_large)     a body over the configured size
     ├── UnsupportedMediaType (415, unsupported_media_type)  a body that is not TAXII 2.1
     ├── StoreUnavailable (503, store_unavailable)  the database cannot be reached
@@ -155,6 +156,10 @@ class Conflict(AccordError):
 
     status = 409
     code = "conflict"
+
+
+class PullRunning(Conflict):
+    """A pull of the same feed is already running (it holds the feed's lease)."""
 
 
 class PayloadTooLarge(AccordError):

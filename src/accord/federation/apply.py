@@ -12,10 +12,16 @@ here, is skipped with its reason; the rest are written in one ``bulk_create``.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+from sqlalchemy import select
+
+from accord import access
 from accord.access import Viewer
 from accord.domain.inputs import RecordInput, parse_payload
 from accord.domain.records import Source
@@ -26,10 +32,14 @@ from accord.federation.decide import Decision, remote_version
 from accord.interop import stix_convert as sc
 from accord.interop.import_ids import ImportIds
 from accord.kb import KnowledgeBase
+from accord.store.schema import records
 
 #: Objects pulled without a TLP marking are marked so: visible to the subscribing
 #: organisation only (what the feed's token read is not re-shared).
 DEFAULT_MARKING = Marking.AMBER_STRICT
+_BATCH = 500
+#: A JSON string holding ``--`` (a STIX id, wherever it sits in an object).
+_STIX_ID = re.compile(rb'"([^"\\]*--[^"\\]*)"')
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,7 @@ def write_page(
     for sid, (d, plan) in planned.items():
         try:
             raw, _ = sc.convert(d.obj, dataclasses.replace(plan, record_id=written[sid]), ctx)
-        except sc.Invalid as exc:
+        except (sc.Invalid, AccordError) as exc:  # AccordError: a payload the model refuses
             out.append(Outcome("skip", d.remote_id, f"invalid: {exc}"[:300]))
             continue
         inputs[sid] = (d, raw)
@@ -104,24 +114,32 @@ def write_page(
     if not inputs:
         return out
     kb.bulk_create([raw for _, raw in inputs.values()], viewer, upsert=True)
-    stored = kb.get_many([str(raw.id) for _, raw in inputs.values()], viewer)
-    now = kb.now()
+    stamps = _updated_at(kb, viewer, [str(raw.id) for _, raw in inputs.values()])
     remembered = []
     for d, raw in inputs.values():
-        record = stored[str(raw.id)]
+        rid = str(raw.id)
         remembered.append(
             origins.Origin(
-                record.id,
-                feed,
-                viewer.org_id or "",
-                d.remote_id,
-                remote_version(d.obj),
-                record.updated_at,
+                rid, feed, viewer.org_id or "", d.remote_id, remote_version(d.obj), stamps[rid]
             )
         )
-        out.append(Outcome(d.action, d.remote_id, d.reason, record.id))
-    origins.remember(kb, remembered, now)
+        out.append(Outcome(d.action, d.remote_id, d.reason, rid))
+    origins.remember(kb, remembered, kb.now())
     return out
+
+
+def _updated_at(kb: KnowledgeBase, viewer: Viewer, ids: Sequence[str]) -> dict[str, dt.datetime]:
+    """The ``updated_at`` of records just written, by id (two columns, not whole records: an
+    upsert may have left a record unchanged, so the time is read rather than assumed).
+    Read-only."""
+    found: dict[str, dt.datetime] = {}
+    with kb.reader(viewer) as reader:
+        for start in range(0, len(ids), _BATCH):
+            query = select(records.c.id, records.c.updated_at).where(
+                access.visible(viewer), records.c.id.in_(ids[start : start + _BATCH])
+            )
+            found.update({rid: origins.as_utc(at) for rid, at in reader.execute(query)})
+    return found
 
 
 def _withdraw(
@@ -210,13 +228,7 @@ def _unplaceable(
         gone.update(found)
 
 
-def _ids_in(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        if "--" in value:
-            yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _ids_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _ids_in(item)
+def _ids_in(obj: Mapping[str, Any]) -> Iterable[str]:
+    """Every string of the object holding ``--`` (the STIX ids it refers to), found in its
+    JSON text in one regular-expression pass."""
+    return (m.decode() for m in _STIX_ID.findall(orjson.dumps(obj)))

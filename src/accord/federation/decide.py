@@ -60,6 +60,13 @@ def _uuid(stix_id: str) -> str:
     return stix_id.rsplit("--", 1)[-1].lower()
 
 
+def _newer(obj: Mapping[str, Any], origin: origins.Origin) -> bool:
+    """Whether the object is a later version than the one the pull wrote."""
+    remote = _when(remote_version(obj))
+    stored = _when(origin.remote_modified)
+    return remote is not None and (stored is None or remote > stored)
+
+
 def decide(
     kb: KnowledgeBase, viewer: Viewer, objects: Sequence[Mapping[str, Any]]
 ) -> list[Decision]:
@@ -68,8 +75,22 @@ def decide(
     ids = [str(o["id"]) for o in objects if isinstance(o.get("id"), str) and "--" in o["id"]]
     known = origins.by_remote(kb, org, ids)
     own = kb.originals((_uuid(i) for i in ids if i not in m.META_IDS), viewer)
-    local = kb.get_many([o.record_id for o in known.values()], viewer)
-    revoked = {o.record_id for sid, o in known.items() if o.record_id not in local}
+    # only copies that may change are read: a newer remote version, or a revoked object
+    moving = [
+        o.record_id
+        for obj in objects
+        if isinstance(obj.get("id"), str) and (o := known.get(obj["id"].lower())) is not None
+        if obj.get("revoked") is True or _newer(obj, o)
+    ]
+    local = kb.get_many(moving, viewer)
+    revoked = {
+        o.record_id
+        for obj in objects
+        if obj.get("revoked") is True
+        and isinstance(obj.get("id"), str)
+        and (o := known.get(obj["id"].lower())) is not None
+        and o.record_id not in local
+    }
     withdrawn = {rid for rid in revoked if kb.tombstone(rid, viewer) is not None}
     out: list[Decision] = []
     for obj in objects:
@@ -118,9 +139,7 @@ def _one(
         return _revoked(obj, sid, origin, local, withdrawn)
     if origin is None:
         return Decision("create", sid, obj)
-    remote = _when(remote_version(obj))
-    stored = _when(origin.remote_modified)
-    if remote is None or (stored is not None and remote <= stored):
+    if not _newer(obj, origin):
         return Decision("unchanged", sid, obj, record=origin.record_id, origin=origin)
     current = local.get(origin.record_id)
     if current is None:

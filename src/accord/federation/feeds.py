@@ -52,6 +52,11 @@ class Feed:
     cursor: Cursor
     created_at: dt.datetime
     last_pull_at: dt.datetime | None
+    every: int | None = None
+    last_error: str | None = None
+    last_error_at: dt.datetime | None = None
+    last_tried_at: dt.datetime | None = None
+    pulling: bool = False
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready view (never the token: only whether there is one)."""
@@ -66,6 +71,12 @@ class Feed:
             "mid_pull": self.cursor.next_page is not None,
             "created_at": self.created_at.isoformat(),
             "last_pull_at": self.last_pull_at.isoformat() if self.last_pull_at else None,
+            "every": format_every(self.every),
+            "every_seconds": self.every,
+            "last_error": self.last_error,
+            "last_error_at": self.last_error_at.isoformat() if self.last_error_at else None,
+            "last_tried_at": self.last_tried_at.isoformat() if self.last_tried_at else None,
+            "pulling": self.pulling,
         }
 
 
@@ -88,7 +99,17 @@ def _feed(row: object) -> Feed:
         cursor=Cursor(r["added_after"], r["next_page"], r["high_water"]),
         created_at=_utc(r["created_at"]) or dt.datetime.min,
         last_pull_at=_utc(r["last_pull_at"]),
+        every=r["every_seconds"],
+        last_error=r["last_error"],
+        last_error_at=_utc(r["last_error_at"]),
+        last_tried_at=_utc(r["last_tried_at"]),
+        pulling=_leased(r["lease_owner"], _utc(r["lease_until"])),
     )
+
+
+def _leased(owner: str | None, until: dt.datetime | None) -> bool:
+    """Whether a pull holds the feed's lease now (wall clock, as :mod:`.lease`)."""
+    return owner is not None and until is not None and until > dt.datetime.now(dt.UTC)
 
 
 def check_url(url: str) -> str:
@@ -109,10 +130,12 @@ def add(
     user_email: str,
     token: str | None = None,
     basic: bool = False,
+    every: int | None = None,
 ) -> Feed:
     """Subscribe to a collection, pulled as the given user (a reviewer of their organisation).
     The token (a bearer token, or ``user:password`` for HTTP Basic with ``basic``), if any, is
-    sealed (:mod:`.sealing`). Writes one feed row."""
+    sealed (:mod:`.sealing`); ``every`` (seconds) is how often ``accord serve --pull-feeds``
+    pulls it (None: never in the background). Writes one feed row."""
     if not _NAME.match(name):
         raise InvalidInput(
             "a feed name is 1-64 lower-case letters, digits, '-' or '_'", field="name"
@@ -121,6 +144,7 @@ def add(
         raise InvalidInput(
             "a collection id is 1-128 letters, digits or '-', '_', '.', '~'", field="collection"
         )
+    _check_every(every)
     if token is not None and not token.isprintable():
         raise InvalidInput("the token holds control characters or line breaks", field="token")
     user = accounts.find_user(kb, user_email, active_only=True)
@@ -144,8 +168,56 @@ def add(
                 user_email=user.email,
                 token_sealed=sealed,
                 created_at=kb.now(),
+                every_seconds=every,
             )
         )
+    return get(kb, name)
+
+
+#: Units of a pull interval (``--every 15m``).
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_EVERY = re.compile(r"^([0-9]{1,6})([smhd])$")
+#: The shortest and longest background pull intervals.
+MIN_EVERY, MAX_EVERY = 1, 30 * 86400
+
+
+def parse_every(text: str) -> int | None:
+    """Seconds of an interval written ``30s``, ``15m``, ``6h`` or ``1d``; None for ``off``
+    (never pulled in the background). InvalidInput otherwise. Pure."""
+    if text.strip().lower() in ("off", "never", "none"):
+        return None
+    found = _EVERY.match(text.strip().lower())
+    if not found:
+        raise InvalidInput(
+            "an interval is a number with s, m, h or d (e.g. 15m), or 'off'", field="every"
+        )
+    seconds = int(found.group(1)) * _UNITS[found.group(2)]
+    _check_every(seconds)
+    return seconds
+
+
+def format_every(seconds: int | None) -> str | None:
+    """An interval in the largest unit that divides it (``900`` → ``15m``). Pure."""
+    if seconds is None:
+        return None
+    unit = next(u for u in "dhms" if seconds % _UNITS[u] == 0)
+    return f"{seconds // _UNITS[unit]}{unit}"
+
+
+def _check_every(seconds: int | None) -> None:
+    if seconds is not None and not MIN_EVERY <= seconds <= MAX_EVERY:
+        raise InvalidInput(
+            f"an interval lies between {MIN_EVERY} s and {MAX_EVERY // 86400} days", field="every"
+        )
+
+
+def set_every(kb: KnowledgeBase, name: str, every: int | None) -> Feed:
+    """Set how often the feed is pulled in the background (None: never). Writes."""
+    _check_every(every)
+    with kb.federation_tables(write=True) as conn:
+        done = conn.execute(update(feeds).where(feeds.c.name == name).values(every_seconds=every))
+    if done.rowcount == 0:
+        raise NotFound(f"no feed named '{name}'")
     return get(kb, name)
 
 

@@ -36,7 +36,8 @@ class Origin:
         return f"pulled from feed {self.feed}: {self.remote_id}, modified {self.remote_modified}"
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """The moment with its time zone (UTC when the database dropped it)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -48,7 +49,7 @@ def _origin(row: object) -> Origin:
         r["org_id"],
         r["remote_id"],
         r["remote_modified"],
-        _utc(r["local_updated_at"]),
+        as_utc(r["local_updated_at"]),
     )
 
 

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from accord.errors import StaleNext
-from accord.federation import feeds, remote
+from accord.federation import feeds, lease, remote
 from accord.federation.apply import Outcome, write_page
 from accord.federation.decide import decide
 from accord.interop import stix_mapping as m
@@ -102,11 +103,25 @@ def pull(
 ) -> PullReport:
     """Pull one feed (see the module's docstring). A dry run reads every page and reports
     what would happen without writing anything. Writes records, origins and the cursor, one
-    transaction per page; raises RemoteError when the remote cannot be read (what earlier
+    transaction per page, holding the feed's lease (:mod:`.lease`): PullRunning when another
+    pull of the feed runs. Raises RemoteError when the remote cannot be read (what earlier
     pages wrote stays, with their cursor)."""
+    holder = lease.new_holder()
+    if dry_run:  # writes nothing: needs no lease
+        return _pull(kb, name, None, page_size)
+    lease.acquire(kb, name, holder)
+    try:
+        return _pull(kb, name, holder, page_size)
+    finally:
+        lease.release(kb, name, holder)
+
+
+def _pull(kb: KnowledgeBase, name: str, holder: lease.Holder | None, page_size: int) -> PullReport:
+    """The pull itself: a dry run without ``holder``, else under its lease (read the cursor
+    only once the lease is held)."""
     feed = feeds.get(kb, name)
     viewer = feeds.viewer_of(kb, feed)
-    report = PullReport(feed.name, dry_run, resumed=feed.cursor.next_page is not None)
+    report = PullReport(feed.name, holder is None, resumed=feed.cursor.next_page is not None)
     client = remote.Remote(feed.url, feed.collection, feeds.credentials_of(kb, feed), feed=name)
     committed, next_token, high = (
         feed.cursor.added_after,
@@ -114,27 +129,28 @@ def pull(
         feed.cursor.high_water,
     )
     base = _before(committed)
+    fetcher = _Prefetch(client, page_size)
     try:
+        fetcher.ask(base, next_token)
         while True:
-            try:
-                page = client.page(base, next_token, page_size)
-            except StaleNext:
-                next_token = None
-                page = client.page(base, None, page_size)
+            page = fetcher.take()
             report.pages += 1
             report.objects += len(page.objects)
             high = _later(high, page.added_last)
-            decisions = decide(kb, viewer, page.objects)
             follow = page.next
             if page.more and follow is None and page.added_last and page.added_last != base:
                 base = page.added_last  # a server that pages by added_after only
                 finished = False
             else:
                 finished = not page.more or follow is None
-            if dry_run:
+            if not finished:  # read the next page while this one is written
+                fetcher.ask(base, follow)
+            decisions = decide(kb, viewer, page.objects)
+            if holder is None:
                 report.add([Outcome(d.action, d.remote_id, d.reason, d.record) for d in decisions])
             else:
                 with kb.transaction():
+                    lease.renew(kb, feed.name, holder)
                     outcomes = write_page(kb, viewer, feed.name, decisions)
                     cursor = (
                         feeds.Cursor(_later(committed, high))
@@ -145,6 +161,38 @@ def pull(
                 report.add(outcomes)
             if finished:
                 return report
-            next_token = follow
     finally:
+        fetcher.close()
         client.close()
+
+
+class _Prefetch:
+    """Reads the remote's pages in a worker thread, one ahead: the next page travels (and the
+    remote prepares it) while this process writes the current one. Only the worker uses the
+    HTTP session. A ``next`` token the remote refuses restarts from ``added_after``."""
+
+    def __init__(self, client: remote.Remote, page_size: int) -> None:
+        self._client = client
+        self._size = page_size
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-page")
+        self._pending: Future[remote.RemotePage] | None = None
+
+    def _read(self, added_after: str | None, next_token: str | None) -> remote.RemotePage:
+        try:
+            return self._client.page(added_after, next_token, self._size)
+        except StaleNext:
+            return self._client.page(added_after, None, self._size)
+
+    def ask(self, added_after: str | None, next_token: str | None) -> None:
+        """Start reading a page (after ``added_after``, from ``next_token``)."""
+        self._pending = self._pool.submit(self._read, added_after, next_token)
+
+    def take(self) -> remote.RemotePage:
+        """The page asked for; raises what reading it raised."""
+        assert self._pending is not None
+        pending, self._pending = self._pending, None
+        return pending.result()
+
+    def close(self) -> None:
+        """Stop: a page still travelling is dropped."""
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -493,6 +493,13 @@ feeds = Table(
     Column("high_water", String(40), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_pull_at", DateTime(timezone=True), nullable=True),
+    # background pulls and the pull lease (accord.federation.schedule, .lease; 0025)
+    Column("every_seconds", Integer, nullable=True),
+    Column("last_tried_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", DateTime(timezone=True), nullable=True),
+    Column("lease_owner", String(200), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
 )
 
 feed_origins = Table(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from accord import __version__
+from accord.federation import schedule
 from accord.kb import KnowledgeBase
 from accord.web import error_pages, errors
 from accord.web.api import analysis as analysis_api
@@ -26,14 +29,26 @@ from accord.web.settings import Settings
 from accord.web.taxii import build_taxii_app
 
 
-def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> FastAPI:
-    """Build the ASGI app for the given settings (or an already open knowledge base)."""
+def create_app(
+    settings: Settings | None = None,
+    kb: KnowledgeBase | None = None,
+    *,
+    pull_feeds: bool = False,
+) -> FastAPI:
+    """Build the ASGI app for the given settings (or an already open knowledge base); with
+    ``pull_feeds``, the app pulls each feed on its interval in the background while it runs
+    (:mod:`accord.federation.schedule`)."""
     settings = settings or Settings()
     base = kb or KnowledgeBase(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        puller = asyncio.create_task(schedule.run_forever(base)) if pull_feeds else None
         yield
+        if puller is not None:
+            puller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await puller
         if kb is None:
             base.close()
 

@@ -36,6 +36,17 @@ class FeedBody(BaseModel):
     as_user: str = Field(alias="as", min_length=3, max_length=320, description="Reviewer email")
     token: str | None = Field(default=None, max_length=4096)
     basic: bool = False
+    every: str | None = Field(
+        default=None, max_length=16, description="Background pull interval: 30s, 15m, 6h, 1d"
+    )
+
+
+class FeedChange(BaseModel):
+    """A change to a feed: its background pull interval (``off`` or null: never)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    every: str | None = Field(max_length=16, description="30s, 15m, 6h, 1d, or 'off'")
 
 
 def _admin(viewer: Viewer) -> None:
@@ -67,8 +78,16 @@ def build_router() -> APIRouter:
             user_email=body.as_user,
             token=body.token,
             basic=body.basic,
+            every=feeds.parse_every(body.every) if body.every else None,
         )
         return JSONAnswer(feed.to_json(), status_code=201)
+
+    @router.patch("/{name}")
+    def change_feed(name: str, body: FeedChange, kb: KB, viewer: CurrentViewer) -> JSONAnswer:
+        """Set the feed's background pull interval."""
+        _admin(viewer)
+        every = feeds.parse_every(body.every) if body.every else None
+        return JSONAnswer(feeds.set_every(kb, name, every).to_json())
 
     @router.delete("/{name}", status_code=204)
     def remove_feed(name: str, kb: KB, viewer: CurrentViewer) -> None:
@@ -83,7 +102,8 @@ def build_router() -> APIRouter:
         viewer: CurrentViewer,
         dry_run: Annotated[bool, Query(description="Report only; write nothing")] = False,
     ) -> JSONAnswer:
-        """Pull the feed now (or preview with ``dry_run``)."""
+        """Pull the feed now (or preview with ``dry_run``); 409 while another pull of it
+        runs."""
         _admin(viewer)
         report = pull(kb, name, dry_run=dry_run).to_json()
         named = [item for item in report["items"] if item["record"]]
