@@ -6,14 +6,17 @@ AMBER+STRICT and RED with two named readers, then gives one record in 50 a secon
 re-marking, one transaction each); none of this is timed. It then times
 ``KnowledgeBase.verify_audit`` (the chain, every revision and every record) ``--repeat`` times,
 against the head exported before, and prints its wall and CPU time (this process) and the peak
-resident memory after each run.
+resident memory after each run. ``--imported`` writes the records in one import job, audited by
+one entry per batch (``accord.store.audit_batches``).
 
     .venv/bin/python -m benchmarks.bench_audit [--records 100000] [--db URL] [--repeat 3]
+        [--imported]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import tempfile
 import time
@@ -27,8 +30,9 @@ SOURCE = {"title": "Bench", "publisher": "Bench", "url": "https://example.org/be
 MARKINGS = (Marking.CLEAR, Marking.GREEN, Marking.AMBER, Marking.AMBER_STRICT, Marking.RED)
 
 
-def fill(kb: KnowledgeBase, count: int) -> None:
-    """Store ``count`` actors of mixed markings, then re-mark one in 50. Writes."""
+def fill(kb: KnowledgeBase, count: int, imported: bool = False) -> None:
+    """Store ``count`` actors of mixed markings (in one import job when ``imported``: one audit
+    entry per batch of new records), then re-mark one in 50. Writes."""
     orgs = [accounts.create_org(kb, f"Bench {name}", Sector.PRIVATE) for name in ("A", "B")]
     writer: Viewer = accounts.create_user(
         kb, "chief@curators.example", "accord-curators", UserRole.REVIEWER
@@ -37,10 +41,11 @@ def fill(kb: KnowledgeBase, count: int) -> None:
         accounts.create_user(kb, f"reader{n}@bench.example", orgs[n], UserRole.READER).id
         for n in range(2)
     ]
-    for start in range(0, count, 5_000):
-        kb.bulk_create(
-            [_actor(n, orgs, readers) for n in range(start, min(count, start + 5_000))], writer
-        )
+    with kb.import_job(writer) if imported else contextlib.nullcontext():
+        for start in range(0, count, 5_000):
+            kb.bulk_create(
+                [_actor(n, orgs, readers) for n in range(start, min(count, start + 5_000))], writer
+            )
     for n in range(0, count, 50):
         kb.set_marking(f"actor-{n:07d}", writer, Marking.RED)
 
@@ -63,13 +68,16 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--db", help="an empty PostgreSQL database URL (default: SQLite file)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--imported", action="store_true", help="write the records in one import job"
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as tmp,
         KnowledgeBase(args.db or f"sqlite:///{tmp}/audit.db") as kb,
     ):
         kb.initialise()
-        fill(kb, args.records)
+        fill(kb, args.records, args.imported)
         head = kb.audit_head()
         print(f"{args.records:,} records; {head.count:,} audit entries", flush=True)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

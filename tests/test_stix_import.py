@@ -12,10 +12,10 @@ from stix2validator import ValidationOptions, validate_string
 
 from accord.access import SYSTEM
 from accord.domain.vocab import ActorKind, Kind, Marking, Stance
-from accord.errors import Conflict
+from accord.errors import BundleError, Conflict
 from accord.interop import stix_import
 from accord.interop.stix_export import write_bundle
-from accord.interop.stix_import import BundleError, import_bundle
+from accord.interop.stix_import import import_bundle
 from accord.kb import KnowledgeBase
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

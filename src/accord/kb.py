@@ -251,7 +251,9 @@ class KnowledgeBase:
                 if rid in found:
                     raise Conflict("the id is already used by another record", record=rid)
                 status = access.initial_status(viewer, owner, record.status)
-                fresh.append(record.model_copy(update={"status": status}))
+                if status is not record.status:
+                    record = record.model_copy(update={"status": status})
+                fresh.append(record)
             elif rid in quick or _same_content(shown[rid], record):
                 unchanged.append(rid)
             elif not upsert or shown[rid].kind is not record.kind:

@@ -10,6 +10,7 @@ object shipped in every bundle. See docs/interop.md for the full table.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
@@ -159,10 +160,16 @@ def digest_of(dumped: Mapping[str, Any], marking: Marking, sources: Sequence[Sou
     body = {
         "data": {k: v for k, v in dumped.items() if k != "extra"},
         "marking": marking.value,
-        "sources": [s.model_dump(mode="json", exclude_none=True) for s in sources],
+        "sources": [_dumped(s) for s in sources],
     }
     text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(text, digest_size=12).hexdigest()
+
+
+@functools.lru_cache(maxsize=4_096)
+def _dumped(source: Source) -> dict[str, Any]:
+    """A source as JSON, cached (records written together cite the same few; read-only)."""
+    return source.model_dump(mode="json", exclude_none=True)
 
 
 def holds_refs(value: Any) -> bool:

@@ -1,17 +1,19 @@
 """The revisions and the records checked against the audit chain. Read-only.
 
-Every revision must have exactly one audit entry, revisions numbered from 1 without a gap and
-audited in order (each entry after the previous revision's), and each snapshot must hash to its
-entry's ``after_hash``: a revision added, removed or edited in SQL is reported. (An entry's
-``before_hash`` is not compared with the previous ``after_hash``: writes hash the previous
-revision as read back from its row, whose share list and readers come back sorted, not in the
-snapshot's order.) Every record's current row (its SNAPSHOT_COLUMNS), share list, named readers
-and links must then be exactly what its latest audited snapshot gives (``rows.row_values`` of
-that snapshot): a marking, status, owner, share or body changed in SQL is reported, naming the
-record and the fields. The search and STIX-id columns are left out: they are computed from the
-snapshot by code that may change between versions, and they decide no one's access.
-Records an unfinished import job staged are left out: their audit entries are appended when the
-job finishes, or they are removed with it (:mod:`accord.store.staging`).
+Every revision must have exactly one audit entry (its own, or the entry of the import batch
+that wrote it, :mod:`accord.store.audit_batches`, with the snapshot hash the batch keeps for
+it), revisions numbered from 1 without a gap and audited in order (each entry after the
+previous revision's), and each snapshot must hash to its entry's ``after_hash``: a revision
+added, removed or edited in SQL is reported. (An entry's ``before_hash`` is not compared with
+the previous ``after_hash``: writes hash the previous revision as read back from its row, whose
+share list and readers come back sorted, not in the snapshot's order.) Every record's current
+row (its SNAPSHOT_COLUMNS), share list, named readers and links must then be exactly what its
+latest audited snapshot gives (``rows.row_values`` of that snapshot): a marking, status,
+owner, share or body changed in SQL is reported, naming the record and the fields. The search
+and STIX-id columns are left out: they are computed from the snapshot by code that may change
+between versions, and they decide no one's access. Records an unfinished import job staged are
+left out: their audit entries are appended when the job finishes, or they are removed with it
+(:mod:`accord.store.staging`).
 
 The audit entries, the revisions and the records are read as three streams in record-id order
 and walked side by side, a batch at a time, so memory holds one batch and one record's history,
