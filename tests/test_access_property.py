@@ -253,6 +253,8 @@ def _check_viewer(
             assert f'"{rid}"' not in exported, f"export mentions hidden {rid}"
     stix = orjson.dumps(list(stix_export.iter_objects(kb, viewer))).decode()
     entries = _taxii_entries(kb, viewer)
+    converted = _taxii_entries(kb, viewer, stored=False)
+    assert [e.object for e in entries] == [e.object for e in converted], "TAXII stored forms"
     revoked = {
         e.object["extensions"][stix_mapping.PROPS_EXT]["record_id"]
         for e in entries
@@ -269,12 +271,16 @@ def _check_viewer(
         assert f'"{rid}"' not in revoked_text, f"a revoked object mentions hidden {rid}"
 
 
-def _taxii_entries(kb: KnowledgeBase, viewer: Viewer) -> list[stix_feed.Entry]:
-    """Every object of the TAXII feed the viewer may read, page by page (small pages)."""
+def _taxii_entries(
+    kb: KnowledgeBase, viewer: Viewer, *, stored: bool = True
+) -> list[stix_feed.Entry]:
+    """Every object of the TAXII feed the viewer may read, page by page (small pages): served
+    from the stored forms, or (``stored=False``) each converted from the record as the viewer
+    may see it."""
     entries: list[stix_feed.Entry] = []
     query = stix_feed.Query(limit=3)
     while True:
-        got = stix_feed.page(kb, viewer, stix_feed.Scope(), query)
+        got = stix_feed.page(kb, viewer, stix_feed.Scope(), query, stored=stored)
         entries.extend(got.entries)
         if got.next is None:
             return entries

@@ -8,7 +8,7 @@ references to hidden records removed, so no exported ``*_ref`` points to a hidde
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -41,7 +41,12 @@ class StixContext:
         self.ids[record.id] = m.stix_id_of(record.id, record.kind, record.data)
         self.types[record.id] = m.stix_type_of(record.kind, record.data)
         data = record.data
-        if isinstance(data, Claim) and data.stance in _ATTRIBUTING:
+        # A withdrawn attribution is answered by no dispute (whatever page it is served on).
+        if (
+            isinstance(data, Claim)
+            and data.stance in _ATTRIBUTING
+            and record.status is not Status.WITHDRAWN
+        ):
             key = (data.incident or data.subject or "", data.accused)
             self.attributions.setdefault(key, []).append(self.ids[record.id])
 
@@ -128,6 +133,32 @@ def to_stix(record: Record, ctx: StixContext) -> dict[str, Any]:
         obj["revoked"] = True
         obj["modified"] = m.timestamp(max(record.updated_at, first))
     return obj
+
+
+def stored_form(
+    record: Record, known: Mapping[str, tuple[str, str]]
+) -> tuple[str, str, bytes | None, dict[str, str | None] | None]:
+    """The record's STIX id and type, its STIX object as JSON bytes with every record it points
+    to in view, and the STIX id used for each of those (None: absent), given ``known`` (record
+    id → STIX id and type, the record's own included); the form and its dependencies are None
+    for a dispute (its ``object_refs`` depend on other records) and for a record that cannot
+    be converted (a missing end). Pure; :mod:`accord.store.stix_forms` stores the result."""
+    stix_id, stype = known[record.id]
+    if stype == "opinion":
+        return stix_id, stype, None, None
+    ctx = StixContext()
+    ctx.ids[record.id], ctx.types[record.id] = stix_id, stype
+    deps: dict[str, str | None] = {}
+    for _, target in record.data.refs():
+        found = known.get(target)
+        deps[target] = found[0] if found else None
+        if found:
+            ctx.ids[target], ctx.types[target] = found
+    try:
+        obj = to_stix(record, ctx)
+    except KeyError:
+        return stix_id, stype, None, None
+    return stix_id, stype, orjson.dumps(obj), deps
 
 
 def _plain_fields(record: Record) -> dict[str, Any]:

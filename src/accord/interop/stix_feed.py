@@ -5,18 +5,26 @@ references to records the viewer may not see), ordered by the time their current
 written, then id. Withdrawn records whose tombstone the viewer may see
 (:meth:`~accord.kb.KnowledgeBase.find_tombstones`) are served as revoked objects in the same
 order, so subscribers learn of a withdrawal.
+
+A page of the current versions serves each object's stored form
+(:mod:`accord.store.stix_forms`, computed when the revision was written) when every record it
+points to is visible to the reader with the STIX id the form used; any other object is
+converted from the record as the reader may see it, as every older version is.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_
+import orjson
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 
+from accord import access
 from accord.access import Viewer
 from accord.domain.records import Record
 from accord.domain.vocab import Kind, Marking
@@ -24,7 +32,9 @@ from accord.errors import BadRequest
 from accord.interop import stix_mapping as m
 from accord.interop.stix_export import build_context, to_stix
 from accord.kb import KnowledgeBase
-from accord.store.rows import as_utc
+from accord.reader import Reader
+from accord.store import stix_forms
+from accord.store.rows import BATCH, as_utc
 from accord.store.schema import record_shares, records
 
 MAX_LIMIT = 1_000
@@ -65,10 +75,21 @@ class Query:
 
 @dataclass(frozen=True)
 class Entry:
-    """One object version with the time Accord added it."""
+    """One object version, as the JSON bytes served, with the time Accord added it."""
 
-    object: dict[str, Any]
+    raw: bytes
     date_added: dt.datetime
+
+    @classmethod
+    def of(cls, obj: dict[str, Any], date_added: dt.datetime) -> Entry:
+        """The entry of an object built in memory."""
+        return cls(orjson.dumps(obj), date_added)
+
+    @functools.cached_property
+    def object(self) -> dict[str, Any]:
+        """The object itself (parsed once, when asked for)."""
+        parsed: dict[str, Any] = orjson.loads(self.raw)
+        return parsed
 
 
 @dataclass
@@ -95,8 +116,12 @@ def decode_cursor(token: str) -> tuple[dt.datetime, str]:
         raise BadRequest("the 'next' value is not one this server issued") from exc
 
 
-def page(kb: KnowledgeBase, viewer: Viewer, scope: Scope, query: Query) -> Page:
-    """One page of the collection's objects for the viewer. Read-only."""
+def page(
+    kb: KnowledgeBase, viewer: Viewer, scope: Scope, query: Query, *, stored: bool = True
+) -> Page:
+    """One page of the collection's objects for the viewer. ``stored=False`` converts every
+    object from its record, as pages did before stored forms (what the forms are checked
+    against). Read-only."""
     if not 1 <= query.limit <= MAX_LIMIT:
         raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}")
     if query.spec_versions and m.SPEC not in query.spec_versions:
@@ -120,6 +145,8 @@ def page(kb: KnowledgeBase, viewer: Viewer, scope: Scope, query: Query) -> Page:
                 or_(records.c.updated_at > at, records.c.id > after_id),
             )
         )
+    if stored and tuple(query.versions) == ("last",):
+        return _stored_page(kb, viewer, where, query)
     order = (records.c.updated_at, records.c.id)
     batch, more = kb.find(viewer, where, order, query.limit)
     # Withdrawn records the viewer could see are served too, as revoked objects (their own
@@ -134,6 +161,85 @@ def page(kb: KnowledgeBase, viewer: Viewer, scope: Scope, query: Query) -> Page:
         last = batch[-1]
         out.next = encode_cursor(last.updated_at, last.id)
     return out
+
+
+#: The columns of a page of stored forms (in this order; tuples are read by position).
+_FORM_COLUMNS = (
+    stix_forms.raw_updated_at(),
+    records.c.id,
+    stix_forms.stix_forms.c.stix_id,
+    stix_forms.stix_forms.c.stix_type,
+    stix_forms.stix_forms.c.form,
+    stix_forms.stix_forms.c.deps,
+)
+
+
+def _stored_page(
+    kb: KnowledgeBase, viewer: Viewer, where: list[ColumnElement[bool]], query: Query
+) -> Page:
+    """A page of current versions: the visible records and the tombstones the viewer may see,
+    merged in (updated_at, id) order, each served from its stored form when that form is what
+    the viewer would get (:func:`accord.store.stix_forms.usable`), else converted. Read-only."""
+    order = (records.c.updated_at, records.c.id)
+    with kb.reader(viewer) as reader:
+        found: list[Sequence[Any]] = []
+        for rule in (access.visible(viewer), access.visible_tombstones(viewer)):
+            statement = select(*_FORM_COLUMNS).select_from(stix_forms.current()).where(rule, *where)
+            found.append(reader.execute(statement.order_by(*order).limit(query.limit + 1)).all())
+        live, gone = found
+        rows = sorted([*live, *gone], key=lambda row: (row[0], row[1])) if gone else live
+        batch = rows[: query.limit]
+        deps = {row[1]: orjson.loads(row[5]) for row in batch if row[4] and row[5] != "{}"}
+        seen = _current_ids(reader, viewer, {rid for used in deps.values() for rid in used})
+    stored: dict[str, bytes] = {}
+    convert: tuple[list[str], list[str]] = ([], [])
+    withdrawn = {row[1] for row in gone}
+    for _, rid, stix_id, stix_type, form, _ in batch:
+        if form and (rid not in deps or stix_forms.usable(deps[rid], seen)):
+            if (not query.types or stix_type in query.types) and (
+                not query.ids or stix_id in query.ids
+            ):
+                stored[rid] = form
+        else:
+            convert[rid in withdrawn].append(rid)
+    converted = _converted(kb, viewer, *convert, query) if convert[0] or convert[1] else {}
+    entries: list[Entry] = []
+    for at, rid, *_ in batch:
+        raw = stored.get(rid) or converted.get(rid)
+        if raw is not None:
+            entries.append(Entry(raw, stix_forms.updated_at(at)))
+    out = Page(entries=entries)
+    if len(rows) > query.limit:
+        out.next = encode_cursor(stix_forms.updated_at(batch[-1][0]), batch[-1][1])
+    return out
+
+
+def _current_ids(reader: Reader, viewer: Viewer, ids: set[str]) -> dict[str, str | None]:
+    """Visible record id → the STIX id of its current revision (None without a form), for the
+    ids among ``ids`` the viewer may see. Read-only."""
+    wanted = sorted(ids)
+    seen: dict[str, str | None] = {}
+    statement = select(records.c.id, stix_forms.current_stix_id()).select_from(stix_forms.current())
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        visible = statement.where(records.c.id.in_(chunk), access.visible(viewer))
+        seen.update((rid, stix_id) for rid, stix_id in reader.execute(visible))
+    return seen
+
+
+def _converted(
+    kb: KnowledgeBase, viewer: Viewer, live: list[str], withdrawn: list[str], query: Query
+) -> dict[str, bytes]:
+    """Record id → the current version of these records (and withdrawn records) converted as
+    the viewer may see them, for the objects a stored form cannot serve. Read-only."""
+    batch = list(kb.get_many(live, viewer).values()) if live else []
+    if withdrawn:
+        gone, _ = kb.find_tombstones(
+            viewer, [records.c.id.in_(withdrawn)], (records.c.id,), len(withdrawn)
+        )
+        batch.extend(t.record for t in gone)
+    entries = _entries(kb, viewer, batch, query) if batch else []
+    return {e.object["extensions"][m.PROPS_EXT]["record_id"]: e.raw for e in entries}
 
 
 def _scope_filter(scope: Scope) -> list[ColumnElement[bool]]:
@@ -172,7 +278,7 @@ def _entries(kb: KnowledgeBase, viewer: Viewer, batch: list[Record], query: Quer
                 continue
             if query.ids and obj["id"] not in query.ids:
                 continue
-            out.append(Entry(obj, added))
+            out.append(Entry.of(obj, added))
     return out
 
 
@@ -200,4 +306,4 @@ def _versions(
 def versions(kb: KnowledgeBase, viewer: Viewer, record: Record) -> list[Entry]:
     """Every visible version of one record, oldest first. Read-only."""
     ctx = build_context(kb, viewer, [record])
-    return [Entry(to_stix(v, ctx), added) for v, added in _versions(kb, viewer, record, ["all"])]
+    return [Entry.of(to_stix(v, ctx), added) for v, added in _versions(kb, viewer, record, ["all"])]

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Row, Table, delete, insert, select, update
 from accord.domain.records import PAYLOADS, Record, Source, hard_depth
 from accord.domain.stable_ids import stix_uuid
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind
-from accord.store import bulk, claim_facts, ends, search
+from accord.store import bulk, claim_facts, ends, search, stix_forms
 from accord.store.schema import record_readers, record_refs, record_shares, records, revisions
 
 BATCH = 2_000
@@ -238,6 +238,7 @@ def insert_record_links(conn: Connection, batch: Sequence[Record], changed_by: s
         [r.id for r in linking if hard_depth(r.kind) > 1],
     )
     claim_facts.write(conn, batch)
+    stix_forms.write(conn, batch)
 
 
 def replace_record(conn: Connection, record: Record, changed_by: str | None) -> None:
@@ -259,6 +260,7 @@ def replace_record(conn: Connection, record: Record, changed_by: str | None) -> 
     )
     ends.refresh(conn, [record.id])
     claim_facts.write(conn, [record])
+    stix_forms.write(conn, [record])
 
 
 def _insert_links(conn: Connection, batch: Sequence[Record]) -> None:

@@ -52,6 +52,11 @@ def taxii_response(
     return Response(orjson.dumps(body), status_code=status, media_type=TAXII, headers=headers)
 
 
+def taxii_bytes(body: bytes, headers: dict[str, str] | None = None) -> Response:
+    """A 200 TAXII response whose JSON body is already serialised."""
+    return Response(body, media_type=TAXII, headers=headers)
+
+
 def error(status: int, title: str, description: str) -> Response:
     """A TAXII error message (title, description, http_status as a string)."""
     body = {"title": title, "description": description, "http_status": str(status)}

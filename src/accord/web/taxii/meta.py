@@ -46,7 +46,7 @@ def entries(query: stix_feed.Query) -> list[stix_feed.Entry]:
             continue
         if not {"first", "last", "all", version(obj)} & set(query.versions):
             continue
-        out.append(stix_feed.Entry(obj, ADDED))
+        out.append(stix_feed.Entry.of(obj, ADDED))
     return out
 
 

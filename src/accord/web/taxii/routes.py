@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
@@ -17,6 +18,7 @@ from accord.web.taxii.collections import collections_for, find
 from accord.web.taxii.media import (
     TAXII,
     require_accept,
+    taxii_bytes,
     taxii_response,
 )
 
@@ -60,20 +62,22 @@ Filters = Annotated[stix_feed.Query, Depends(query_of)]
 def _headers(entries: list[stix_feed.Entry]) -> dict[str, str]:
     if not entries:
         return {}
-    added = sorted(e.date_added for e in entries)
+    added = [e.date_added for e in entries]
     return {
-        "X-TAXII-Date-Added-First": m.timestamp(added[0]),
-        "X-TAXII-Date-Added-Last": m.timestamp(added[-1]),
+        "X-TAXII-Date-Added-First": m.timestamp(min(added)),
+        "X-TAXII-Date-Added-Last": m.timestamp(max(added)),
     }
 
 
-def _envelope(page: stix_feed.Page) -> dict[str, Any]:
-    body: dict[str, Any] = {"more": page.next is not None}
+def _envelope(page: stix_feed.Page) -> bytes:
+    """The TAXII envelope as JSON, the objects' bytes joined into it as they are."""
+    head: dict[str, Any] = {"more": page.next is not None}
     if page.next:
-        body["next"] = page.next
-    if page.entries:
-        body["objects"] = [e.object for e in page.entries]
-    return body
+        head["next"] = page.next
+    if not page.entries:
+        return orjson.dumps(head)
+    objects = b",".join(e.raw for e in page.entries)
+    return orjson.dumps(head)[:-1] + b',"objects":[' + objects + b"]}"
 
 
 def _root(api_root: str) -> None:
@@ -124,7 +128,7 @@ def build_router() -> APIRouter:
     ) -> Response:
         _root(api_root)
         page = meta.page(kb, viewer, find(viewer, collection_id).scope, query)
-        return taxii_response(_envelope(page), headers=_headers(page.entries))
+        return taxii_bytes(_envelope(page), headers=_headers(page.entries))
 
     @router.get("/{api_root}/collections/{collection_id}/manifest/")
     def get_manifest(
@@ -132,8 +136,9 @@ def build_router() -> APIRouter:
     ) -> Response:
         _root(api_root)
         page = meta.page(kb, viewer, find(viewer, collection_id).scope, query)
-        body = _envelope(page)
-        body.pop("objects", None)
+        body: dict[str, Any] = {"more": page.next is not None}
+        if page.next:
+            body["next"] = page.next
         if page.entries:
             body["objects"] = [
                 {
@@ -168,7 +173,7 @@ def build_router() -> APIRouter:
         page = meta.page(kb, viewer, scope, one)
         if not page.entries and not query.next:
             raise NotFound("no such object in this collection")
-        return taxii_response(_envelope(page), headers=_headers(page.entries))
+        return taxii_bytes(_envelope(page), headers=_headers(page.entries))
 
     @router.get("/{api_root}/collections/{collection_id}/objects/{object_id}/versions/")
     def get_versions(
