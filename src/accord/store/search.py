@@ -53,6 +53,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Subquery,
+    any_,
     bindparam,
     case,
     column,
@@ -63,6 +64,7 @@ from sqlalchemy import (
     text,
     true,
 )
+from sqlalchemy.dialects import postgresql
 
 from accord.errors import BadRequest
 from accord.store.schema import records
@@ -258,14 +260,16 @@ def _pg_windowed(
     relevance = _pg_relevance(text_)
     found: list[tuple[str, float]] = []
     window = max(FIRST_WINDOW, limit * 4)
-    bounds = _pg_bounds(lexemes, kinds).execution_options(stream_results=True)
+    # A server-side cursor read a thousand rows a round trip: a broad term's windows usually
+    # end within the first, and at a million records the matches run to 100k.
+    bounds = _pg_bounds(lexemes, kinds).execution_options(yield_per=_FETCH)
     with conn.execute(bounds) as ranked:
         block = ranked.fetchmany(window)
         while block:
             scored = (
                 select(records.c.id, relevance.c.score)
                 .select_from(records.join(relevance, true()))
-                .where(records.c.pk.in_([int(row.pk) for row in block]), where)
+                .where(records.c.pk == any_(_pks(block)), where)
             )
             found.extend((str(rid), float(score)) for rid, score in conn.execute(scored))
             found.sort(key=lambda hit: (-hit[1], hit[0]))
@@ -282,6 +286,14 @@ def _pg_windowed(
 
 #: Far below the gap between two different relevance values, far above float rounding.
 _EPSILON = 1e-12
+#: Rows of the bounds read per round trip.
+_FETCH = 1_000
+
+
+def _pks(block: Sequence[Any]) -> Any:
+    """The keys of a block of bound rows as one array parameter (a short statement, whatever
+    the window's size)."""
+    return bindparam("pks", [int(row.pk) for row in block], type_=postgresql.ARRAY(Integer))
 
 
 def _windowed(
