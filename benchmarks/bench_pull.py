@@ -166,10 +166,13 @@ def subscriber(tmp: str, api_root: str, token: str) -> str:
     return url
 
 
-def pull_in_child(db_url: str, server: int) -> dict[str, Any]:
+def pull_in_child(db_url: str, server: int, code: str | None = None) -> dict[str, Any]:
     """Run the pull in a child process (this script with ``--child``); its figures, with the
-    CPU seconds the origin's server (process ``server``) spent meanwhile."""
+    CPU seconds the origin's server (process ``server``) spent meanwhile. ``code``: a folder
+    put first on the child's import path (another version of ``accord``, to compare)."""
     env = {**os.environ, "ACCORD_FEED_KEY": KEY}
+    if code:
+        env["PYTHONPATH"] = code
     server_cpu = _cpu_seconds(server)
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_pull", "--child", db_url],
@@ -274,6 +277,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--memory", help="comma-separated sizes: peak RSS of a pull of each")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--compare",
+        help="a folder holding another version of the accord package: pulls "
+        "alternate between it and this one (same origin, same server)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -295,6 +303,9 @@ def main() -> None:
                 profile(subscriber(tmp, api_root, token))
                 return
             for run in range(args.runs):
+                if args.compare:
+                    got = pull_in_child(subscriber(tmp, api_root, token), pid, args.compare)
+                    print(f"  run {run + 1}, {args.compare}: {_line(got)}", flush=True)
                 got = pull_in_child(subscriber(tmp, api_root, token), pid)
                 print(f"  run {run + 1}: {_line(got)}", flush=True)
 

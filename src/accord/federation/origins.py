@@ -12,9 +12,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from accord.kb import KnowledgeBase
+from accord.store.bulk import insert_rows
 from accord.store.schema import feed_origins
 
 _BATCH = 500
@@ -86,8 +87,9 @@ def remember(kb: KnowledgeBase, items: Sequence[Origin], pulled_at: dt.datetime)
         for start in range(0, len(ids), _BATCH):
             chunk = ids[start : start + _BATCH]
             conn.execute(delete(feed_origins).where(feed_origins.c.record_id.in_(chunk)))
-        conn.execute(
-            insert(feed_origins),
+        insert_rows(  # straight through executemany: a page's origins at once
+            conn,
+            feed_origins,
             [
                 {
                     "record_id": o.record_id,

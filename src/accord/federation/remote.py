@@ -19,7 +19,7 @@ from taxii2client.v21 import Collection
 from accord.errors import RemoteError, StaleNext
 
 #: Objects asked for per page (a server may send fewer).
-PAGE = 500
+PAGE = 1_000
 TIMEOUT_SECONDS = 60
 
 
