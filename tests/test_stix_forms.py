@@ -5,50 +5,27 @@ reader may see it gives, and a reference the reader may not see is patched out a
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from accord import accounts
 from accord.access import ANONYMOUS, SYSTEM, Viewer
-from accord.domain.vocab import Marking, Sector, UserRole
+from accord.domain.vocab import Marking
 from accord.interop import stix_feed
 from accord.interop import stix_mapping as m
 from accord.kb import KnowledgeBase
 from accord.store.stix_forms import stix_forms
 from tests.conftest import actor, claim
 from tests.stix_world import build_world
+from tests.test_withdrawals import People, people
+
+# The fixture of test_withdrawals: the ministry's reviewer, the firm (AMBER partner), the ngo.
+__all__ = ["people"]
 
 
-@dataclass
-class People:
-    """The ministry's reviewer (owns AMBER records, shares with the firm), the firm's reviewer
-    and an outsider (ngo)."""
-
-    reviewer: Viewer
-    firm: Viewer
-    ngo: Viewer
-
-    def all(self) -> list[Viewer]:
-        return [ANONYMOUS, self.reviewer, self.firm, self.ngo, SYSTEM]
-
-
-@pytest.fixture
-def people(kb: KnowledgeBase) -> People:
-    for name, sector in (
-        ("Ministry", Sector.GOVERNMENT),
-        ("Firm", Sector.PRIVATE),
-        ("NGO", Sector.CIVIL_SOCIETY),
-    ):
-        accounts.create_org(kb, name, sector)
-    made = {
-        "reviewer": ("chief@ministry.example", "ministry", UserRole.REVIEWER),
-        "firm": ("lead@firm.example", "firm", UserRole.REVIEWER),
-        "ngo": ("research@ngo.example", "ngo", UserRole.REVIEWER),
-    }
-    return People(**{k: accounts.create_user(kb, *v).viewer for k, v in made.items()})
+def everyone(people: People) -> list[Viewer]:
+    return [ANONYMOUS, people.reviewer, people.firm, people.ngo, SYSTEM]
 
 
 @pytest.fixture
@@ -103,7 +80,7 @@ def tamper(kb: KnowledgeBase, record_id: str, name: str) -> None:
 def test_every_reader_gets_what_converting_the_record_gives(
     world: KnowledgeBase, people: People
 ) -> None:
-    for viewer in people.all():
+    for viewer in everyone(people):
         assert served(world, viewer) == served(world, viewer, stored=False)
 
 
@@ -158,7 +135,7 @@ def test_every_write_keeps_the_form_in_step(world: KnowledgeBase, people: People
     assert objects["state-kp"]["name"] == "DPRK"
     revoked = by_record(served(world, people.firm))["ministry.claim-unit"]
     assert revoked["revoked"] is True
-    for viewer in people.all():
+    for viewer in everyone(people):
         assert served(world, viewer) == served(world, viewer, stored=False)
 
 

@@ -76,8 +76,8 @@ def raw_updated_at() -> ColumnElement[Any]:
 
 def updated_at(raw: str | dt.datetime) -> dt.datetime:
     """A :func:`raw_updated_at` value as an aware UTC datetime (what the column's type gives)."""
-    if isinstance(raw, str):
-        return dt.datetime.fromisoformat(raw).replace(tzinfo=dt.UTC)
+    if isinstance(raw, str):  # SQLite: UTC as naive text
+        return dt.datetime.fromisoformat(raw + "+00:00")
     return raw.replace(tzinfo=dt.UTC) if raw.tzinfo is None else raw.astimezone(dt.UTC)
 
 
