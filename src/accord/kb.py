@@ -25,6 +25,7 @@ from accord.domain.records import HARD_DEPTH, Record
 from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
 from accord.errors import BadRequest, Conflict, InvalidInput, NotFound, StoreUnavailable
 from accord.reader import Reader
+from accord.runtime import fewer_collections
 from accord.store import audit, revision_numbers, rows, staging
 from accord.store.connections import guarded, unreachable
 from accord.store.engine import make_engine
@@ -798,7 +799,8 @@ class KnowledgeBase:
         (inside the block); when the block ends, one short transaction appends the audit
         entries, applies the new revisions of existing records and makes it all visible. If
         the block raises, what it staged is removed. Inside :meth:`transaction` (or another
-        job) it joins that instead. Writes."""
+        job) it joins that instead. The garbage collector runs less often meanwhile
+        (:func:`accord.runtime.fewer_collections`). Writes."""
         if self._tx.get() is not None or self._job.get() is not None:
             yield
             return
@@ -808,20 +810,21 @@ class KnowledgeBase:
         job = _Job(job_id, dataclasses.replace(viewer, staging=job_id), owner)
         with guarded(self._engine.begin) as conn:
             staging.start(conn, job_id, owner, viewer.user_id, utcnow())
-        token = self._job.set(job)
-        try:
-            yield
-        except BaseException:
+        with fewer_collections():
+            token = self._job.set(job)
+            try:
+                yield
+            except BaseException:
+                self._job.reset(token)
+                self._discard(job_id)
+                raise
             self._job.reset(token)
-            self._discard(job_id)
-            raise
-        self._job.reset(token)
-        try:
-            self._swap(job)
-        except BaseException:
-            self._discard(job_id)
-            raise
-        self._settle(job_id)
+            try:
+                self._swap(job)
+            except BaseException:
+                self._discard(job_id)
+                raise
+            self._settle(job_id)
 
     def clean_imports(self) -> int:
         """Remove what failed import jobs and jobs whose heartbeat stopped longer ago than
