@@ -87,10 +87,10 @@ def pull_due(
     return done
 
 
-async def run_forever(kb: KnowledgeBase, tick: float = TICK) -> None:
-    """Pull the due feeds every ``tick`` seconds until cancelled (the web app's lifespan
-    cancels it on shutdown). Each round runs in a worker thread; on cancellation the round
-    under way finishes the feed it is pulling and starts no other."""
+async def run_forever(kb: KnowledgeBase, tick: float | None = None) -> None:
+    """Pull the due feeds every ``tick`` seconds (default :data:`TICK`) until cancelled (the
+    web app's lifespan cancels it on shutdown). Each round runs in a worker thread; on
+    cancellation the round under way finishes the feed it is pulling and starts no other."""
     stop = threading.Event()
     try:
         while True:
@@ -99,6 +99,6 @@ async def run_forever(kb: KnowledgeBase, tick: float = TICK) -> None:
                     log.info("feed %s: %s", name, what)
             except Exception:  # e.g. the database unreachable a while: try again next tick
                 log.exception("background feed pulls failed")
-            await asyncio.sleep(tick)
+            await asyncio.sleep(TICK if tick is None else tick)
     finally:
         stop.set()
