@@ -45,7 +45,7 @@ from accord.errors import (
 from accord.federation import statuses
 from accord.federation.apply import _resolver
 from accord.interop import stix_convert as sc
-from accord.interop import stix_feed
+from accord.interop import stix_feed, stix_revoked
 from accord.interop import stix_mapping as m
 from accord.interop.stix_import import ObjectSource, import_objects
 from accord.kb import KnowledgeBase
@@ -189,6 +189,11 @@ def _propose(
 
     if served.get("revoked") is True:
         return failed("the record is withdrawn: it is no longer corrected")
+    if stix_revoked.is_revoked(obj):  # the origin's reviewers withdraw by posting it revoked
+        why = stix_revoked.withdraw(
+            kb, viewer, served["extensions"][m.PROPS_EXT]["record_id"], "a TAXII request"
+        )
+        return failed(why) if why else statuses.ObjectStatus(sid, version, "success", "withdrawn")
     try:
         record = kb.get(served["extensions"][m.PROPS_EXT]["record_id"], viewer)
     except NotFound:  # served a moment ago: withdrawn or re-marked since

@@ -56,17 +56,24 @@ def apply(
     """Withdraw the record each revoked object (STIX id, planned record id) maps to, or note
     why not. Writes one withdrawal per record withdrawn."""
     for where, planned in revoked:
-        record_id = written_id(planned)
-        try:
-            kb.withdraw(record_id, viewer, f"revoked in {source}"[:500])
-        except NotFound:
-            why = "not withdrawn: no record you may see maps to this revoked object"
-        except Forbidden:
-            why = "not withdrawn: only reviewers of the owning organisation withdraw its records"
-        except Conflict as exc:
-            why = f"not withdrawn: {exc.message}"
-        else:
+        why = withdraw(kb, viewer, written_id(planned), source)
+        if why is None:
             report.withdrawn += 1
             continue
         report.note(where, why)
         report.count_skipped(SKIPPED)
+
+
+def withdraw(kb: KnowledgeBase, viewer: Viewer, record_id: str, source: str) -> str | None:
+    """Withdraw the record a revoked object from ``source`` maps to: None when done, else why
+    not (a record the viewer may not see reads as one that does not exist). Writes one
+    withdrawal or nothing."""
+    try:
+        kb.withdraw(record_id, viewer, f"revoked in {source}"[:500])
+    except NotFound:
+        return "not withdrawn: no record you may see maps to this revoked object"
+    except Forbidden:
+        return "not withdrawn: only reviewers of the owning organisation withdraw its records"
+    except Conflict as exc:
+        return f"not withdrawn: {exc.message}"
+    return None
