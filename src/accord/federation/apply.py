@@ -5,8 +5,9 @@ to the objects of the same page, to records pulled before (by remote STIX id) or
 instance's own records the feed's user may see. A created record's id is the one an import
 would write (:class:`accord.interop.import_ids.ImportIds`: in the subscribing organisation's
 namespace); one already taken by a record here is a conflict. Every record written gets its
-origin (:mod:`.origins`). An object that cannot become a record, or points at one that is not
-here, is skipped with its reason; the rest are written in one ``bulk_create``.
+origin (:mod:`.origins`). An object that cannot become a record is skipped with its reason; one
+that points at a record not here yet waits (:mod:`.waiting`); the rest are written in one
+``bulk_create``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ from accord.store.schema import records
 #: organisation only (what the feed's token read is not re-shared).
 DEFAULT_MARKING = Marking.AMBER_STRICT
 _BATCH = 500
+#: The action of an object that points to a record not here yet (:mod:`.waiting`).
+WAIT = "wait"
+#: What a STIX id looks like (``type--uuid``), as against other text holding ``--``.
+_SHAPE = re.compile(r"[a-z0-9][a-z0-9-]*--[0-9a-fA-F-]{36}")
+#: STIX ids that never stand for a record.
+_NOT_RECORDS = ("marking-definition--", "extension-definition--")
 #: A JSON string holding ``--`` (a STIX id, wherever it sits in an object).
 _STIX_ID = re.compile(rb'"([^"\\]*--[^"\\]*)"')
 
@@ -105,12 +112,16 @@ def write_page(
         try:
             raw, _ = sc.convert(d.obj, dataclasses.replace(plan, record_id=written[sid]), ctx)
         except (sc.Invalid, AccordError) as exc:  # AccordError: a payload the model refuses
-            out.append(Outcome("skip", d.remote_id, f"invalid: {exc}"[:300]))
+            missing = _unresolved(d.obj, resolve)
+            if missing:
+                out.append(Outcome(WAIT, d.remote_id, f"points to {missing}, not here yet"))
+            else:
+                out.append(Outcome("skip", d.remote_id, f"invalid: {exc}"[:300]))
             continue
         inputs[sid] = (d, raw)
     for sid, missing in _unplaceable(kb, viewer, inputs).items():
         d, _ = inputs.pop(sid)
-        out.append(Outcome("skip", d.remote_id, f"points to {missing}, which is not here"))
+        out.append(Outcome(WAIT, d.remote_id, f"points to {missing}, not here yet"))
     if not inputs:
         return out
     kb.bulk_create([raw for _, raw in inputs.values()], viewer, upsert=True)
@@ -226,6 +237,18 @@ def _unplaceable(
         if not found:
             return gone
         gone.update(found)
+
+
+def _unresolved(obj: Mapping[str, Any], resolve: sc.Resolve) -> str | None:
+    """The first STIX id the object refers to that resolves to no record here (markings and
+    extension definitions aside), or None."""
+    own = str(obj.get("id", "")).lower()
+    for sid in _ids_in(obj):
+        if sid.lower() == own or sid.startswith(_NOT_RECORDS) or not _SHAPE.fullmatch(sid):
+            continue
+        if resolve(sid) is None:
+            return sid
+    return None
 
 
 def _ids_in(obj: Mapping[str, Any]) -> Iterable[str]:

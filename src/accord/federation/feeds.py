@@ -22,7 +22,7 @@ from accord.errors import Conflict, InvalidInput, NotFound
 from accord.federation import sealing
 from accord.federation.remote import Credentials
 from accord.kb import KnowledgeBase
-from accord.store.schema import feeds
+from accord.store.schema import feed_waiting, feeds
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _COLLECTION = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
@@ -239,6 +239,7 @@ def all_feeds(kb: KnowledgeBase) -> list[Feed]:
 def remove(kb: KnowledgeBase, name: str) -> None:
     """Unsubscribe (the records pulled stay, with their origin). Writes."""
     with kb.federation_tables(write=True) as conn:
+        conn.execute(delete(feed_waiting).where(feed_waiting.c.feed == name))
         done = conn.execute(delete(feeds).where(feeds.c.name == name))
     if done.rowcount == 0:
         raise NotFound(f"no feed named '{name}'")

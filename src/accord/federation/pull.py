@@ -10,6 +10,10 @@ seen. A pull that completes sets ``added_after`` to that latest instant. A ``nex
 the remote refuses on resumption (expired, or the server restarted) restarts the pull from
 ``added_after``: pages already written come back as unchanged.
 
+An object that points to a record not here yet (a claim served before its incident) waits,
+kept with its page, and is tried again with every later page (:mod:`.waiting`); a pull's
+report counts those still waiting at its end.
+
 Each pull asks from :data:`OVERLAP` before the committed ``added_after``: a server stamps
 ``date_added`` when it writes, which may be before the write commits (Accord's is the
 revision's time, taken when its transaction starts), so an object committed late by a long
@@ -26,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accord.errors import StaleNext
-from accord.federation import feeds, lease, remote
-from accord.federation.apply import Outcome, write_page
+from accord.federation import feeds, lease, remote, waiting
+from accord.federation.apply import WAIT, Outcome, write_page
 from accord.federation.decide import decide
 from accord.interop import stix_mapping as m
 from accord.kb import KnowledgeBase
@@ -129,6 +133,7 @@ def _pull(kb: KnowledgeBase, name: str, holder: lease.Holder | None, page_size: 
         feed.cursor.high_water,
     )
     base = _before(committed)
+    held = waiting.load(kb, feed.name)  # objects that point to a record not here yet
     fetcher = _Prefetch(client, page_size)
     try:
         fetcher.ask(base, next_token)
@@ -145,21 +150,32 @@ def _pull(kb: KnowledgeBase, name: str, holder: lease.Holder | None, page_size: 
                 finished = not page.more or follow is None
             if not finished:  # read the next page while this one is written
                 fetcher.ask(base, follow)
-            decisions = decide(kb, viewer, page.objects)
             if holder is None:
+                decisions = decide(kb, viewer, page.objects)
                 report.add([Outcome(d.action, d.remote_id, d.reason, d.record) for d in decisions])
             else:
+                fresh = {str(o.get("id", "")).lower(): o for o in page.objects}
+                retried = [obj for rid, (obj, _) in held.items() if rid not in fresh]
+                decisions = decide(kb, viewer, [*page.objects, *retried])
                 with kb.transaction():
                     lease.renew(kb, feed.name, holder)
                     outcomes = write_page(kb, viewer, feed.name, decisions)
+                    still = {o.remote_id.lower(): o.reason for o in outcomes if o.action == WAIT}
+                    new = {rid: (fresh[rid], why) for rid, why in still.items() if rid in fresh}
+                    done = [rid for rid in held if rid not in still or rid in fresh]
+                    waiting.settle(kb, feed.name, done, new, kb.now())
                     cursor = (
                         feeds.Cursor(_later(committed, high))
                         if finished
                         else feeds.Cursor(committed, follow, high)
                     )
                     feeds.save_cursor(kb, feed.name, cursor, finished=finished)
-                report.add(outcomes)
+                for rid in done:
+                    held.pop(rid, None)
+                held.update(new)
+                report.add([o for o in outcomes if o.action != WAIT])
             if finished:
+                report.add([Outcome(WAIT, rid, why) for rid, (_, why) in held.items()])
                 return report
     finally:
         fetcher.close()

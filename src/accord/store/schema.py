@@ -515,6 +515,17 @@ feed_origins = Table(
     Index("ux_feed_origins_org_remote", "org_id", "remote_id", unique=True),
 )
 
+#: Objects a pull could not place yet: they point to a record that has not arrived (0027).
+feed_waiting = Table(
+    "feed_waiting",
+    metadata,
+    Column("feed", String(64), primary_key=True),
+    Column("remote_id", String(300), primary_key=True),
+    Column("object", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+)
+
 # -- withdrawals (accord.kb.withdraw; migration 0020) --------------------------------------------
 # A withdrawn record keeps its row (status 'withdrawn') and its revisions; this table holds
 # when, by whom and why. The partial index serves the tombstones a TAXII page adds, in
