@@ -26,7 +26,7 @@ from accord.domain.vocab import RELATIONSHIP_KINDS, Kind, Marking, Status
 from accord.errors import BadRequest, Conflict, InvalidInput, NotFound, StoreUnavailable
 from accord.reader import Reader
 from accord.runtime import fewer_collections
-from accord.store import audit, revision_numbers, rows, staging
+from accord.store import audit, revision_numbers, rows, staging, statistics
 from accord.store.connections import guarded, unreachable
 from accord.store.engine import make_engine
 from accord.store.integrity import check_references, check_sharing
@@ -213,6 +213,7 @@ class KnowledgeBase:
             )
         result.created.extend(r.id for r in fresh)
         result.updated.extend(new.id for _, new, _ in changed)
+        self.refresh_statistics(len(fresh) + len(changed))
         return result
 
     def _sort_batch(
@@ -827,6 +828,14 @@ class KnowledgeBase:
                 self._discard(job_id)
                 raise
             self._settle(job_id)
+        self.refresh_statistics(statistics.BULK)
+
+    def refresh_statistics(self, written: int) -> None:
+        """After committing a write of ``written`` records, outside any :meth:`transaction`:
+        fresh planner statistics for the tables it made stale (PostgreSQL;
+        :func:`accord.store.statistics.refresh`). Writes statistics only."""
+        if self._tx.get() is None:
+            statistics.refresh(self._engine, written)
 
     def clean_imports(self) -> int:
         """Remove what failed import jobs and jobs whose heartbeat stopped longer ago than

@@ -176,6 +176,8 @@ def _pull(kb: KnowledgeBase, name: str, holder: lease.Holder | None, page_size: 
                 report.add([o for o in outcomes if o.action != WAIT])
             if finished:
                 report.add([Outcome(WAIT, rid, why) for rid, (_, why) in held.items()])
+                if holder is not None:
+                    kb.refresh_statistics(report.counts["create"] + report.counts["update"])
                 return report
     finally:
         fetcher.close()

@@ -42,6 +42,33 @@ def stale_tables(engine: Engine) -> list[str]:
         return [str(name) for name in conn.execute(_STALE, params).scalars()]
 
 
+#: Tables that grow by rows per record written: analysed after a bulk write that adds more
+#: than the threshold to ``records`` (the server's change counters, which
+#: :func:`stale_tables` reads, may not yet include a write committed a moment ago).
+PER_RECORD = (
+    "records",
+    "revisions",
+    "record_refs",
+    "claim_facts",
+    "record_shares",
+    "record_readers",
+    "audit_log",
+    "stix_forms",
+    "audit_members",
+    "feed_origins",
+)
+
+_RECORDS_ROWS = text("SELECT reltuples FROM pg_class WHERE oid = CAST('records' AS regclass)")
+
+
+def _grown(engine: Engine, written: int) -> list[str]:
+    """The per-record tables, when ``written`` records pass the threshold of ``records``'
+    last analysed size (or it was never analysed). Read-only."""
+    with engine.connect() as conn:
+        rows = float(conn.execute(_RECORDS_ROWS).scalar() or 0)
+    return list(PER_RECORD) if rows < 0 or written > THRESHOLD + SCALE * rows else []
+
+
 def refresh(engine: Engine, written: int) -> list[str]:
     """PostgreSQL: after committing a write of ``written`` records, ``ANALYZE`` every stale
     table (:func:`stale_tables`) outside any transaction; returns their names. Each analysed
@@ -50,7 +77,9 @@ def refresh(engine: Engine, written: int) -> list[str]:
     SQLite."""
     if written < BULK:
         return []
-    tables = stale_tables(engine)
+    if engine.dialect.name != "postgresql":
+        return []
+    tables = sorted({*stale_tables(engine), *_grown(engine, written)})
     if not tables:
         return []
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
