@@ -4,7 +4,10 @@ commands and the REST routes for instance administrators, on both databases."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +18,7 @@ from accord import accounts
 from accord.domain.vocab import Sector, UserRole
 from accord.errors import BadRequest, InvalidInput
 from accord.federation import feeds, sealing
+from accord.federation.remote import Credentials
 from accord.kb import KnowledgeBase
 from accord.store import migrate
 from accord.store.schema import feeds as feeds_table
@@ -115,6 +119,31 @@ def test_feed_commands_never_print_the_token(
     code, out, _ = accord("feed", "pull", db=db_url)
     assert code == 0
     assert "No feeds" in out
+
+
+def test_a_token_can_stay_out_of_the_shell_history(
+    kb: KnowledgeBase,
+    db_url: str,
+    admin_world: dict[str, str],
+    accord: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ACCORD_FEED_TOKEN", SECRET)
+    accord(
+        "feed", "add", "from-env", "https://taxii.example/api/", "--collection", "c1",
+        "--as", "reviewer@beta.example", db=db_url,
+    ).ok()  # fmt: skip
+    assert feeds.credentials_of(kb, feeds.get(kb, "from-env")) == Credentials("bearer", SECRET)
+    monkeypatch.delenv("ACCORD_FEED_TOKEN")
+    typed = subprocess.run(  # the installed console script, the token typed at its prompt
+        [str(Path(sys.executable).parent / "accord"), "feed", "add", "typed",
+         "https://taxii.example/api/", "--collection", "c1", "--as", "reviewer@beta.example",
+         "--token", "-", "--db", db_url],
+        input=f"{SECRET}\n", capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert typed.returncode == 0, typed.stderr
+    assert SECRET not in typed.stdout + typed.stderr
+    assert feeds.credentials_of(kb, feeds.get(kb, "typed")) == Credentials("bearer", SECRET)
 
 
 @pytest.fixture

@@ -30,6 +30,10 @@ Every = Annotated[
 ]
 
 
+#: The ``--token`` value that asks for the token at a prompt instead.
+ASK = "-"
+
+
 @feed_app.command("add")
 def add_cmd(
     name: Name,
@@ -45,8 +49,11 @@ def add_cmd(
         str | None,
         typer.Option(
             "--token",
+            envvar="ACCORD_FEED_TOKEN",
             help="The remote's bearer token (or user:password with --basic); sealed with "
-            "$ACCORD_FEED_KEY, never shown again.",
+            "$ACCORD_FEED_KEY, never shown again. '-' asks for it without echoing it; "
+            "$ACCORD_FEED_TOKEN is read when the option is left out (either keeps it out of "
+            "your shell's history).",
         ),
     ] = None,
     basic: Annotated[
@@ -58,6 +65,8 @@ def add_cmd(
 ) -> None:
     """Subscribe to a remote collection."""
     seconds = feeds.parse_every(every) if every else None
+    if token == ASK:
+        token = typer.prompt("Token", hide_input=True)
     with open_kb(db) as kb:
         feed = feeds.add(
             kb,
