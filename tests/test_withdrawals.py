@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from accord import accounts
 from accord.access import ANONYMOUS, SYSTEM, Viewer
@@ -27,7 +27,7 @@ from accord.interop.stix_export import iter_objects
 from accord.interop.stix_import import import_bundle
 from accord.kb import KnowledgeBase
 from accord.store import migrate
-from accord.store.schema import audit_log
+from accord.store.schema import audit_log, withdrawals
 from accord.web.app import create_app
 from accord.web.settings import Settings
 from tests.cli_runner import Run, RunCli
@@ -221,6 +221,22 @@ def test_history_keeps_the_withdrawal_as_an_audited_revision(
         ).all()
     assert [tuple(e) for e in entries][-1] == ("withdraw", 3, people.reviewer.user_id)
     assert kb.verify_audit().problem_count == 0
+
+
+def test_a_withdrawal_reason_changed_afterwards_fails_audit_verify(
+    kb: KnowledgeBase, people: People
+) -> None:
+    amber = _amber(kb, people)
+    kb.withdraw(amber, people.reviewer, REASON)
+    assert kb.verify_audit().problem_count == 0
+    with kb.identity_tables(write=True) as conn:  # someone with the database's keys
+        conn.execute(
+            update(withdrawals).where(withdrawals.c.record_id == amber).values(reason="Nothing.")
+        )
+    found = kb.verify_audit()
+    assert [(p.record, p.reason) for p in found.problems] == [
+        (amber, "withdrawn revision's snapshot or reason altered")
+    ]
 
 
 def test_claims_of_a_withdrawn_record_leave_the_consensus(kb: KnowledgeBase) -> None:

@@ -32,7 +32,7 @@ from accord.store.engine import make_engine
 from accord.store.integrity import check_references, check_sharing
 from accord.store.schema import record_refs, records, revisions
 from accord.store.search import run_search
-from accord.store.withdrawals import MAX_REASON, Tombstone
+from accord.store.withdrawals import MAX_REASON, Tombstone, audited_hash
 from accord.store.withdrawals import add as add_withdrawal
 from accord.store.withdrawals import tombstones as read_tombstones
 
@@ -368,7 +368,9 @@ class KnowledgeBase:
             new = self._next_revision(old, gone, viewer)
             rows.replace_record(conn, new, viewer.user_id)
             add_withdrawal(conn, new, text)
-            audit.append(conn, [self._audit("withdraw", new, old, viewer)])
+            entry = self._audit("withdraw", new, old, viewer)
+            sealed = audited_hash(rows.snapshot_of(new), text)  # the reason is in the chain too
+            audit.append(conn, [dataclasses.replace(entry, after_hash=sealed)])
         found = self.tombstone(record_id, viewer)
         if found is None:  # the writer could see the record, so it sees the tombstone
             raise NotFound("no such record", record=record_id)

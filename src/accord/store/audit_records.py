@@ -34,7 +34,8 @@ from sqlalchemy import ColumnElement, Connection, Select, null, select, union_al
 from accord.domain.vocab import RELATIONSHIP_KINDS
 from accord.store import audit_batches, rows
 from accord.store.audit import Findings, Problem, digest
-from accord.store.schema import audit_log, record_refs, records, revisions
+from accord.store.schema import audit_log, record_refs, records, revisions, withdrawals
+from accord.store.withdrawals import audited_hash
 
 BATCH = 2_000
 #: The columns of ``records`` a revision snapshot determines, compared with the latest one.
@@ -93,6 +94,7 @@ def _check_record(
     for entry in entries:
         audited.setdefault(entry.revision, []).append(entry)
     snapshots = {row.revision: row.snapshot for row in stored}
+    reasons = {row.revision: row.reason for row in stored if row.reason is not None}
     previous: Any = None
     latest: str | None = None
     for number in range(1, max([*audited, *snapshots], default=0) + 1):
@@ -109,10 +111,12 @@ def _check_record(
         entry = found[0]
         for extra in found[1:]:
             report("revision audited more than once", number, extra.seq)
-        if snapshot is None or digest(snapshot) != entry.after_hash:
-            report("revision snapshot altered or removed", number, entry.seq)
-        else:
+        if snapshot is not None and _audited(snapshot, reasons.get(number), entry.after_hash):
             latest = snapshot
+        elif number in reasons:
+            report("withdrawn revision's snapshot or reason altered", number, entry.seq)
+        else:
+            report("revision snapshot altered or removed", number, entry.seq)
         follows = (
             entry.before_hash is None if number == 1 else previous and entry.seq > previous.seq
         )
@@ -128,6 +132,15 @@ def _check_record(
         changed = _differences(current, latest)
         if changed:
             report(f"current row differs from the latest audited revision: {', '.join(changed)}")
+
+
+def _audited(snapshot: str, reason: str | None, after_hash: str) -> bool:
+    """Whether an entry's hash is the revision's: its snapshot's, or for a withdrawal its
+    snapshot's with the reason (a withdrawal audited before reasons were chained has the
+    snapshot's alone)."""
+    if digest(snapshot) == after_hash:
+        return True
+    return reason is not None and audited_hash(snapshot, reason) == after_hash
 
 
 def _differences(current: _Current, snapshot: str) -> list[str]:
@@ -220,9 +233,16 @@ def _entries(conn: Connection) -> Iterator[tuple[str, list[Any]]]:
 
 
 def _revisions(conn: Connection) -> Iterator[tuple[str, list[Any]]]:
-    """Each record's stored revisions, by number."""
+    """Each record's stored revisions, by number, with the reason of a withdrawal."""
     query = (
-        select(revisions.c.record_id, revisions.c.revision, revisions.c.snapshot)
+        select(
+            revisions.c.record_id, revisions.c.revision, revisions.c.snapshot, withdrawals.c.reason
+        )
+        .outerjoin(
+            withdrawals,
+            (withdrawals.c.record_id == revisions.c.record_id)
+            & (withdrawals.c.revision == revisions.c.revision),
+        )
         .where(revisions.c.record_id.not_in(_staged()))
         .order_by(_by_id(revisions.c.record_id, conn), revisions.c.revision)
         .execution_options(yield_per=BATCH)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from accord.domain.records import Record
+from accord.store.audit import digest
 from accord.store.rows import as_utc
 from accord.store.schema import withdrawals
 
@@ -39,6 +40,13 @@ class Tombstone:
             "withdrawn_at": self.withdrawn_at.isoformat(),
             "reason": self.reason,
         }
+
+
+def audited_hash(snapshot: str, reason: str) -> str:
+    """What a withdrawal's audit entry commits to: the withdrawn revision's snapshot and the
+    reason (a NUL, which a JSON snapshot never holds, between them), so that
+    ``accord audit verify`` reports a reason changed afterwards. Pure."""
+    return digest(f"{snapshot}\x00reason:{reason}")
 
 
 def add(conn: Connection, record: Record, reason: str) -> None:
