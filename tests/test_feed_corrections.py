@@ -167,6 +167,13 @@ def test_a_correction_arrives_as_a_proposal_the_owner_reviewer_accepts(
         corrections.propose(b.kb, contributor.viewer, "beta.alpha.inc-1", {"no_such_field": 1})
     assert proposals.pending(a.kb, a.viewer) == []
 
+    # the record withdrawn at the origin before anyone decided: the status fails, saying so
+    sent_again = corrections.propose(b.kb, contributor.viewer, "beta.alpha.ministry", {"name": "M"})
+    assert sent_again.outcome == "pending"
+    a.kb.withdraw("alpha.ministry", a.viewer, "Merged into another record.")
+    [late] = [c for c in corrections.corrections(b.kb, contributor.viewer) if c.id == sent_again.id]
+    assert (late.outcome, late.message) == ("failure", "the record was withdrawn before its review")
+
 
 def _db(inst: Instance) -> str:
     return inst.kb._engine.url.render_as_string(hide_password=False)

@@ -116,6 +116,7 @@ def resource(kb: KnowledgeBase, viewer: Viewer, status_id: str) -> dict[str, Any
                 taxii_status_objects.c.message,
                 correction_proposals.c.state,
                 correction_proposals.c.reason,
+                correction_proposals.c.record_id,
             )
             .outerjoin(
                 correction_proposals,
@@ -124,8 +125,12 @@ def resource(kb: KnowledgeBase, viewer: Viewer, status_id: str) -> dict[str, Any
             .where(taxii_status_objects.c.status_id == status_id)
             .order_by(taxii_status_objects.c.position)
         ).all()
+    waiting = {record for *_, state, _, record in rows if record and state == "pending"}
+    withdrawn = {r for r in waiting if kb.tombstone(r, viewer) is not None}
     groups: dict[str, list[dict[str, str]]] = {o: [] for o in OUTCOMES}
-    for object_id, version, outcome, message, state, reason in rows:
+    for object_id, version, outcome, message, state, reason, record in rows:
+        if outcome == "pending" and record in withdrawn:  # withdrawn before anyone decided
+            outcome, message = "failure", "the record was withdrawn before its review"
         outcome, message = _decided(outcome, state, reason) or (outcome, message)
         groups[outcome].append(ObjectStatus(object_id, version, outcome, message).detail())
     requested = as_utc(head[0])
