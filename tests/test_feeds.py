@@ -164,6 +164,25 @@ def test_first_pull_creates_and_a_second_pull_writes_nothing(
     assert f"pulled from feed from-alpha: incident--{uuid5('alpha.inc-1')}" in shown
 
 
+def test_the_origin_shows_on_the_page_and_history_to_the_pulling_organisation(net: Any) -> None:
+    a, b = net("alpha"), net("beta")
+    world(a)
+    subscribe(b, a, "from-alpha")
+    pull(b.kb, "from-alpha")
+    line = "Pulled by your organisation from feed from-alpha: incident--"
+    member = {"Authorization": f"Bearer {b.token}"}
+    with TestClient(create_app(Settings(), kb=b.kb), base_url="https://testserver") as client:
+        for path in ("/incidents/beta.alpha.inc-1", "/incidents/beta.alpha.inc-1/history"):
+            assert line in client.get(path, headers=member).text, path
+            anonymous = client.get(path)
+            assert anonymous.status_code == 200  # CLEAR: anyone reads the copy
+            assert "from-alpha" not in anonymous.text  # whom beta subscribes to is its own
+    outsider = accounts.create_org(b.kb, "Other Org", Sector.PRIVATE, org_id="other")
+    other = accounts.create_user(b.kb, "r@other.example", outsider, UserRole.READER).viewer
+    assert origins.shown_to(b.kb, other, "beta.alpha.inc-1") is None
+    assert origins.shown_to(b.kb, b.viewer, "beta.alpha.inc-1") is not None
+
+
 def show(inst: Instance, record_id: str, accord: RunCli, monkeypatch: pytest.MonkeyPatch) -> str:
     """What ``accord show`` prints for the instance's reviewer (wide, on one line each)."""
     monkeypatch.setenv("COLUMNS", "400")

@@ -120,7 +120,7 @@ def show(
         viewer = viewer_for(kb, as_user)
         with hint_missing(kb, viewer, record_id):
             record = kb.get(record_id, viewer, revision=revision)
-        pulled = origins.of_record(kb, record.id)
+        pulled = origins.shown_to(kb, viewer, record.id)
     if json:
         render.emit_json(record.to_json())
         return

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
+from accord.access import Viewer
 from accord.kb import KnowledgeBase
 from accord.store.bulk import insert_rows
 from accord.store.schema import feed_origins
@@ -76,6 +77,14 @@ def of_record(kb: KnowledgeBase, record_id: str) -> Origin | None:
         row = conn.execute(select(feed_origins).where(feed_origins.c.record_id == record_id))
         first = row.first()
     return _origin(first) if first is not None else None
+
+
+def shown_to(kb: KnowledgeBase, viewer: Viewer, record_id: str) -> Origin | None:
+    """The origin of a record the viewer already has, for members of the organisation that
+    pulled it (which feeds it subscribes to is that organisation's business); None for anyone
+    else and for a record not pulled. Read-only."""
+    found = of_record(kb, record_id)
+    return found if found is not None and viewer.org_id == found.org_id else None
 
 
 def remember(kb: KnowledgeBase, items: Sequence[Origin], pulled_at: dt.datetime) -> None:

@@ -18,6 +18,7 @@ from accord.domain.kinds import KINDS
 from accord.domain.records import Actor, Claim, Participation, Record
 from accord.domain.vocab import Kind, Stance
 from accord.errors import NotFound
+from accord.federation import origins
 from accord.kb import KnowledgeBase, RevisionView
 from accord.web.api.records import PLURALS
 from accord.web.api.withdrawn import tombstone_of_kind
@@ -213,6 +214,7 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
             record=record,
             label=LABELS[kind],
             can_edit=can_edit(viewer, record),
+            origin=origins.shown_to(kb, viewer, record.id),
             **build(kb, viewer, record),
         )
 
@@ -234,6 +236,7 @@ def _register(router: APIRouter, kind: Kind, plural: str) -> None:
             label=LABELS[kind],
             revisions=changes(views),
             names=kb.get_many({org for v in views for org in v.record.shares}, viewer),
+            origin=origins.shown_to(kb, viewer, record.id),
         )
 
 
