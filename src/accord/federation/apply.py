@@ -33,6 +33,7 @@ from accord.federation.decide import Decision, remote_version
 from accord.interop import stix_convert as sc
 from accord.interop.import_ids import ImportIds
 from accord.kb import KnowledgeBase
+from accord.store.rows import as_utc
 from accord.store.schema import records
 
 #: Objects pulled without a TLP marking are marked so: visible to the subscribing
@@ -149,7 +150,7 @@ def _updated_at(kb: KnowledgeBase, viewer: Viewer, ids: Sequence[str]) -> dict[s
             query = select(records.c.id, records.c.updated_at).where(
                 access.visible(viewer), records.c.id.in_(ids[start : start + _BATCH])
             )
-            found.update({rid: origins.as_utc(at) for rid, at in reader.execute(query)})
+            found.update({rid: as_utc(at) for rid, at in reader.execute(query)})
     return found
 
 

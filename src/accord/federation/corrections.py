@@ -34,11 +34,11 @@ from accord.domain.inputs import parse_payload
 from accord.errors import BadRequest, Forbidden, InvalidInput, NotFound, RemoteError
 from accord.federation import feeds, origins
 from accord.federation.remote import Credentials, _with_timeout
-from accord.federation.statuses import as_utc
 from accord.interop import stix_mapping as m
 from accord.interop.stix_export import build_context, to_stix
 from accord.kb import KnowledgeBase
 from accord.store.correction_tables import feed_corrections
+from accord.store.rows import as_utc
 
 MAX_CHANGES = 50
 

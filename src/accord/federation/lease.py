@@ -29,8 +29,8 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from accord.errors import NotFound, PullRunning
-from accord.federation.origins import as_utc
 from accord.kb import KnowledgeBase
+from accord.store.rows import as_utc
 from accord.store.schema import feeds
 
 #: How long a lease lasts after its last renewal (each page renews it).

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from accord.access import Viewer
 from accord.kb import KnowledgeBase
 from accord.store.bulk import insert_rows
+from accord.store.rows import as_utc
 from accord.store.schema import feed_origins
 
 _BATCH = 500
@@ -36,11 +37,6 @@ class Origin:
     def describe(self) -> str:
         """One line for a record's page: pulled from which feed, as which remote version."""
         return f"pulled from feed {self.feed}: {self.remote_id}, modified {self.remote_modified}"
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """The moment with its time zone (UTC when the database dropped it)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _origin(row: object) -> Origin:

@@ -50,6 +50,7 @@ from accord.interop import stix_mapping as m
 from accord.interop.stix_import import ObjectSource, import_objects
 from accord.kb import KnowledgeBase
 from accord.store.correction_tables import correction_proposals
+from accord.store.rows import as_utc
 
 #: The most objects one request may carry (one lookup of them all).
 MAX_OBJECTS = stix_feed.MAX_LIMIT
@@ -110,8 +111,8 @@ def _proposal(row: Any) -> Proposal:
         r["proposer_org"],
         r["state"],
         r["reason"],
-        statuses.as_utc(r["created_at"]),
-        statuses.as_utc(r["decided_at"]) if r["decided_at"] else None,
+        as_utc(r["created_at"]),
+        as_utc(r["decided_at"]) if r["decided_at"] else None,
     )
 
 

@@ -28,13 +28,9 @@ from accord.store.correction_tables import (
     taxii_status_objects,
     taxii_statuses,
 )
+from accord.store.rows import as_utc
 
 OUTCOMES = ("success", "failure", "pending")
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """A stored instant as an aware UTC datetime (SQLite gives them back naive)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
